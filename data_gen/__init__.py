@@ -1,0 +1,1 @@
+"""Everything that makes data: MNIST loading, cube geometry, rendering, glyphs, dataset writing."""

@@ -1,0 +1,104 @@
+"""Read the four MNIST IDX files (gzip or raw), checking magic numbers, counts and shapes.
+
+Files are looked up as torchvision lays them out, ``<root>/MNIST/raw/<name>[.gz]``; ``<root>``
+itself is also searched so a folder holding the four files works as well.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+from pathlib import Path
+
+import numpy as np
+
+from sla_cli.errors import DataError
+
+FILES = {
+    ("train", "images"): "train-images-idx3-ubyte",
+    ("train", "labels"): "train-labels-idx1-ubyte",
+    ("test", "images"): "t10k-images-idx3-ubyte",
+    ("test", "labels"): "t10k-labels-idx1-ubyte",
+}
+COUNTS = {"train": 60000, "test": 10000}
+IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
+
+
+def _missing_message(root: Path) -> str:
+    names = ", ".join(FILES.values())
+    return (
+        f"MNIST not found under {root}/MNIST/raw: need {names} (gzip or raw); "
+        "set data.root=DIR or SLA_DATA_ROOT=DIR to the folder that holds MNIST/raw"
+    )
+
+
+def find_file(root: Path, name: str) -> Path | None:
+    for folder in (root / "MNIST" / "raw", root):
+        for candidate in (folder / name, folder / f"{name}.gz"):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DataError(f"MNIST file {path} is truncated or corrupt ({e})") from None
+
+
+def read_idx(path: Path, magic: int, count: int | None = None) -> np.ndarray:
+    """One IDX file as a uint8 array; checks magic, declared shape against size, and count."""
+    data = _read_bytes(path)
+    if len(data) < 8:
+        raise DataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
+    found_magic, n = struct.unpack(">II", data[:8])
+    if found_magic != magic:
+        raise DataError(f"MNIST file {path} has wrong magic number {found_magic} (expected {magic})")
+    dims = [n]
+    if magic == IMAGE_MAGIC:
+        if len(data) < 16:
+            raise DataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
+        rows, cols = struct.unpack(">II", data[8:16])
+        if (rows, cols) != (28, 28):
+            raise DataError(f"MNIST file {path} holds {rows}x{cols} images (expected 28x28)")
+        dims += [rows, cols]
+    header = 16 if magic == IMAGE_MAGIC else 8
+    expected = header + int(np.prod(dims))
+    if len(data) != expected:
+        raise DataError(f"MNIST file {path} is truncated or corrupt: {len(data)} bytes, expected {expected}")
+    if count is not None and n != count:
+        raise DataError(f"MNIST file {path} holds {n} items (expected {count})")
+    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def load_split(root: str | Path, split: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(images uint8 [N, 28, 28], labels uint8 [N]) of the ``train`` or ``test`` split."""
+    if split not in COUNTS:
+        raise DataError(f"unknown MNIST split {split!r} (expected train or test)")
+    root = Path(root).expanduser()
+    paths = {kind: find_file(root, FILES[(split, kind)]) for kind in ("images", "labels")}
+    if None in paths.values() and download:
+        _download(root)
+        paths = {kind: find_file(root, FILES[(split, kind)]) for kind in ("images", "labels")}
+    if None in paths.values():
+        raise DataError(_missing_message(root))
+    images = read_idx(paths["images"], IMAGE_MAGIC, COUNTS[split])
+    labels = read_idx(paths["labels"], LABEL_MAGIC, COUNTS[split])
+    if labels.max() > 9:
+        raise DataError(f"MNIST file {paths['labels']} holds a label above 9")
+    return images, labels
+
+
+def _download(root: Path) -> None:
+    """Let torchvision fetch the official files (needs internet; off unless data.download=true)."""
+    try:
+        from torchvision.datasets import MNIST
+
+        MNIST(str(root), train=True, download=True)
+        MNIST(str(root), train=False, download=True)
+    except Exception as e:  # network errors come in many types; all mean the same to the user
+        raise DataError(f"could not download MNIST into {root} ({type(e).__name__}); {_missing_message(root)}") from None

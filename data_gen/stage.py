@@ -1,0 +1,11 @@
+"""`sla generate-cubes`: render MNIST digits on cube faces in every context. Not built yet: fails with a clear message, never fake output."""
+
+from sla_cli.errors import NotImplementedYet
+
+
+def validate(cfg) -> None:
+    """No stage-specific keys yet."""
+
+
+def run(cfg, out_dir) -> None:
+    raise NotImplementedYet("generate-cubes")

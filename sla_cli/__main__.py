@@ -1,0 +1,47 @@
+"""`sla <subcommand> [key=value ...]`: dispatch to the subcommand's Hydra app."""
+
+from __future__ import annotations
+
+import sys
+
+from sla_cli.commands import BY_NAME, COMMANDS
+
+USAGE = "usage: sla <command> [key=value ...] [--help | --cfg job | -m]"
+
+
+def _help() -> str:
+    width = max(len(c.name) for c in COMMANDS)
+    lines = [USAGE, "", "Sets of autoencoders with shared latent spaces (Morzhakov, 2018).", "", "commands:"]
+    lines += [f"  {c.name:<{width}}  {c.summary}" for c in COMMANDS]
+    lines += ["", "Every command takes preset=smoke|demo|paper seed=N device=auto|cpu|cuda out=DIR.",
+              "`sla <command> --help` shows its config; `-m key=a,b` sweeps."]
+    return "\n".join(lines)
+
+
+def split_command(argv: list[str]) -> tuple[str | None, list[str]]:
+    """The longest command name that prefixes argv ("eval oneshot" before "eval"), and the rest."""
+    for words in (2, 1):
+        name = " ".join(argv[:words])
+        if len(argv) >= words and name in BY_NAME:
+            return name, argv[words:]
+    return None, argv
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_help())
+        return
+    name, rest = split_command(argv)
+    if name is None:
+        shown = " ".join(argv[:2]) if argv[0] == "eval" else argv[0]
+        known = ", ".join(c.name for c in COMMANDS)
+        print(f"sla: unknown command {shown!r} (known: {known})", file=sys.stderr)
+        sys.exit(2)
+    from sla_cli.hydra_app import run_command  # imports Hydra; kept out of `sla --help`
+
+    run_command(BY_NAME[name], rest)
+
+
+if __name__ == "__main__":
+    main()

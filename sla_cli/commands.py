@@ -1,0 +1,32 @@
+"""The subcommands: name, Hydra primary config, the module whose ``run(cfg, out_dir)`` does the work.
+
+Modules are imported only when their command runs, so ``sla --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # as typed after `sla`, e.g. "eval oneshot"
+    config_name: str  # conf/<config_name>.yaml
+    module: str  # defines validate(cfg) and run(cfg, out_dir)
+    summary: str
+
+
+COMMANDS = [
+    Command("generate-cubes", "generate_cubes", "data_gen.stage",
+            "render MNIST digits on cube faces in 100 contexts, with masks and rotating cubes"),
+    Command("train", "train", "sla_cli.train.stage",
+            "train one autoencoder per context, self- and cross-training into a shared latent space"),
+    Command("classify", "classify", "sla_cli.classify.stage",
+            "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP"),
+    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot",
+            "one-shot recognition of unseen glyphs in all contexts from one example"),
+    Command("eval concept", "eval_concept", "sla_cli.eval.concept",
+            "context-likelihood maps and the second-level 'turning cube' autoencoder"),
+]
+
+BY_NAME = {c.name: c for c in COMMANDS}

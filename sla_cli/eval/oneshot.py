@@ -1,0 +1,11 @@
+"""`sla eval oneshot`: one-shot recognition of unseen glyphs. Not built yet: fails with a clear message, never fake output."""
+
+from sla_cli.errors import NotImplementedYet
+
+
+def validate(cfg) -> None:
+    """No stage-specific keys yet."""
+
+
+def run(cfg, out_dir) -> None:
+    raise NotImplementedYet("eval oneshot")
