@@ -41,9 +41,15 @@ def _fail(cmd: Command, error: SlaError) -> None:
 
 
 def _job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
+    parser = OverridesParser.create()
+    for override in overrides:  # one at a time, so the message names the one that does not parse
+        try:
+            parser.parse_overrides([override])
+        except hydra.errors.HydraException as e:
+            raise ConfigError(f"bad override {override!r}: {one_line(str(e))}") from None
     if not multirun:
         return [overrides]
-    parsed = OverridesParser.create().parse_overrides(overrides)
+    parsed = parser.parse_overrides(overrides)
     return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 

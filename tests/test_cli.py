@@ -1,0 +1,96 @@
+"""The `sla` command: help, dispatch, config composition for every preset, one-line config errors."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, assert_one_line_error, run_sla
+from sla_cli.commands import COMMANDS
+from sla_cli.config_checks import PRESETS
+from sla_cli.errors import ConfigError
+from sla_cli.hydra_app import compose_config, one_line
+
+
+def test_help_lists_every_subcommand():
+    result = run_sla("--help")
+    assert result.returncode == 0
+    for cmd in COMMANDS:
+        assert f"  {cmd.name}  " in result.stdout or f"  {cmd.name} " in result.stdout
+
+
+def test_console_script_is_installed():
+    script = Path(sys.executable).parent / "sla"
+    if not script.exists():
+        pytest.skip("not installed with pip in this interpreter's environment")
+    import subprocess
+
+    result = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "generate-cubes" in result.stdout
+
+
+@pytest.mark.parametrize("argv", [["bogus"], ["eval", "nope"], ["eval"]])
+def test_unknown_subcommand_is_one_line_exit_2(argv):
+    assert_one_line_error(run_sla(*argv), "unknown command", code=2)
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)
+@pytest.mark.parametrize("preset", PRESETS)
+def test_every_config_composes_for_every_preset(cmd, preset):
+    cfg = compose_config(cmd, [f"preset={preset}"])
+    assert cfg.preset == preset
+    assert cfg.seed == 0 and cfg.device == "auto"
+
+
+@pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)
+def test_subcommand_help_shows_its_config(cmd):
+    result = run_sla(*cmd.name.split(), "--help")
+    assert result.returncode == 0
+    assert cmd.summary.split(",")[0][:20] in result.stdout or "preset" in result.stdout
+    assert "seed:" in result.stdout
+
+
+def test_cfg_job_prints_overridden_config():
+    result = run_sla("train", "--cfg", "job", "preset=smoke", "seed=7")
+    assert result.returncode == 0, result.stderr
+    assert "seed: 7" in result.stdout and "preset: smoke" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("preset=huge", "preset/huge"),
+        ("nosuchkey=1", "nosuchkey"),
+        ("seed=-1", "seed"),
+        ("seed=abc", "seed"),
+        ("device=gpu", "device"),
+        ("overwrite=maybe", "overwrite"),
+        ("seed=[1", "seed"),
+    ],
+)
+def test_bad_override_is_one_line_error_naming_the_key(override, fragment):
+    assert_one_line_error(run_sla("generate-cubes", override), fragment, code=2)
+
+
+def test_sweep_is_checked_before_any_job_runs(tmp_path):
+    result = run_sla("generate-cubes", "-m", "seed=0,-5", f"out={tmp_path / 'sweep'}")
+    assert_one_line_error(result, "seed=-5", code=2)
+    assert not (tmp_path / "sweep").exists()
+
+
+def test_hydra_messages_collapse_to_one_line():
+    text = "In 'x': Could not find 'preset/a'\n\nAvailable options in 'preset':\n\tdemo\nConfig search path:\n\tp"
+    assert one_line(text) == "In 'x': Could not find 'preset/a' Available options in 'preset': demo"
+
+
+def test_compose_config_raises_config_error_for_bad_value():
+    with pytest.raises(ConfigError, match="device"):
+        compose_config(COMMANDS[0], ["device=tpu"])
+
+
+def test_makefile_names_the_common_jobs():
+    makefile = (REPO / "Makefile").read_text()
+    for target in ("test:", "reproduce-paper:", "install:", "demo:", "bench:"):
+        assert f"\n{target}" in makefile

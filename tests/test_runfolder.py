@@ -1,0 +1,87 @@
+"""Run folders: atomic writes, manifest last, refusal to overwrite another run, readers' checks."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from omegaconf import OmegaConf
+
+from sla_cli import runfolder
+from sla_cli.errors import DataError
+
+
+def cfg(**kw):
+    return OmegaConf.create({"seed": 0, "overwrite": False, "device": "cpu", "size": 4, **kw})
+
+
+def test_manifest_lists_hashes_and_reader_accepts_it(tmp_path):
+    assert runfolder.begin(tmp_path, "dataset", cfg()) is None
+    runfolder.save_npy(tmp_path / "a.npy", np.arange(5))
+    runfolder.finish(tmp_path, "dataset", cfg(), files=["a.npy"], n_contexts=3)
+    manifest = runfolder.read_manifest(tmp_path, "dataset")
+    assert manifest["n_contexts"] == 3 and manifest["sha256"]["a.npy"] == runfolder.sha256(tmp_path / "a.npy")
+    assert runfolder.verify_file(tmp_path, manifest, "a.npy").exists()
+
+
+def test_folder_without_manifest_is_refused_as_incomplete(tmp_path):
+    runfolder.begin(tmp_path, "dataset", cfg())
+    with pytest.raises(DataError, match="no manifest.json: it is incomplete"):
+        runfolder.read_manifest(tmp_path, "dataset")
+
+
+def test_reader_refuses_another_kind(tmp_path):
+    runfolder.begin(tmp_path, "model", cfg())
+    runfolder.finish(tmp_path, "model", cfg(), files=[])
+    with pytest.raises(DataError, match="holds an sla model run, not a dataset"):
+        runfolder.read_manifest(tmp_path, "dataset")
+
+
+def test_changed_file_fails_its_hash(tmp_path):
+    runfolder.save_npy(tmp_path / "a.npy", np.arange(5))
+    runfolder.finish(tmp_path, "dataset", cfg(), files=["a.npy"])
+    runfolder.save_npy(tmp_path / "a.npy", np.arange(6))
+    with pytest.raises(DataError, match="does not match its sha256"):
+        runfolder.verify_file(tmp_path, runfolder.read_manifest(tmp_path, "dataset"), "a.npy")
+
+
+def test_different_run_is_not_overwritten_unless_asked(tmp_path):
+    runfolder.begin(tmp_path, "dataset", cfg())
+    runfolder.finish(tmp_path, "dataset", cfg(), files=[])
+    before = (tmp_path / "manifest.json").read_text()
+    with pytest.raises(DataError, match="already holds a different dataset"):
+        runfolder.begin(tmp_path, "dataset", cfg(size=8))
+    assert (tmp_path / "manifest.json").read_text() == before
+    assert runfolder.begin(tmp_path, "dataset", cfg(size=8, overwrite=True)) is None
+    assert not (tmp_path / "manifest.json").exists()
+
+
+def test_same_complete_run_is_reported_not_redone(tmp_path):
+    runfolder.begin(tmp_path, "dataset", cfg())
+    runfolder.finish(tmp_path, "dataset", cfg(), files=[])
+    assert runfolder.begin(tmp_path, "dataset", cfg(device="cuda"))["kind"] == "dataset"
+
+
+def test_foreign_files_are_protected(tmp_path):
+    (tmp_path / "thesis.tex").write_text("precious")
+    with pytest.raises(DataError, match="not empty and holds no sla dataset run"):
+        runfolder.begin(tmp_path, "dataset", cfg())
+    assert (tmp_path / "thesis.tex").read_text() == "precious"
+
+
+def test_failed_atomic_write_leaves_old_file_and_no_temp(tmp_path):
+    target = tmp_path / "x.json"
+    runfolder.write_json(target, {"v": 1})
+    with pytest.raises(RuntimeError):
+        with runfolder.atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert json.loads(target.read_text()) == {"v": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+def test_corrupt_manifest_is_one_line_error(tmp_path):
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(DataError, match="unreadable or corrupt"):
+        runfolder.read_manifest(tmp_path, "dataset")
