@@ -63,3 +63,24 @@ def make_dataset(folder: Path, mnist_root: Path, n_contexts: int = 12, size: int
     runfolder.finish(folder, "dataset", cfg, files=files, n_contexts=n_contexts, image_size=size,
                      contexts=[{"index": c} for c in range(n_contexts)])
     return folder
+
+
+def compose_train(*overrides: str):
+    """The `sla train` job config, composed and validated exactly as the CLI does."""
+    from sla_cli.commands import BY_NAME
+    from sla_cli.hydra_app import compose_config
+
+    return compose_config(BY_NAME["train"], list(overrides))
+
+
+def train_in_process(*overrides: str) -> None:
+    """Run `sla train` in this process (no interpreter start-up): for tests that run it several times."""
+    from sla_cli.train import stage
+
+    cfg = compose_train(*overrides)
+    stage.run(cfg, Path(cfg.out))
+
+
+# The machine's cores are shared; one thread keeps the tests' timing steady (OpenMP spin-waits
+# badly under contention). Subprocess runs get it through the environment.
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

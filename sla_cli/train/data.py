@@ -100,7 +100,7 @@ def _check_shapes(data: Dataset, manifest: dict) -> None:
 
 def to_batch(images: np.ndarray | Tensor, device: torch.device) -> Tensor:
     """uint8 [B, C, H, W] -> float [C, B, D] in 0..1 on the device."""
-    t = torch.as_tensor(np.ascontiguousarray(images)) if isinstance(images, np.ndarray) else images
+    t = torch.from_numpy(np.array(images)) if isinstance(images, np.ndarray) else images  # np.array: a writable copy
     b, c = t.shape[:2]
     return t.to(device, non_blocking=True).reshape(b, c, -1).transpose(0, 1).float().div_(255)
 
@@ -113,7 +113,7 @@ class BatchSource:
         self.on_device = images.nbytes <= max_mb * 2**20
         if self.on_device:
             n, c = images.shape[:2]
-            whole = torch.from_numpy(np.array(images))  # a writable copy, off the memory map.reshape(n, c, -1)
+            whole = torch.from_numpy(np.array(images)).reshape(n, c, -1)  # a writable copy, off the memory map
             self.resident = whole.to(device).transpose(0, 1).contiguous()  # [C, N, D]: a batch is one gather
 
     def __len__(self) -> int:

@@ -149,25 +149,34 @@ class Trainer:
         start = time.perf_counter()
         with progress() as bar:
             task = bar.add_task("train", total=t.steps, completed=self.step, info="")
-            while self.step < end:
-                self._one_step()
-                at_log = self.step % t.log_every == 0 or self.step == t.steps
-                at_checkpoint = self.step % t.checkpoint_every == 0 or self.step == end
-                if at_log or at_checkpoint:
-                    self._check_losses()
-                if at_log:
-                    self.rows.append(self._row(self.seconds + time.perf_counter() - start))
-                    bar.update(task, info=_loss_text(self.rows[-1]))
-                if at_checkpoint:
-                    self.seconds += time.perf_counter() - start
-                    self._save_checkpoint()
-                    start = time.perf_counter()
-                bar.update(task, completed=self.step)
+            try:
+                self._loop(bar, task, end, start)
+            except SlaError:
+                bar.remove_task(task)  # the error alone on stderr, not after a half-drawn bar
+                raise
         if self.step < t.steps:
             console.print(f"stopped after step {self.step} as asked (train.stop_after); "
                           f"continue with train.resume=true")
             return
         self._finish()
+
+    def _loop(self, bar, task, end: int, start: float) -> None:
+        """Steps until ``end``; losses are checked (one host sync) only at log and checkpoint steps."""
+        t = self.cfg.train
+        while self.step < end:
+            self._one_step()
+            at_log = self.step % t.log_every == 0 or self.step == t.steps
+            at_checkpoint = self.step % t.checkpoint_every == 0 or self.step == end
+            if at_log or at_checkpoint:
+                self._check_losses()
+            if at_log:
+                self.rows.append(self._row(self.seconds + time.perf_counter() - start))
+                bar.update(task, info=_loss_text(self.rows[-1]))
+            if at_checkpoint:
+                self.seconds += time.perf_counter() - start
+                self._save_checkpoint()
+                start = time.perf_counter()
+            bar.update(task, completed=self.step)
 
     def _one_step(self) -> None:
         t = self.cfg.train
