@@ -89,5 +89,6 @@ def train_step(model: AutoencoderSet, optimizer: torch.optim.Optimizer, x: Tenso
 
 
 def make_optimizer(model: AutoencoderSet, lr: float, device: torch.device) -> torch.optim.Adam:
-    # fused Adam is one kernel for all parameters on CUDA; the CPU keeps the default implementation
-    return torch.optim.Adam(model.parameters(), lr=lr, fused=device.type == "cuda")
+    # fused Adam: one pass over each parameter instead of ~10 elementwise kernels; on CPU too, where
+    # the update was otherwise as slow as the matmuls of a step (and it stays deterministic)
+    return torch.optim.Adam(model.parameters(), lr=lr, fused=device.type in ("cuda", "cpu"))
