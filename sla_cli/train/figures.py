@@ -52,12 +52,13 @@ def transfer_figure(path: Path, model: AutoencoderSet, data: Dataset, device: to
     decoded = model.decode(z.expand(c, -1, -1)).float().cpu().numpy().reshape(c, len(rows), h, w)
     decoded = decoded * data.masks[:, None]  # outside its mask a decoder is never trained: show only the face
     truth = x.cpu().numpy().reshape(c, len(rows), h, w)
-    fig, axes = plt.subplots(len(rows), 2, figsize=(8, 3.6 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(10, 4 * len(rows)), squeeze=False)
     for i, digit in enumerate(rows):
-        for ax, images, title in ((axes[i, 0], truth, "true renders"),
+        for ax, images, title in ((axes[i, 0], truth, f"test digit {digit} (label {int(data.test_labels[digit])}): "
+                                                      "true renders"),
                                   (axes[i, 1], decoded, f"encoded by context {source}, decoded by each (masked)")):
             ax.imshow(mosaic(images[:, i]), cmap="gray", vmin=0, vmax=1)
-            ax.set_title(f"test digit {digit} (label {int(data.test_labels[digit])}): {title}", fontsize=9)
+            ax.set_title(title, fontsize=9)
             ax.axis("off")
     _save(fig, path)
 

@@ -34,7 +34,8 @@ KIND = "model"
 # interrupted-then-resumed run is the same run as an uninterrupted one.
 HOW_KEYS = ("resume", "stop_after")
 # What a checkpoint must agree on to be continued (train.steps may grow).
-RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb")
+RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb",
+               "cpu_threads")
 CSV_FIELDS = ("step", "self_loss", "cross_loss", "train_seconds")
 
 
@@ -64,6 +65,7 @@ def validate(cfg: DictConfig) -> None:
     check_bool(cfg, "train.resume")
     check_int(cfg, "train.stop_after", 0)
     check_float(cfg, "train.device_data_mb", 0)
+    check_int(cfg, "train.cpu_threads", 0)
     check_int(cfg, "eval.test_digits", 1)
     check_int(cfg, "eval.latent_digits", 2)
     check_int(cfg, "eval.transfer_source", 0)
@@ -121,6 +123,8 @@ class Trainer:
     def __init__(self, cfg: DictConfig, out_dir: Path, data: Dataset, resume_from: dict | None):
         self.cfg, self.out_dir, self.data = cfg, out_dir, data
         self.device = resolve_device(cfg.device)
+        if self.device.type == "cpu" and cfg.train.cpu_threads:
+            torch.set_num_threads(cfg.train.cpu_threads)
         self.generator = seed_everything(cfg.seed)
         m = cfg.model
         self.model = AutoencoderSet(data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma).to(self.device)
