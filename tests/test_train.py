@@ -34,9 +34,9 @@ def test_smoke_beats_the_mean_image_floor(smoke_run):
     m = json.loads((out / "metrics.json").read_text())
     assert set(m) == {"steps", "train_seconds", "device", "test_self_mse", "test_cross_mse", "mean_image_mse",
                       "latent_distance_same_digit", "latent_distance_different_digit"}
-    assert m["device"] == "cpu" and m["steps"] == 600
-    assert m["test_self_mse"] < 0.8 * m["mean_image_mse"], m
-    assert m["test_cross_mse"] < 0.8 * m["mean_image_mse"], m
+    assert m["device"] == "cpu" and m["steps"] == 400
+    assert m["test_self_mse"] < 0.9 * m["mean_image_mse"], m
+    assert m["test_cross_mse"] < 0.9 * m["mean_image_mse"], m
     # a shared latent space: one digit across contexts is closer than two digits in one context
     assert m["latent_distance_same_digit"] < m["latent_distance_different_digit"], m
 
@@ -59,11 +59,11 @@ def test_smoke_writes_every_file(smoke_run, dataset):
     assert saved["dataset"] == manifest["dataset"]
 
     rows = list(csv.DictReader((out / "metrics.csv").open()))
-    assert [int(r["step"]) for r in rows] == list(range(50, 601, 50))
+    assert [int(r["step"]) for r in rows] == list(range(50, 401, 50))
     assert float(rows[-1]["self_loss"]) < float(rows[0]["self_loss"])
     assert float(rows[-1]["cross_loss"]) < float(rows[0]["cross_loss"])
     checkpoints = sorted(p.name for p in (out / "checkpoints").iterdir())
-    assert checkpoints == ["step_00000400.pt", "step_00000600.pt"]  # keep_checkpoints=2
+    assert checkpoints == ["step_00000200.pt", "step_00000400.pt"]  # keep_checkpoints=2
 
 
 def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
