@@ -74,6 +74,7 @@ def main() -> None:
     p.add_argument("--device", default="auto")
     for k in ("contexts", "dim", "hidden", "latent", "batch"):
         p.add_argument(f"--{k}", type=int)
+    p.add_argument("--threads", type=int, help="torch CPU threads (default: torch's; 1 on a shared machine)")
     p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
     p.add_argument("--steps", type=int, help="steps per round (default: 10 quick/CPU, 20 CUDA)")
     p.add_argument("--peak-tflops", type=float, help="the card's bf16 peak, for the share printed")
@@ -83,6 +84,8 @@ def main() -> None:
     device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
                           "cpu" if args.device == "auto" else args.device)
     s = sizes(args, device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     steps = args.steps or (20 if device.type == "cuda" else (4 if args.quick else 3))
     torch.manual_seed(0)
     batched = AutoencoderSet(s["contexts"], s["dim"], s["hidden"], s["latent"]).to(device)
