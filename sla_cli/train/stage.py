@@ -243,7 +243,8 @@ class Trainer:
         cfg, out = self.cfg, self.out_dir
         model_file = {"state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
                       "config": self.model.config(), "dataset": self.data.identity,
-                      "frame": list(self.data.frame), "steps": self.step, "seed": cfg.seed}
+                      "frame": list(self.data.frame), "steps": self.step, "seed": cfg.seed,
+                      "run_config": OmegaConf.to_container(identity_cfg(cfg), resolve=True)}
         with runfolder.atomic_path(out / "model.pt") as tmp:
             torch.save(model_file, tmp)
         with console.status("evaluating on held-out test digits"):
