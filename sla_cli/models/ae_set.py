@@ -57,7 +57,14 @@ class AutoencoderSet(nn.Module):
         return torch.baddbmm(self._pick(self.enc2_b, members)[:, None], h, self._pick(self.enc2_w, members))
 
     def decode_logits(self, z: Tensor, members: Tensor | None = None) -> Tensor:
-        """z[R, B, L] -> pre-sigmoid output [R, B, D]."""
+        """z[R, B, L] -> pre-sigmoid output [R, B, D] (with tied weights, a transposed view of [R, D, B])."""
+        if self.tied:
+            # Run the decoder transposed, W @ h^T, so that the tied weights' gradients come out in the
+            # encoder's own [C, in, out] layout: no strided add of a transposed gradient (2x a CPU step).
+            ht = torch.relu(torch.baddbmm(self._pick(self.dec1_b, members)[:, :, None], self._pick(self.enc2_w, members),
+                                          z.transpose(1, 2)))
+            return torch.baddbmm(self._pick(self.dec2_b, members)[:, :, None], self._pick(self.enc1_w, members),
+                                 ht).transpose(1, 2)
         w1, w2 = self._decoder_weights()
         h = torch.relu(torch.baddbmm(self._pick(self.dec1_b, members)[:, None], z, self._pick(w1, members)))
         return torch.baddbmm(self._pick(self.dec2_b, members)[:, None], h, self._pick(w2, members))

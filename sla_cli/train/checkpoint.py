@@ -1,0 +1,62 @@
+"""Checkpoints: everything a resumed run needs to continue bit for bit, as tensors and plain data.
+
+Each is written to a temporary name and renamed into place, so a kill mid-write leaves the
+previous checkpoint as the latest; ``torch.load(weights_only=True)`` reads them back.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+
+from sla_cli import runfolder
+from sla_cli.errors import DataError
+
+FOLDER = "checkpoints"
+PATTERN = re.compile(r"^step_(\d+)\.pt$")
+
+
+def path_for(out_dir: Path, step: int) -> Path:
+    return Path(out_dir) / FOLDER / f"step_{step:08d}.pt"
+
+
+def list_checkpoints(out_dir: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints, oldest first (temporary files of an interrupted write do not match)."""
+    folder = Path(out_dir) / FOLDER
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := PATTERN.match(p.name))]
+    return sorted(found)
+
+
+def save(out_dir: Path, step: int, state: dict, keep: int) -> Path:
+    path = path_for(out_dir, step)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with runfolder.atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    for _, old in list_checkpoints(out_dir)[:-keep]:
+        old.unlink()
+    return path
+
+
+def load(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # a truncated or foreign file: report it in one line
+        raise DataError(f"{path} is not a readable checkpoint ({str(e).splitlines()[0][:200]})") from None
+
+
+def rng_state(generator: torch.Generator, device: torch.device) -> dict:
+    state = {"sampler": generator.get_state(), "torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def restore_rng(state: dict, generator: torch.Generator, device: torch.device) -> None:
+    generator.set_state(state["sampler"])
+    torch.set_rng_state(state["torch"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)

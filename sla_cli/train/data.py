@@ -1,0 +1,126 @@
+"""The `sla generate-cubes` dataset as the trainer sees it: checked arrays and batches on the device.
+
+Image arrays are ``uint8 [N, C, H, W]`` (every digit rendered in every context), read memory-mapped.
+The training set moves to the device whole, as ``uint8 [C, N, D]``, when it fits under a size limit
+(then a batch is one index_select); otherwise each batch is read from the memory map.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from sla_cli import runfolder
+from sla_cli.errors import DataError
+
+ARRAYS = ("train_images.npy", "test_images.npy", "train_labels.npy", "test_labels.npy", "masks.npy")
+
+
+@dataclass
+class Dataset:
+    folder: Path
+    identity: dict  # what a model remembers of its dataset, to refuse a mismatched one on resume
+    train_images: np.ndarray  # uint8 [N, C, H, W], memory-mapped
+    test_images: np.ndarray
+    train_labels: np.ndarray
+    test_labels: np.ndarray
+    masks: np.ndarray  # float32 [C, H, W] in 0..1
+
+    @property
+    def n_contexts(self) -> int:
+        return self.masks.shape[0]
+
+    @property
+    def frame(self) -> tuple[int, int]:
+        return self.masks.shape[1], self.masks.shape[2]
+
+    @property
+    def dim(self) -> int:
+        return self.masks.shape[1] * self.masks.shape[2]
+
+
+def dataset_identity(folder: Path, manifest: dict) -> dict:
+    files = json.dumps(manifest.get("sha256", {}), sort_keys=True).encode()
+    return {"folder": str(folder), "identity": manifest.get("identity"),
+            "files_sha256": hashlib.sha256(files).hexdigest()[:16]}
+
+
+def same_dataset(a: dict, b: dict) -> bool:
+    """Same content, wherever the folder now lies."""
+    return a.get("identity") == b.get("identity") and a.get("files_sha256") == b.get("files_sha256")
+
+
+def _load(folder: Path, name: str, mmap: bool) -> np.ndarray:
+    path = folder / name
+    if not path.exists():
+        raise DataError(f"{path} is missing (an sla dataset folder holds {', '.join(ARRAYS)})")
+    try:
+        return np.load(path, mmap_mode="r" if mmap else None, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path} is unreadable or truncated ({str(e).splitlines()[0]})") from None
+
+
+def load_dataset(folder: str | Path) -> Dataset:
+    folder = Path(folder)
+    manifest = runfolder.read_manifest(folder, "dataset")
+    for small in ("masks.npy", "train_labels.npy", "test_labels.npy"):  # the images are too big to hash each run
+        if small in manifest.get("sha256", {}):
+            runfolder.verify_file(folder, manifest, small)
+    data = Dataset(folder, dataset_identity(folder, manifest),
+                   _load(folder, "train_images.npy", True), _load(folder, "test_images.npy", True),
+                   _load(folder, "train_labels.npy", False), _load(folder, "test_labels.npy", False),
+                   _load(folder, "masks.npy", False).astype(np.float32))
+    _check_shapes(data, manifest)
+    return data
+
+
+def _check_shapes(data: Dataset, manifest: dict) -> None:
+    masks = data.masks
+    if masks.ndim != 3:
+        raise DataError(f"{data.folder}/masks.npy has shape {masks.shape}, expected [C, H, W]")
+    c = masks.shape[0]
+    if manifest.get("n_contexts", c) != c:
+        raise DataError(f"{data.folder}: manifest says n_contexts={manifest['n_contexts']} but masks.npy has {c}")
+    for split in ("train", "test"):
+        images, labels = getattr(data, f"{split}_images"), getattr(data, f"{split}_labels")
+        if images.ndim != 4 or images.shape[1:] != masks.shape or images.dtype != np.uint8:
+            raise DataError(f"{data.folder}/{split}_images.npy is {images.dtype} {images.shape}, "
+                            f"expected uint8 [N, {c}, {masks.shape[1]}, {masks.shape[2]}]")
+        if labels.shape != (images.shape[0],):
+            raise DataError(f"{data.folder}/{split}_labels.npy has shape {labels.shape}, expected ({images.shape[0]},)")
+        if images.shape[0] < 2:
+            raise DataError(f"{data.folder}/{split}_images.npy holds {images.shape[0]} digits; at least 2 are needed")
+
+
+def to_batch(images: np.ndarray | Tensor, device: torch.device) -> Tensor:
+    """uint8 [B, C, H, W] -> float [C, B, D] in 0..1 on the device."""
+    t = torch.from_numpy(np.array(images)) if isinstance(images, np.ndarray) else images  # np.array: a writable copy
+    b, c = t.shape[:2]
+    return t.to(device, non_blocking=True).reshape(b, c, -1).transpose(0, 1).float().div_(255)
+
+
+class BatchSource:
+    """Batches of training digits by index, from device memory when the set fits there."""
+
+    def __init__(self, images: np.ndarray, device: torch.device, max_mb: float):
+        self.images, self.device = images, device
+        self.on_device = images.nbytes <= max_mb * 2**20
+        if self.on_device:
+            n, c = images.shape[:2]
+            whole = torch.from_numpy(np.array(images)).reshape(n, c, -1)  # a writable copy, off the memory map
+            self.resident = whole.to(device).transpose(0, 1).contiguous()  # [C, N, D]: a batch is one gather
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def batch(self, index: Tensor) -> Tensor:
+        if self.on_device:
+            return self.resident.index_select(1, index.to(self.device)).float().div_(255)
+        rows = np.sort(index.numpy())  # sorted reads are kinder to the memory map; order in a batch is irrelevant
+        return to_batch(self.images[rows], self.device)

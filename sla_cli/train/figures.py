@@ -1,0 +1,84 @@
+"""transfer.png (the paper's figure 6) and curves.png, drawn with matplotlib's Agg backend."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from sla_cli import runfolder  # noqa: E402
+from sla_cli.models.ae_set import AutoencoderSet  # noqa: E402
+from sla_cli.train.data import Dataset, to_batch  # noqa: E402
+
+
+def mosaic(images: np.ndarray) -> np.ndarray:
+    """[C, H, W] -> one near-square grid image with 1-pixel gaps, contexts in reading order."""
+    c, h, w = images.shape
+    cols = math.ceil(math.sqrt(c))
+    rows = math.ceil(c / cols)
+    grid = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), 0.5, dtype=np.float32)
+    for i, img in enumerate(images):
+        r, k = divmod(i, cols)
+        grid[r * (h + 1):r * (h + 1) + h, k * (w + 1):k * (w + 1) + w] = img
+    return grid
+
+
+def pick_digits(labels: np.ndarray, k: int) -> list[int]:
+    """The first test digits of k different classes (fewer classes: the first k digits)."""
+    chosen, seen = [], set()
+    for i, label in enumerate(labels[:1000]):
+        if int(label) not in seen:
+            chosen.append(i)
+            seen.add(int(label))
+        if len(chosen) == k:
+            return chosen
+    return list(range(min(k, len(labels))))
+
+
+@torch.no_grad()
+def transfer_figure(path: Path, model: AutoencoderSet, data: Dataset, device: torch.device, source: int, k: int) -> None:
+    """Each digit seen only by context ``source``: its latent decoded by every context, beside the true renders."""
+    rows = pick_digits(data.test_labels, k)
+    h, w = data.frame
+    x = to_batch(data.test_images[rows], device)  # [C, k, D]
+    c = x.shape[0]
+    z = model.encode(x[source:source + 1], torch.tensor([source], device=device))  # [1, k, L]
+    decoded = model.decode(z.expand(c, -1, -1)).float().cpu().numpy().reshape(c, len(rows), h, w)
+    decoded = decoded * data.masks[:, None]  # outside its mask a decoder is never trained: show only the face
+    truth = x.cpu().numpy().reshape(c, len(rows), h, w)
+    fig, axes = plt.subplots(len(rows), 2, figsize=(10, 4 * len(rows)), squeeze=False)
+    for i, digit in enumerate(rows):
+        for ax, images, title in ((axes[i, 0], truth, f"test digit {digit} (label {int(data.test_labels[digit])}): "
+                                                      "true renders"),
+                                  (axes[i, 1], decoded, f"encoded by context {source}, decoded by each (masked)")):
+            ax.imshow(mosaic(images[:, i]), cmap="gray", vmin=0, vmax=1)
+            ax.set_title(title, fontsize=9)
+            ax.axis("off")
+    _save(fig, path)
+
+
+def curves_figure(path: Path, rows: list[dict]) -> None:
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for key in ("self_loss", "cross_loss"):
+        points = [(r["step"], r[key]) for r in rows if r.get(key) not in (None, "")]
+        if points:
+            ax.plot(*zip(*points), label=key.replace("_", " "))
+    ax.set_xlabel("step")
+    ax.set_ylabel("training loss (masked)")
+    if all(r.get(k, 1) in (None, "") or float(r.get(k, 1)) > 0 for r in rows for k in ("self_loss", "cross_loss")):
+        ax.set_yscale("log")  # an NLL (learn_sigma) can go negative: then a linear axis
+    ax.legend()
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _save(fig, path: Path) -> None:
+    with runfolder.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
