@@ -50,17 +50,23 @@ def slot_grids(camera: Camera, cube_yaw_deg: np.ndarray, supersample: int) -> to
 
 
 def paint_cubes(textures: torch.Tensor, cube_yaw_deg: np.ndarray, camera: Camera, supersample: int,
-                device: torch.device | str = "cpu") -> torch.Tensor:
+                device: torch.device | str = "cpu", samples_per_step: int = 2**21) -> torch.Tensor:
     """uint8 images [K, H, W] of K cubes, slot j of cube k painted with textures[k, j] ([K, 3, 28, 28]).
 
     Visible faces of a convex solid do not overlap in the image, so the faces are summed (a pixel on
-    a shared edge gets each face's share of its coverage).
+    a shared edge gets each face's share of its coverage). Each cube needs its own grids, so cubes
+    go ``samples_per_step`` grid points at a time to keep memory bounded.
     """
     k = textures.shape[0]
-    grids = slot_grids(camera, np.asarray(cube_yaw_deg), supersample).to(device).flatten(0, 1)
-    faces = warp(textures.to(device=device, dtype=torch.float32).reshape(k * 3, 1, *textures.shape[2:]), grids,
-                 supersample)
-    return to_uint8(faces.view(k, 3, *faces.shape[2:]).sum(1))
+    yaws = np.asarray(cube_yaw_deg, dtype=np.float64)
+    step = max(1, samples_per_step // (len(SLOTS) * (camera.size * supersample) ** 2))
+    out = torch.empty(k, camera.size, camera.size, dtype=torch.uint8, device=device)
+    for i in range(0, k, step):
+        tex = textures[i:i + step].to(device=device, dtype=torch.float32)
+        grids = slot_grids(camera, yaws[i:i + step], supersample).to(device).flatten(0, 1)
+        faces = warp(tex.reshape(-1, 1, *tex.shape[2:]), grids, supersample)
+        out[i:i + step] = to_uint8(faces.view(len(tex), len(SLOTS), *faces.shape[2:]).sum(1))
+    return out
 
 
 def compose_contexts(context_images: torch.Tensor, contexts: torch.Tensor) -> torch.Tensor:
