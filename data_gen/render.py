@@ -117,20 +117,28 @@ class SparseRenderer:
             setattr(self, name, getattr(self, name).to(device))
         return self
 
-    def __call__(self, digits: torch.Tensor, block: int = 32) -> torch.Tensor:
-        """uint8 [N, C, H, W] from uint8 digits [N, 28, 28], ``block`` digits at a time (cache-sized)."""
+    def __call__(self, digits: torch.Tensor, block: int = 32, out: torch.Tensor | None = None) -> torch.Tensor:
+        """uint8 [N, C, H, W] from uint8 digits [N, 28, 28], ``block`` digits at a time (cache-sized).
+
+        ``out``: a uint8 [N, C, H, W] buffer whose uncovered pixels are zero (fresh zeros, or any
+        earlier output of this renderer). Only covered pixels are written, so reusing one buffer
+        saves clearing the ~85% of the frame no face covers, which is half the time on a CPU.
+        """
         n = digits.shape[0]
         table = digits.reshape(n, -1).T.to(torch.float32)  # [784, N]: one texel per row
-        out = torch.zeros(n, self.shape[0] * self.shape[1] * self.shape[2], dtype=torch.uint8, device=digits.device)
+        if out is None:
+            out = torch.zeros(n, *self.shape, dtype=torch.uint8, device=digits.device)
+        flat = out.view(n, -1)
         for i in range(0, n, block):
             sums = F.embedding_bag(self.taps, table[:, i:i + block].contiguous(), self.offsets, mode="sum",
                                    per_sample_weights=self.weights)  # [covered pixels, block]
-            out[i:i + block, self.active] = sums.add_(0.5).clamp_(0, 255).to(torch.uint8).T  # to_uint8, in place
-        return out.view(n, *self.shape)
+            flat[i:i + block, self.active] = sums.add_(0.5).clamp_(0, 255).to(torch.uint8).T  # to_uint8, in place
+        return out
 
 
 def make_renderer(grids: torch.Tensor, supersample: int, backend: str, device: torch.device):
-    """A function uint8 digits [N, 28, 28] -> uint8 [N, C, H, W] on ``device``.
+    """(backend name, a function uint8 digits [N, 28, 28] -> uint8 [N, C, H, W] on ``device``).
+    The result may be a reused buffer: copy it out before the next call.
 
     auto: the sparse operator on CPU (measured several times faster there, bench/render.py), one
     grid_sample on CUDA. Rendering stays float32: bf16 has too few bits for exact uint8 output.
@@ -140,5 +148,14 @@ def make_renderer(grids: torch.Tensor, supersample: int, backend: str, device: t
     grids = grids.to(device)
     if backend == "sparse":
         renderer = SparseRenderer(grids.cpu(), supersample).to(device)
-        return backend, lambda digits: renderer(digits.to(device))
+        buffers: dict[int, torch.Tensor] = {}
+
+        def render_sparse(digits: torch.Tensor) -> torch.Tensor:
+            # One zeroed buffer per batch size, reused: valid until the next call (callers copy it out).
+            n = digits.shape[0]
+            if n not in buffers:
+                buffers[n] = torch.zeros(n, *renderer.shape, dtype=torch.uint8, device=device)
+            return renderer(digits.to(device), out=buffers[n])
+
+        return backend, render_sparse
     return backend, lambda digits: render_grid_sample(digits.to(device), grids, supersample)

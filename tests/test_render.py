@@ -94,3 +94,13 @@ def test_painted_cube_is_close_to_its_contexts(digits):
                 expected[k] += per_slot[k, j, found[k, j]]
     assert expected.sum() > 0
     assert torch.allclose(compose_contexts(images, found), expected)
+
+
+def test_reused_output_buffer_gives_fresh_results(digits):
+    """The sparse renderer writes only covered pixels, so a reused buffer must come out identical."""
+    sparse = SparseRenderer(context_grids(CAMERA, CONTEXTS, 2), 2)
+    buffer = torch.zeros(12, *sparse.shape, dtype=torch.uint8)
+    sparse(digits[:12], out=buffer)
+    again = sparse(digits[12:24], out=buffer)
+    assert again.data_ptr() == buffer.data_ptr()
+    assert torch.equal(again, sparse(digits[12:24]))
