@@ -28,8 +28,8 @@ def grids_for_homographies(h: np.ndarray, size: int, supersample: int) -> torch.
     pix = np.stack([xs, ys, np.ones_like(xs)], -1).reshape(-1, 3)  # [P, 3]
     inv = np.linalg.inv(h)  # [B, 3, 3]
     tex = pix @ np.swapaxes(inv, -1, -2)  # [B, P, 3]
-    # A ray meets the face plane in front of the camera where w has the sign that texture points
-    # get; the texture centre maps to w > 0 under h, so under inv the sign to keep is that of 1/det.
+    # inv(h) sends a frame pixel to (u, v, 1) / depth of the plane point it sees: w takes the sign of
+    # that depth (times h's overall sign), so pixels whose ray meets the plane behind the camera flip it.
     w = tex[..., 2:3]
     front = _front_sign(h)[:, None, None] * w > 0
     uv = tex[..., :2] / np.where(np.abs(w) < 1e-12, 1e-12, w)
@@ -39,7 +39,7 @@ def grids_for_homographies(h: np.ndarray, size: int, supersample: int) -> torch.
 
 
 def _front_sign(h: np.ndarray) -> np.ndarray:
-    """Sign of w (under inv(h)) for frame pixels whose ray hits the plane in front of the camera."""
+    """The sign h gives the depth of texture points (h is defined up to scale): w's sign in front."""
     centre = np.array([TEXTURE / 2 - 0.5, TEXTURE / 2 - 0.5, 1.0])
     pix = h @ centre  # [B, 3]; pix[:, 2] > 0 is depth in front of the camera
     return np.sign(pix[:, 2])
