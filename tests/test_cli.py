@@ -36,10 +36,14 @@ def test_unknown_subcommand_is_one_line_exit_2(argv):
     assert_one_line_error(run_sla(*argv), "unknown command", code=2)
 
 
+# The run folders a command reads are required keys: without them its config does not validate.
+REQUIRED = {"train": ["dataset=some/dataset"], "eval oneshot": ["model=some/model"], "eval concept": ["model=some/model"]}
+
+
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)
 @pytest.mark.parametrize("preset", PRESETS)
 def test_every_config_composes_for_every_preset(cmd, preset):
-    cfg = compose_config(cmd, [f"preset={preset}"])
+    cfg = compose_config(cmd, [f"preset={preset}", *REQUIRED.get(cmd.name, [])])
     assert cfg.preset == preset
     assert cfg.seed == 0 and cfg.device == "auto"
 
@@ -53,7 +57,7 @@ def test_subcommand_help_shows_its_config(cmd):
 
 
 def test_cfg_job_prints_overridden_config():
-    result = run_sla("train", "--cfg", "job", "preset=smoke", "seed=7")
+    result = run_sla("train", "--cfg", "job", "preset=smoke", "seed=7", "dataset=d")
     assert result.returncode == 0, result.stderr
     assert "seed: 7" in result.stdout and "preset: smoke" in result.stdout
 
@@ -83,6 +87,10 @@ def test_sweep_is_checked_before_any_job_runs(tmp_path):
 def test_hydra_messages_collapse_to_one_line():
     text = "In 'x': Could not find 'preset/a'\n\nAvailable options in 'preset':\n\tdemo\nConfig search path:\n\tp"
     assert one_line(text) == "In 'x': Could not find 'preset/a' Available options in 'preset': demo"
+
+
+def test_missing_required_folder_is_named():
+    assert_one_line_error(run_sla("train", "preset=smoke"), "dataset=DIR is required", code=2)
 
 
 def test_compose_config_raises_config_error_for_bad_value():
