@@ -24,7 +24,7 @@ def combine(trees: list, stat: str):
     if isinstance(first, (int, float)):
         if stat == "mean":
             return statistics.fmean(trees)
-        return statistics.pstdev(trees) if len(trees) > 1 else 0.0
+        return statistics.stdev(trees) if len(trees) > 1 else 0.0  # sample std (n-1)
     return first
 
 
