@@ -45,7 +45,7 @@ def loglik_hist_png(path: Path, full_loglik: np.ndarray, labels: np.ndarray) -> 
         lo, hi = np.percentile(np.concatenate([own, other]), [1, 99.5])
         bins = np.linspace(lo, hi, 40)
         ax.hist(other, bins=bins, alpha=0.6, density=True, label="other digits")
-        ax.hist(own, bins=bins, alpha=0.6, density=True, label=f"digit {c}")
+        ax.hist(own, bins=bins, alpha=0.6, density=True, label="own digit")
         ax.set_title(f"autoencoder {c}", fontsize=9)
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=7)
