@@ -68,6 +68,19 @@ def test_saved_weights_with_another_architecture_is_one_line_error(smoke_run, mn
     result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'b'}", f"classify.weights_from={smoke_run[0]}",
                      "classify.model.hidden=32", env={"SLA_DATA_ROOT": str(mnist_root)})
     assert_one_line_error(result, "architecture differs", "hidden=64", "32", code=1)
+    assert not (tmp_path / "b").exists()
+
+
+def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_path):
+    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'b'}", f"classify.weights_from={smoke_run[0]}",
+                     env={"SLA_DATA_ROOT": str(mnist_root)})
+    assert result.returncode == 0, result.stderr[-2000:]
+    old = json.loads((smoke_run[0] / "results.json").read_text())
+    new = json.loads((tmp_path / "b" / "results.json").read_text())
+    assert new["mlp"]["accuracy"] == old["mlp"]["accuracy"]
+    for s in ("recon", "full"):
+        assert new["ae_set"][s]["accuracy"] == pytest.approx(old["ae_set"][s]["accuracy"], abs=1e-6)
+    assert new["train_seconds"]["ae_set"] == 0 and not (tmp_path / "b" / "weights_seed0.pt").exists()
 
 
 def test_weights_from_a_non_classify_folder_is_one_line_error(mnist_root, tmp_path):

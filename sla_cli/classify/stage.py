@@ -108,11 +108,14 @@ def _one_seed(cfg, seed: int, data, device) -> tuple[dict, dict, tuple]:
 
 def run(cfg, out_dir: Path) -> None:
     out_dir = Path(out_dir)
+    c = cfg.classify
+    if c.weights_from:  # a wrong folder or architecture fails before anything is written
+        for seed in c.seeds:
+            weights.load_from_run(c.weights_from, seed, cfg, torch.device("cpu"))
     done = runfolder.begin(out_dir, KIND, cfg)
     if done is not None:
         console.print(f"{out_dir} already holds this classify run (manifest.json); nothing to do")
         return
-    c = cfg.classify
     device = resolve_device(cfg.device)
     if c.threads is not None:  # small CPU runs on a busy machine: extra OpenMP threads spin and slow it 10x
         torch.set_num_threads(c.threads)
