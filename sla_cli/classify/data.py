@@ -1,0 +1,61 @@
+"""MNIST for the classifier: one float tensor per split, on the device, batches taken by index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from data_gen.mnist import load_split
+
+
+@dataclass
+class Split:
+    x: Tensor  # [N, 784] float in [0, 1]
+    y: Tensor  # [N] long
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass
+class Mnist:
+    train: Split  # what both models learn from
+    val: Split  # held out of the official training set: calibration only
+    test: Split  # the official test images (or their first ``test_size``)
+
+
+def _split(images, labels, device) -> Split:
+    x = torch.from_numpy(images.reshape(len(images), -1).copy()).to(device=device, dtype=torch.float32) / 255.0
+    return Split(x, torch.from_numpy(labels.astype("int64")).to(device))
+
+
+def load(root: str, download: bool, device: torch.device, val_size: int, train_size: int | None,
+         test_size: int | None, seed: int) -> Mnist:
+    """The validation split is a fixed random draw (by ``seed``) from the 60,000 training images;
+    ``train_size`` caps the rest (smoke runs), ``test_size`` takes the first test images."""
+    tr_img, tr_lab = load_split(root, "train", download)
+    te_img, te_lab = load_split(root, "test", download)
+    order = torch.randperm(len(tr_lab), generator=torch.Generator().manual_seed(seed)).numpy()
+    val_idx, train_idx = order[:val_size], order[val_size:]
+    if train_size is not None:
+        train_idx = train_idx[:train_size]
+    if test_size is not None:
+        te_img, te_lab = te_img[:test_size], te_lab[:test_size]
+    return Mnist(_split(tr_img[train_idx], tr_lab[train_idx], device), _split(tr_img[val_idx], tr_lab[val_idx], device),
+                 _split(te_img, te_lab, device))
+
+
+def class_epoch_indices(y: Tensor, n_classes: int, generator: torch.Generator) -> Tensor:
+    """[C, M] indices into y: row c is a fresh permutation of class c's images, topped up with random
+    repeats to the largest class's count M, so one epoch is a rectangular batch grid."""
+    rows = []
+    counts = torch.bincount(y.cpu(), minlength=n_classes)
+    top = int(counts.max())
+    for c in range(n_classes):
+        idx = torch.nonzero(y.cpu() == c).flatten()
+        perm = idx[torch.randperm(len(idx), generator=generator)]
+        extra = idx[torch.randint(len(idx), (top - len(idx),), generator=generator)]
+        rows.append(torch.cat([perm, extra]))
+    return torch.stack(rows).to(y.device)

@@ -1,0 +1,53 @@
+"""Confusion matrices and per-class log-likelihood histograms (first seed), as PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from sla_cli.runfolder import atomic_path  # noqa: E402
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def confusion_png(path: Path, matrices: dict, accuracies: dict) -> None:
+    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 4.2))
+    for ax, (name, m) in zip(np.atleast_1d(axes), matrices.items()):
+        m = m.numpy()
+        ax.imshow(np.log1p(m), cmap="Blues")
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                if m[i, j] and i != j:
+                    ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6, color="crimson")
+        ax.set_title(f"{name}: {100 * accuracies[name]:.2f}%")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_xticks(range(m.shape[1]))
+        ax.set_yticks(range(m.shape[0]))
+    _save(fig, path)
+
+
+def loglik_hist_png(path: Path, full_loglik: np.ndarray, labels: np.ndarray) -> None:
+    """For each class autoencoder c: its eq. (4) log-likelihood of class-c test images vs the rest."""
+    n = full_loglik.shape[1]
+    fig, axes = plt.subplots(2, (n + 1) // 2, figsize=(3.2 * ((n + 1) // 2), 5.6))
+    for c, ax in enumerate(axes.flat[:n]):
+        own, other = full_loglik[labels == c, c], full_loglik[labels != c, c]
+        lo, hi = np.percentile(np.concatenate([own, other]), [1, 99.5])
+        bins = np.linspace(lo, hi, 40)
+        ax.hist(other, bins=bins, alpha=0.6, density=True, label="other digits")
+        ax.hist(own, bins=bins, alpha=0.6, density=True, label="own digit")
+        ax.set_title(f"autoencoder {c}", fontsize=9)
+        ax.tick_params(labelsize=7)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle("log p(x) of eq. (4) under each class autoencoder (test images)")
+    _save(fig, path)
