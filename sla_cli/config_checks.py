@@ -62,6 +62,7 @@ def validate_common(cfg: DictConfig) -> None:
     check_choice(cfg, "preset", PRESETS)
     check_int(cfg, "seed", 0, 2**32 - 1)
     check_choice(cfg, "device", DEVICES)
+    check_int(cfg, "threads", 0, 1024)
     check_bool(cfg, "overwrite")
     if not isinstance(value(cfg, "data.root"), str):
         raise ConfigError("data.root must be a folder path")

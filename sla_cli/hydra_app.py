@@ -77,6 +77,9 @@ def precheck(cmd: Command, overrides: list[str], multirun: bool) -> None:
 def _run_job(cmd: Command, cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
+        from sla_cli.runtime import set_cpu_threads  # imports torch: only once a job really runs
+
+        set_cpu_threads(cfg.threads)
         importlib.import_module(cmd.module).run(cfg, out_dir)
     except SlaError as e:
         _remove_if_empty(out_dir)

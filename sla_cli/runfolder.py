@@ -67,8 +67,9 @@ def config_dict(cfg: DictConfig, out_dir: Path) -> dict:
 
 
 def identity(config: dict) -> str:
-    """Hash of what determines a run's content: the config less where it goes and whether to overwrite."""
-    relevant = {k: v for k, v in config.items() if k not in ("out", "overwrite", "device")}
+    """Hash of what determines a run's content: the config less where it goes, whether to overwrite,
+    and the hardware it runs on."""
+    relevant = {k: v for k, v in config.items() if k not in ("out", "overwrite", "device", "threads")}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 

@@ -23,6 +23,12 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def set_cpu_threads(threads: int) -> None:
+    """torch's intra-op CPU threads; 0 keeps torch's default."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, numpy and torch; returns a CPU generator for code that takes one explicitly."""
     random.seed(seed)

@@ -123,7 +123,7 @@ def test_bad_config_is_one_line_error(override, fragment, tmp_path):
     ("classify.seeds=[1,1]", "classify.seeds"),
     ("classify.seeds=abc", "classify.seeds"),
     ("classify.model.hidden=0", "classify.model.hidden"),
-    ("classify.threads=0", "classify.threads"),
+    ("threads=-1", "threads"),
     ("classify.adversarial.eps=[0.1,2]", "classify.adversarial.eps"),
     ("classify.adversarial.scorings=[nope]", "classify.adversarial.scorings"),
 ])

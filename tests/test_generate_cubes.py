@@ -1,6 +1,5 @@
 """`sla generate-cubes` end to end on the smoke preset with the real MNIST."""
 
-import json
 import struct
 from pathlib import Path
 

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sla_cli.classify.data import Split
-from sla_cli.runtime import autocast, progress
+from sla_cli.classify.fit import fit
 
 
 class Mlp(nn.Module):
@@ -30,25 +30,15 @@ def train_mlp(train: Split, n_classes: int, hidden: int, epochs: int, batch_size
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = Mlp(train.x.shape[1], hidden, n_classes).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
     steps = -(-len(train) // batch_size)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
-    with progress() as bar:
-        task = bar.add_task(label, total=epochs * steps, info="")
-        for epoch in range(epochs):
-            perm = torch.randperm(len(train), generator=gen).to(train.y.device)
-            for s in range(steps):
-                idx = perm[s * batch_size:(s + 1) * batch_size]
-                with autocast(device):
-                    value = F.cross_entropy(model(train.x[idx]).float(), train.y[idx])
-                opt.zero_grad(set_to_none=True)
-                value.backward()
-                opt.step()
-                sched.step()
-                if s % 50 == 0 or s == steps - 1:
-                    bar.update(task, info=f"epoch {epoch + 1}/{epochs} loss {value.item():.3f}")
-                bar.advance(task)
-    return model.eval()
+
+    def batch_loss(perm: torch.Tensor, s: int) -> torch.Tensor:
+        idx = perm[s * batch_size:(s + 1) * batch_size]
+        return F.cross_entropy(model(train.x[idx]).float(), train.y[idx])
+
+    return fit(model, lr, epochs, steps, device, label,
+               epoch_order=lambda epoch: torch.randperm(len(train), generator=gen).to(train.y.device),
+               batch_loss=batch_loss, describe=lambda v: f"loss {v.item():.3f}")
 
 
 @torch.no_grad()

@@ -64,8 +64,6 @@ def validate(cfg) -> None:
     scorings = value(cfg, "classify.adversarial.scorings")
     if not OmegaConf.is_list(scorings) or any(s not in SCORINGS for s in scorings):
         raise ConfigError(f"classify.adversarial.scorings={scorings!r} must list some of {', '.join(SCORINGS)}")
-    if value(cfg, "classify.threads") is not None:
-        check_int(cfg, "classify.threads", 1, 256)
     wf = value(cfg, "classify.weights_from")
     if wf is not None and not isinstance(wf, str):
         raise ConfigError("classify.weights_from must be null or the folder of an earlier sla classify run")
@@ -117,8 +115,6 @@ def run(cfg, out_dir: Path) -> None:
         console.print(f"{out_dir} already holds this classify run (manifest.json); nothing to do")
         return
     device = resolve_device(cfg.device)
-    if c.threads is not None:  # small CPU runs on a busy machine: extra OpenMP threads spin and slow it 10x
-        torch.set_num_threads(c.threads)
     data = mnist_data.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed)
     seeds = list(c.seeds)
     per_seed, files = [], []

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from sla_cli.classify.data import Split, class_epoch_indices
 from sla_cli.models.ae_set import AutoencoderSet
-from sla_cli.runtime import autocast, progress
+from sla_cli.classify.fit import fit
 
 
 def reconstruction_loss(model: AutoencoderSet, x: torch.Tensor, loss: str) -> torch.Tensor:
@@ -25,23 +25,12 @@ def train_set(train: Split, n_classes: int, hidden: int, latent: int, epochs: in
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = AutoencoderSet(n_classes, train.x.shape[1], hidden, latent, tied=True).to(device)
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
     first = class_epoch_indices(train.y, n_classes, gen)
     steps = -(-first.shape[1] // batch_size)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
-    with progress() as bar:
-        task = bar.add_task(label, total=epochs * steps, info="")
-        for epoch in range(epochs):
-            idx = first if epoch == 0 else class_epoch_indices(train.y, n_classes, gen)
-            for s in range(steps):
-                batch = train.x[idx[:, s * batch_size:(s + 1) * batch_size]]  # [C, B, 784]
-                with autocast(device):
-                    value = reconstruction_loss(model, batch, loss)
-                opt.zero_grad(set_to_none=True)
-                value.backward()
-                opt.step()
-                sched.step()
-                if s % 20 == 0 or s == steps - 1:
-                    bar.update(task, info=f"epoch {epoch + 1}/{epochs} loss/class {value.item() / n_classes:.2f}")
-                bar.advance(task)
-    return model.eval()
+
+    def batch_loss(idx: torch.Tensor, s: int) -> torch.Tensor:
+        return reconstruction_loss(model, train.x[idx[:, s * batch_size:(s + 1) * batch_size]], loss)  # [C, B, 784]
+
+    return fit(model, lr, epochs, steps, device, label,
+               epoch_order=lambda epoch: first if epoch == 0 else class_epoch_indices(train.y, n_classes, gen),
+               batch_loss=batch_loss, describe=lambda v: f"loss/class {v.item() / n_classes:.2f}", show_every=20)

@@ -34,8 +34,7 @@ KIND = "model"
 # interrupted-then-resumed run is the same run as an uninterrupted one.
 HOW_KEYS = ("resume", "stop_after")
 # What a checkpoint must agree on to be continued (train.steps may grow).
-RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb",
-               "cpu_threads")
+RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb")
 CSV_FIELDS = ("step", "self_loss", "cross_loss", "train_seconds")
 
 
@@ -65,7 +64,6 @@ def validate(cfg: DictConfig) -> None:
     check_bool(cfg, "train.resume")
     check_int(cfg, "train.stop_after", 0)
     check_float(cfg, "train.device_data_mb", 0)
-    check_int(cfg, "train.cpu_threads", 0)
     check_int(cfg, "eval.test_digits", 1)
     check_int(cfg, "eval.latent_digits", 2)
     check_int(cfg, "eval.transfer_source", 0)
@@ -81,7 +79,7 @@ def identity_cfg(cfg: DictConfig) -> DictConfig:
 
 
 def resume_key(cfg: DictConfig) -> dict:
-    return {"seed": cfg.seed, "model": OmegaConf.to_container(cfg.model),
+    return {"seed": cfg.seed, "threads": cfg.threads, "model": OmegaConf.to_container(cfg.model),
             "train": {k: cfg.train[k] for k in RESUME_KEYS}}
 
 
@@ -123,8 +121,6 @@ class Trainer:
     def __init__(self, cfg: DictConfig, out_dir: Path, data: Dataset, resume_from: dict | None):
         self.cfg, self.out_dir, self.data = cfg, out_dir, data
         self.device = resolve_device(cfg.device)
-        if self.device.type == "cpu" and cfg.train.cpu_threads:
-            torch.set_num_threads(cfg.train.cpu_threads)
         self.generator = seed_everything(cfg.seed)
         m = cfg.model
         self.model = AutoencoderSet(data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma).to(self.device)
