@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -102,3 +103,12 @@ def test_makefile_names_the_common_jobs():
     makefile = (REPO / "Makefile").read_text()
     for target in ("test:", "reproduce-paper:", "install:", "demo:", "bench:"):
         assert f"\n{target}" in makefile
+
+
+def test_multirun_writes_one_complete_folder_per_job(tmp_path, mnist_root):
+    sweep = tmp_path / "sweep"
+    result = run_sla("generate-cubes", "-m", "preset=smoke", "seed=0,1", "digits.train=20", "digits.test=10",
+                     "cubes.count=4", f"out={sweep}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    assert result.returncode == 0, result.stderr
+    seeds = [json.loads((sweep / job / "manifest.json").read_text())["seed"] for job in ("0", "1")]
+    assert seeds == [0, 1]
