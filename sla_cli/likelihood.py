@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from sla_cli.models.ae_set import AutoencoderSet
+from sla_cli.models.ae_set import AutoencoderSet, pick
 
 
 @dataclass
@@ -73,21 +73,10 @@ class LatentGaussian:
         return cls(state["mean"].to(device), state["chol"].to(device))
 
 
-def decoder_weights(model: AutoencoderSet) -> tuple[Tensor, Tensor]:
-    """(W1 [C, L, H], W2 [C, H, D]); tied decoders are the encoder's transposes."""
-    if model.tied:
-        return model.enc2_w.transpose(1, 2), model.enc1_w.transpose(1, 2)
-    return model.dec1_w, model.dec2_w
-
-
-def _pick(t: Tensor, members: Tensor | None) -> Tensor:
-    return t if members is None else t[members]
-
-
 def decode_with_jacobian(model: AutoencoderSet, z: Tensor, members: Tensor | None = None) -> tuple[Tensor, Tensor]:
     """(f(z) [R, B, D], J^T [R, B, L, D]) for the decoder serving each row."""
-    w1, w2 = _pick(decoder_weights(model)[0], members), _pick(decoder_weights(model)[1], members)
-    b1, b2 = _pick(model.dec1_b, members), _pick(model.dec2_b, members)
+    w1, w2 = model.decoder_weights(members)
+    b1, b2 = pick(model.dec1_b, members), pick(model.dec2_b, members)
     pre = torch.baddbmm(b1[:, None], z, w1)  # [R, B, H]
     out = torch.sigmoid(torch.baddbmm(b2[:, None], torch.relu(pre), w2))  # [R, B, D]
     r, b, _ = z.shape
@@ -100,7 +89,7 @@ def _per_pixel(sigma: Tensor | None, members: Tensor | None, rows: int, dim: int
     """sigma as [R, 1 or D]: scalar per member ([C]) or per pixel ([C, D]); 1 when None."""
     if sigma is None:
         return torch.ones(rows, 1, device=like.device, dtype=like.dtype)
-    s = _pick(sigma, members)
+    s = pick(sigma, members)
     return s[:, None] if s.dim() == 1 else s
 
 

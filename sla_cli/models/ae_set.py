@@ -20,6 +20,11 @@ def _uniform(shape: tuple[int, ...], fan_in: int) -> nn.Parameter:
     return nn.Parameter(torch.empty(shape).uniform_(-bound, bound))
 
 
+def pick(t: Tensor, members: Tensor | None) -> Tensor:
+    """The rows of a stacked parameter that serve each input row (all of them, in order, by default)."""
+    return t if members is None else t[members]
+
+
 class AutoencoderSet(nn.Module):
     def __init__(self, n_members: int, dim: int, hidden: int, latent: int, tied: bool = True,
                  learn_sigma: bool = False):
@@ -42,32 +47,31 @@ class AutoencoderSet(nn.Module):
         return {"n_members": self.n_members, "dim": self.dim, "hidden": self.hidden, "latent": self.latent,
                 "tied": self.tied, "learn_sigma": self.log_sigma is not None}
 
-    def _decoder_weights(self) -> tuple[Tensor, Tensor]:
+    def decoder_weights(self, members: Tensor | None = None) -> tuple[Tensor, Tensor]:
+        """(W1 [R, L, H], W2 [R, H, D]) of the decoder serving each row; tied: the encoder's transposes."""
         if self.tied:
-            return self.enc2_w.transpose(1, 2), self.enc1_w.transpose(1, 2)
-        return self.dec1_w, self.dec2_w
-
-    @staticmethod
-    def _pick(t: Tensor, members: Tensor | None) -> Tensor:
-        return t if members is None else t[members]
+            w1, w2 = self.enc2_w.transpose(1, 2), self.enc1_w.transpose(1, 2)
+        else:
+            w1, w2 = self.dec1_w, self.dec2_w
+        return pick(w1, members), pick(w2, members)
 
     def encode(self, x: Tensor, members: Tensor | None = None) -> Tensor:
         """x[R, B, D] -> z[R, B, L]; row r uses member ``members[r]`` (default: member r)."""
-        h = torch.relu(torch.baddbmm(self._pick(self.enc1_b, members)[:, None], x, self._pick(self.enc1_w, members)))
-        return torch.baddbmm(self._pick(self.enc2_b, members)[:, None], h, self._pick(self.enc2_w, members))
+        h = torch.relu(torch.baddbmm(pick(self.enc1_b, members)[:, None], x, pick(self.enc1_w, members)))
+        return torch.baddbmm(pick(self.enc2_b, members)[:, None], h, pick(self.enc2_w, members))
 
     def decode_logits(self, z: Tensor, members: Tensor | None = None) -> Tensor:
         """z[R, B, L] -> pre-sigmoid output [R, B, D] (with tied weights, a transposed view of [R, D, B])."""
         if self.tied:
             # Run the decoder transposed, W @ h^T, so that the tied weights' gradients come out in the
             # encoder's own [C, in, out] layout: no strided add of a transposed gradient (2x a CPU step).
-            ht = torch.relu(torch.baddbmm(self._pick(self.dec1_b, members)[:, :, None], self._pick(self.enc2_w, members),
+            ht = torch.relu(torch.baddbmm(pick(self.dec1_b, members)[:, :, None], pick(self.enc2_w, members),
                                           z.transpose(1, 2)))
-            return torch.baddbmm(self._pick(self.dec2_b, members)[:, :, None], self._pick(self.enc1_w, members),
+            return torch.baddbmm(pick(self.dec2_b, members)[:, :, None], pick(self.enc1_w, members),
                                  ht).transpose(1, 2)
-        w1, w2 = self._decoder_weights()
-        h = torch.relu(torch.baddbmm(self._pick(self.dec1_b, members)[:, None], z, self._pick(w1, members)))
-        return torch.baddbmm(self._pick(self.dec2_b, members)[:, None], h, self._pick(w2, members))
+        w1, w2 = self.decoder_weights(members)
+        h = torch.relu(torch.baddbmm(pick(self.dec1_b, members)[:, None], z, w1))
+        return torch.baddbmm(pick(self.dec2_b, members)[:, None], h, w2)
 
     def decode(self, z: Tensor, members: Tensor | None = None) -> Tensor:
         return torch.sigmoid(self.decode_logits(z, members))
