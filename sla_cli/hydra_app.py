@@ -53,25 +53,26 @@ def _job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
     return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
 
 
-def compose_config(cmd: Command, overrides: list[str]) -> DictConfig:
+def compose_config(cmd: Command, overrides: list[str], check_values: bool = True) -> DictConfig:
     """The job config as Hydra would build it, checked; raises ConfigError in one line."""
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None, job_name=cmd.config_name):
             cfg = compose(cmd.config_name, overrides=overrides)
     except (hydra.errors.HydraException, OmegaConfBaseException, ValueError) as e:
         raise ConfigError(one_line(str(e))) from None
-    validate_common(cfg)
-    importlib.import_module(cmd.module).validate(cfg)
+    if check_values:
+        validate_common(cfg)
+        importlib.import_module(cmd.module).validate(cfg)
     return cfg
 
 
-def precheck(cmd: Command, overrides: list[str], multirun: bool) -> None:
+def precheck(cmd: Command, overrides: list[str], multirun: bool, check_values: bool = True) -> None:
     try:
         jobs = _job_overrides(overrides, multirun)
     except (hydra.errors.HydraException, OmegaConfBaseException, ValueError) as e:
         raise ConfigError(one_line(str(e))) from None
     for job in jobs:
-        compose_config(cmd, job)
+        compose_config(cmd, job, check_values)
 
 
 def _run_job(cmd: Command, cfg: DictConfig) -> None:
@@ -101,7 +102,8 @@ def run_command(cmd: Command, argv: list[str]) -> None:
     args = get_args_parser().parse_args(argv)
     if not any(getattr(args, flag) for flag in NO_CHECK_FLAGS):
         try:
-            precheck(cmd, args.overrides, args.multirun)
+            # --cfg only prints the config: it may still lack required values (dataset=???)
+            precheck(cmd, args.overrides, args.multirun, check_values=not args.cfg)
         except SlaError as e:
             _fail(cmd, e)
 
