@@ -37,10 +37,17 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+# Tests set this to run the GPU's bf16 code path on a CPU (tests/test_bf16_paths.py): dtype bugs
+# in mixed precision then show up on machines without a GPU too.
+BF16_ON_CPU = False
+
+
 def autocast(device: torch.device):
     """bf16 autocast on CUDA (tensor cores); plain float32 on CPU, where bf16 is slower."""
     if device.type == "cuda":
         return torch.autocast("cuda", dtype=torch.bfloat16)
+    if BF16_ON_CPU:
+        return torch.autocast("cpu", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
