@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sla_cli.runfolder import atomic_path  # noqa: E402
+from sla_cli.plotting import plt, save_figure
 
 
 def mosaic(images: np.ndarray, cols: int, gap: int = 1, fill: float = 0.35) -> np.ndarray:
@@ -24,7 +20,7 @@ def mosaic(images: np.ndarray, cols: int, gap: int = 1, fill: float = 0.35) -> n
     return out
 
 
-def save_figure(path: Path, panels: list[tuple[str, np.ndarray]], pixels_per_cell: int = 4) -> None:
+def panels_png(path: Path, panels: list[tuple[str, np.ndarray]], pixels_per_cell: int = 4) -> None:
     """Stack titled mosaics vertically in one PNG, drawn with nearest-neighbour pixels."""
     heights = [p.shape[0] for _, p in panels]
     width = max(p.shape[1] for _, p in panels)
@@ -36,21 +32,19 @@ def save_figure(path: Path, panels: list[tuple[str, np.ndarray]], pixels_per_cel
         ax.set_title(title, fontsize=9)
         ax.axis("off")
     fig.tight_layout()
-    with atomic_path(Path(path)) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    save_figure(fig, path, tight=False)
 
 
 def contexts_png(path: Path, images: np.ndarray, n_side: int) -> None:
     """One digit in every context [C, H, W] uint8, ten to a row: figure 5."""
-    save_figure(path, [(f"one digit in {len(images)} contexts: {n_side} side-face, "
-                        f"{len(images) - n_side} top-face orientations", mosaic(images / 255.0, 10))])
+    panels_png(path, [(f"one digit in {len(images)} contexts: {n_side} side-face, "
+                       f"{len(images) - n_side} top-face orientations", mosaic(images / 255.0, 10))])
 
 
 def masks_png(path: Path, masks: np.ndarray) -> None:
-    save_figure(path, [(f"masks of the {len(masks)} contexts (warp of an all-ones texture)", mosaic(masks, 10))])
+    panels_png(path, [(f"masks of the {len(masks)} contexts (warp of an all-ones texture)", mosaic(masks, 10))])
 
 
 def cubes_png(path: Path, panels: list[tuple[str, np.ndarray]], cols: int) -> None:
     """Rows of cube images (uint8 [K, H, W]) under titles: samples (figure 4), a turn (figure 13)."""
-    save_figure(path, [(title, mosaic(images / 255.0, cols)) for title, images in panels])
+    panels_png(path, [(title, mosaic(images / 255.0, cols)) for title, images in panels])

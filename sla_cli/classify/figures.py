@@ -4,19 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from sla_cli.runfolder import atomic_path  # noqa: E402
-
-
-def _save(fig, path: Path) -> None:
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+from sla_cli.plotting import plt, save_figure
 
 
 def confusion_png(path: Path, matrices: dict, accuracies: dict) -> None:
@@ -33,7 +23,7 @@ def confusion_png(path: Path, matrices: dict, accuracies: dict) -> None:
         ax.set_ylabel("true")
         ax.set_xticks(range(m.shape[1]))
         ax.set_yticks(range(m.shape[0]))
-    _save(fig, path)
+    save_figure(fig, path, dpi=110)
 
 
 def loglik_hist_png(path: Path, full_loglik: np.ndarray, labels: np.ndarray) -> None:
@@ -50,4 +40,4 @@ def loglik_hist_png(path: Path, full_loglik: np.ndarray, labels: np.ndarray) -> 
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("log p(x) of eq. (4) under each class autoencoder (test images)")
-    _save(fig, path)
+    save_figure(fig, path, dpi=110)

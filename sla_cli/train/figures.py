@@ -5,16 +5,12 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import torch
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from sla_cli import runfolder  # noqa: E402
-from sla_cli.models.ae_set import AutoencoderSet  # noqa: E402
-from sla_cli.train.data import Dataset, to_batch  # noqa: E402
+from sla_cli.models.ae_set import AutoencoderSet
+from sla_cli.plotting import plt, save_figure
+from sla_cli.train.data import Dataset, to_batch
 
 
 def mosaic(images: np.ndarray) -> np.ndarray:
@@ -60,7 +56,7 @@ def transfer_figure(path: Path, model: AutoencoderSet, data: Dataset, device: to
             ax.imshow(mosaic(images[:, i]), cmap="gray", vmin=0, vmax=1)
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-    _save(fig, path)
+    save_figure(fig, path)
 
 
 def curves_figure(path: Path, rows: list[dict]) -> None:
@@ -75,10 +71,4 @@ def curves_figure(path: Path, rows: list[dict]) -> None:
         ax.set_yscale("log")  # an NLL (learn_sigma) can go negative: then a linear axis
     ax.legend()
     ax.grid(alpha=0.3)
-    _save(fig, path)
-
-
-def _save(fig, path: Path) -> None:
-    with runfolder.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    save_figure(fig, path)
