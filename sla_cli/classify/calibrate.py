@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from sla_cli.classify.metrics import accuracy
+
 
 @dataclass
 class Calibration:
@@ -39,10 +41,6 @@ class Calibration:
                    float(s["val_accuracy"]), float(s["val_accuracy_recon"]))
 
 
-def _acc(logits: Tensor, y: Tensor) -> float:
-    return float((logits.argmax(-1) == y).float().mean())
-
-
 def _lbfgs(params: list[Tensor], loss_fn, steps: int) -> None:
     if steps <= 0:
         return
@@ -63,7 +61,7 @@ def fit(features: Tensor, y: Tensor, steps: int = 100, l2: float = 1e-3) -> Cali
     n_classes, k = features.shape[1], features.shape[2]
     scale = features.reshape(-1, k).std(0).clamp_min(1e-6)
     f = features / scale
-    recon_acc = _acc(f[..., 0], y)
+    recon_acc = accuracy(f[..., 0], y)
 
     log_t = torch.zeros((), device=f.device, requires_grad=True)
     _lbfgs([log_t], lambda: F.cross_entropy(f[..., 0] * log_t.exp(), y), steps)
@@ -81,7 +79,7 @@ def fit(features: Tensor, y: Tensor, steps: int = 100, l2: float = 1e-3) -> Cali
 
     _lbfgs([bias, weight], loss, steps)
     fitted = Calibration(bias.detach(), weight.detach(), scale, False, 0.0, recon_acc)
-    fitted_acc = _acc(fitted.apply(features), y)
+    fitted_acc = accuracy(fitted.apply(features), y)
     fitted.val_accuracy = fitted_acc
     if not torch.isfinite(fitted.weight).all() or fitted_acc < recon_acc:
         return fallback

@@ -7,7 +7,8 @@ import torch
 from sla_cli.classify import adversarial, ood
 from sla_cli.classify.data import Mnist
 from sla_cli.classify.mlp import Mlp, mlp_logits
-from sla_cli.classify.scoring import SCORINGS, SetScorer, accuracy, confusion
+from sla_cli.classify.metrics import accuracy, confusion
+from sla_cli.classify.scoring import SCORINGS, SetScorer
 from sla_cli.runtime import progress
 
 

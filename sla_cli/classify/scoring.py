@@ -71,11 +71,3 @@ def fit_stats(model: AutoencoderSet, train: Split, batch: int, max_per_class: in
         sigmas.append((sq / (len(xc) * xc.shape[1])) ** 0.5)
         latents.append(torch.cat(zs))
     return torch.tensor(sigmas, device=train.x.device), likelihood.LatentGaussian.fit(latents)
-
-
-def accuracy(logits: Tensor, y: Tensor) -> float:
-    return float((logits.argmax(-1) == y).float().mean())
-
-
-def confusion(logits: Tensor, y: Tensor, n: int) -> Tensor:
-    return torch.bincount(y * n + logits.argmax(-1), minlength=n * n).reshape(n, n).cpu()
