@@ -13,6 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from sla_cli.errors import ConfigError
 
+# oneDNN's AMX bf16 kernels die with SIGILL on hosts (VMs) that advertise AMX without enabling its
+# tile state (precision=bf16 on CPU); capping oneDNN at AVX512-BF16 is safe everywhere. oneDNN
+# reads this once, at its first op of any kind (fp32 too), so it is set on import, before any work.
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
+
 console = Console(stderr=True)
 
 
@@ -55,11 +60,6 @@ def autocast(device: torch.device):
     the GPU path without a GPU); fp32 never autocasts."""
     if _precision == "fp32" or (_precision == "auto" and device.type != "cuda"):
         return contextlib.nullcontext()
-    if device.type == "cpu":
-        # oneDNN's AMX bf16 kernels die with SIGILL on hosts (VMs) that advertise AMX without
-        # enabling its tile state; capping oneDNN at AVX512-BF16 is safe everywhere. Read lazily
-        # by oneDNN, so setting it before the first bf16 op is enough.
-        os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 

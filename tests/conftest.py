@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import sla_cli.runtime  # noqa: F401  caps oneDNN's CPU ISA (see there) before any test runs torch
 from helpers.data import shared_data_root
 
 
