@@ -22,6 +22,7 @@ def smoke_run(tmp_path_factory, mnist_root):
     return out, result
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     out, result = smoke_run
     for name in ("results.json", "table.md", "confusion.png", "loglik_hist.png", "weights_seed0.pt", "config.yaml", "manifest.json"):
@@ -51,11 +52,13 @@ def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     assert "calibrated" in result.stderr  # the final rich table
 
 
+@pytest.mark.slow
 def test_weights_load_with_weights_only(smoke_run):
     blob = torch.load(smoke_run[0] / "weights_seed0.pt", weights_only=True)
     assert blob["ae_set"]["config"]["hidden"] == 64 and blob["mlp"]["config"]["hidden"] == 64
 
 
+@pytest.mark.slow
 def test_rerun_into_the_same_folder_is_a_no_op(smoke_run, mnist_root):
     out, _ = smoke_run
     before = (out / "manifest.json").read_text()
@@ -64,6 +67,7 @@ def test_rerun_into_the_same_folder_is_a_no_op(smoke_run, mnist_root):
     assert (out / "manifest.json").read_text() == before
 
 
+@pytest.mark.slow
 def test_saved_weights_with_another_architecture_is_one_line_error(smoke_run, mnist_root, tmp_path):
     result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'b'}", f"classify.weights_from={smoke_run[0]}",
                      "classify.model.hidden=32", env={"SLA_DATA_ROOT": str(mnist_root)})
@@ -71,6 +75,7 @@ def test_saved_weights_with_another_architecture_is_one_line_error(smoke_run, mn
     assert not (tmp_path / "b").exists()
 
 
+@pytest.mark.slow
 def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_path):
     result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'b'}", f"classify.weights_from={smoke_run[0]}",
                      env={"SLA_DATA_ROOT": str(mnist_root)})

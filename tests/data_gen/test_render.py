@@ -67,8 +67,8 @@ def test_matches_pil_perspective_transform(digits):
     ours = SparseRenderer(context_grids(CAMERA, CONTEXTS, 1), 1)(digits[:2]).numpy().astype(float)
     for c in CONTEXTS[::7]:
         m = shift @ np.linalg.inv(homography(CAMERA, c.face, c.yaw_deg)) @ np.linalg.inv(shift)
-        pil = Image.fromarray(digits[0].numpy()).transform((32, 32), Image.PERSPECTIVE, tuple((m / m[2, 2]).ravel()[:8]),
-                                                           Image.BILINEAR)
+        coefficients = tuple((m / m[2, 2]).ravel()[:8])
+        pil = Image.fromarray(digits[0].numpy()).transform((32, 32), Image.PERSPECTIVE, coefficients, Image.BILINEAR)
         assert np.abs(np.asarray(pil, dtype=float) - ours[0, c.index]).mean() < 0.5, c
 
 

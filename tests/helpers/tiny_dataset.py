@@ -1,4 +1,4 @@
-"""A tiny dataset in `sla generate-cubes`' format, for the train tests (until that stage lands, and after).
+"""A tiny dataset in `sla generate-cubes`' format for the train tests: 12 small contexts, seconds to make.
 
 MNIST digits shrunk onto a small frame and warped per context by different deterministic affine
 maps (rotation, scale, shift, some mirrored); each context's mask is the same warp of an all-ones
@@ -43,42 +43,25 @@ def render(digits: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
 
 def make_dataset(folder: Path, mnist_root: Path, n_contexts: int = 12, size: int = 16, n_train: int = 400,
                  n_test: int = 100, seed: int = 0, clutter: float = 0.6) -> Path:
-    folder = Path(folder)
     cfg = OmegaConf.create({"kind": "tiny test dataset", "n_contexts": n_contexts, "size": size,
                             "n_train": n_train, "n_test": n_test, "seed": seed, "overwrite": True})
-    runfolder.begin(folder, "dataset", cfg)
     grids = context_grids(n_contexts, size)
     masks = F.grid_sample(torch.ones(1, 1, 28, 28).expand(n_contexts, -1, -1, -1), grids, align_corners=False)[:, 0]
     gen = torch.Generator().manual_seed(seed)
-    for split, n in (("train", n_train), ("test", n_test)):
-        images, labels = load_split(mnist_root, split)
-        digits = torch.from_numpy(images[:n].astype(np.float32) / 255)
-        views = render(digits, grids)
-        noise = torch.rand(views.shape, generator=gen) * clutter * (1 - masks)
-        pixels = (views * masks + noise).clamp(0, 1)
-        runfolder.save_npy(folder / f"{split}_images.npy", (pixels * 255).round().to(torch.uint8).numpy())
-        runfolder.save_npy(folder / f"{split}_labels.npy", labels[:n].astype(np.uint8))
-    runfolder.save_npy(folder / "masks.npy", masks.numpy().astype(np.float32))
-    files = ["train_images.npy", "test_images.npy", "train_labels.npy", "test_labels.npy", "masks.npy"]
-    runfolder.finish(folder, "dataset", cfg, files=files, n_contexts=n_contexts, image_size=size,
-                     contexts=[{"index": c} for c in range(n_contexts)])
-    return folder
-
-
-def compose_train(*overrides: str):
-    """The `sla train` job config, composed and validated exactly as the CLI does."""
-    from sla_cli.commands import BY_NAME
-    from sla_cli.hydra_app import compose_config
-
-    return compose_config(BY_NAME["train"], list(overrides))
-
-
-def train_in_process(*overrides: str) -> None:
-    """Run `sla train` in this process (no interpreter start-up): for tests that run it several times."""
-    from sla_cli.train import stage
-
-    cfg = compose_train(*overrides)
-    stage.run(cfg, Path(cfg.out))
+    with runfolder.Run(folder, "dataset", cfg) as run:
+        if run.complete:
+            return Path(folder)
+        for split, n in (("train", n_train), ("test", n_test)):
+            images, labels = load_split(mnist_root, split)
+            digits = torch.from_numpy(images[:n].astype(np.float32) / 255)
+            views = render(digits, grids)
+            noise = torch.rand(views.shape, generator=gen) * clutter * (1 - masks)
+            pixels = (views * masks + noise).clamp(0, 1)
+            run.save_npy(f"{split}_images.npy", (pixels * 255).round().to(torch.uint8).numpy())
+            run.save_npy(f"{split}_labels.npy", labels[:n].astype(np.uint8))
+        run.save_npy("masks.npy", masks.numpy().astype(np.float32))
+        run.describe(n_contexts=n_contexts, image_size=size, contexts=[{"index": c} for c in range(n_contexts)])
+    return Path(folder)
 
 
 # The machine's cores are shared; one thread keeps the tests' timing steady (OpenMP spin-waits

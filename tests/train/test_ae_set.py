@@ -39,7 +39,7 @@ def test_batched_set_matches_per_context_modules(tied):
     xr = torch.rand(len(members), B, D, dtype=torch.float64)
     zr = ae.encode(xr, members)
     out = ae.decode(zr, members.flip(0))
-    for r, (m_enc, m_dec) in enumerate(zip(members.tolist(), members.flip(0).tolist())):
+    for r, (m_enc, m_dec) in enumerate(zip(members.tolist(), members.flip(0).tolist(), strict=True)):
         torch.testing.assert_close(out[r], naive[m_dec].decode(naive[m_enc].encode(xr[r])))
 
 

@@ -7,11 +7,13 @@ import json
 
 import pytest
 import torch
-from helpers.cli import run_sla
-from train_fixtures import SINGLE_THREAD_ENV, make_dataset
 
+from helpers.cli import run_sla
+from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 from sla_cli import runfolder
 from sla_cli.models.ae_set import AutoencoderSet
+
+pytestmark = pytest.mark.slow  # every test here runs `sla train` in a subprocess
 
 FILES = ("model.pt", "metrics.csv", "metrics.json", "transfer.png", "curves.png", "config.yaml", "manifest.json")
 
@@ -24,7 +26,8 @@ def dataset(tmp_path_factory, mnist_root):
 @pytest.fixture(scope="module")
 def smoke_run(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "model"
-    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV)
+    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu",
+                     env=SINGLE_THREAD_ENV)
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -69,7 +72,8 @@ def test_smoke_writes_every_file(smoke_run, dataset):
 def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
     out, _ = smoke_run
     before = (out / "model.pt").stat().st_mtime_ns
-    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV)
+    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu",
+                     env=SINGLE_THREAD_ENV)
     assert result.returncode == 0, result.stderr
     assert "nothing to do" in result.stderr
     assert (out / "model.pt").stat().st_mtime_ns == before

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 
 import pytest
 import torch
-from helpers.cli import assert_one_line_error, run_sla
-from train_fixtures import SINGLE_THREAD_ENV, make_dataset, train_in_process
 
+from helpers.cli import assert_one_line_error, run_sla
+from helpers.stages import run_stage
+from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 from sla_cli.errors import DataError
 from sla_cli.train import checkpoint
 
@@ -44,26 +46,25 @@ def losses(out):
 
 def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={straight}")
-    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.stop_after=30")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={straight}")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.stop_after=30")
     assert not (resumed / "manifest.json").exists() and not (resumed / "model.pt").exists()
     assert [s for s, _ in checkpoint.list_checkpoints(resumed)] == [20, 30]
     # a kill while the next checkpoint was being written leaves only a temporary file behind
     (resumed / "checkpoints" / ".step_00000040.pt.tmp-999").write_bytes(b"half a checkpoint")
-    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.resume=true")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.resume=true")
     a, b = weights(straight), weights(resumed)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])]
     assert losses(straight) == losses(resumed)
     # a resumed run is the same run: same identity in its manifest
-    import json
     ids = [json.loads((d / "manifest.json").read_text())["identity"] for d in (straight, resumed)]
     assert ids[0] == ids[1]
 
 
 def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_dataset, tmp_path):
     out = tmp_path / "model"
-    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
     result = run_sla("train", *SHORT, f"dataset_dir={other_dataset}", f"out={out}", "train.resume=true",
                      env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "another dataset", code=1)
@@ -72,9 +73,9 @@ def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_datas
 
 def test_an_unfinished_run_is_not_restarted_silently(dataset, tmp_path):
     out = tmp_path / "model"
-    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
     with pytest.raises(DataError, match="train.resume=true"):
-        train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={out}")
+        run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}")
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]
 
 
@@ -116,6 +117,6 @@ def test_bad_input_is_one_line(tmp_path, args, fragment, code):
 
 def test_a_model_folder_is_not_a_dataset(dataset, tmp_path):
     model = tmp_path / "model"
-    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={model}", "train.steps=5", "train.log_every=5")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={model}", "train.steps=5", "train.log_every=5")
     result = run_sla("train", *SHORT, f"dataset_dir={model}", f"out={tmp_path / 'again'}", env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "not a dataset", code=1)
