@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -90,9 +91,9 @@ def bench(size: int, n_digits: int, n_pil: int, repeats: int) -> dict:
                 results["mean_abs_diff_vs_pil"] = float(np.abs(ours - pil_images).mean())
             buffer = torch.zeros(n_digits, *sparse.shape, dtype=torch.uint8, device=device)  # reused, as the stage does
             results["methods"][f"sparse_ss{ss}/{device.type}"] = \
-                n_digits * n_ctx / best_time(lambda: sparse(d, out=buffer), repeats)
+                n_digits * n_ctx / best_time(partial(sparse, d, out=buffer), repeats)
             results["methods"][f"grid_sample_ss{ss}/{device.type}"] = \
-                n_digits * n_ctx / best_time(lambda: render_grid_sample(d, grids, ss), repeats)
+                n_digits * n_ctx / best_time(partial(render_grid_sample, d, grids, ss), repeats)
     pil = results["methods"]["pil_loop/cpu"]
     results["ratio_vs_pil"] = {k: v / pil for k, v in results["methods"].items()}
     results["antialiasing_error"] = antialiasing_error(camera, contexts[::4], digits[:32])

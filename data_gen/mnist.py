@@ -101,4 +101,5 @@ def _download(root: Path) -> None:
         MNIST(str(root), train=True, download=True)
         MNIST(str(root), train=False, download=True)
     except Exception as e:  # network errors come in many types; all mean the same to the user
-        raise InputDataError(f"could not download MNIST into {root} ({type(e).__name__}); {_missing_message(root)}") from None
+        raise InputDataError(
+            f"could not download MNIST into {root} ({type(e).__name__}); {_missing_message(root)}") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -33,7 +34,8 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         self.generator = seed_everything(cfg.seed)
         m = cfg.model
-        self.model = AutoencoderSet(data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma).to(self.device)
+        self.model = AutoencoderSet(data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma)
+        self.model.to(self.device)
         self.optimizer = make_optimizer(self.model, cfg.train.lr, self.device)
         self.weight = loss_weights(torch.from_numpy(data.masks).to(self.device))
         self.batches = BatchSource(data.train_images, self.device, cfg.train.device_data_mb)
@@ -155,7 +157,8 @@ class Trainer:
                       "run_config": OmegaConf.to_container(identity_cfg(cfg), resolve=True)}
         run.save_torch("model.pt", model_file)
         with console.status("evaluating on held-out test digits"):
-            numbers = evaluate(self.model, self.data, self.device, cfg.eval.test_digits, cfg.eval.latent_digits, cfg.seed)
+            numbers = evaluate(self.model, self.data, self.device, cfg.eval.test_digits, cfg.eval.latent_digits,
+                               cfg.seed)
         metrics = {"steps": self.step, "train_seconds": round(self.seconds, 3), "device": device_name(self.device),
                    **numbers}
         run.save_json("metrics.json", metrics)
