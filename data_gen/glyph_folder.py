@@ -5,8 +5,7 @@ uint8 white-on-black glyph the way MNIST's digits were made: the ink is cropped 
 box, scaled (aspect kept, antialiased) to fit a 20x20 box, and pasted into the 28x28 frame with its
 centre of mass at the frame's centre.
 
-Errors are ``GlyphFolderError`` (a ValueError naming the path): data_gen knows nothing of the CLI,
-whose stage turns them into its one-line data errors.
+Errors are ``GlyphFolderError``, an ``InputDataError`` naming the path (the CLI prints it in one line).
 """
 
 from __future__ import annotations
@@ -16,12 +15,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from data_gen.errors import InputDataError
+
 SUFFIXES = (".png", ".jpg", ".jpeg")
 SIZE, BOX = 28, 20
 INK_LEVEL = 0.1  # of the brightest ink: fainter pixels (JPEG noise, paper grain) do not widen the crop
 
 
-class GlyphFolderError(ValueError):
+class GlyphFolderError(InputDataError, ValueError):
     """A glyph folder that cannot be used; the message names the offending path."""
 
 

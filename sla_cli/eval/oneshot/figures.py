@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-from sla_cli.plotting import plt
-from sla_cli.train.figures import mosaic
+from sla_cli.plotting import plt, tile
 
 PAPER_SAME, PAPER_DIFFERENT = 0.98, 6.21  # section 10: |E10(V) - E99(V')| and |E10(V) - E10(+)|
 
@@ -17,7 +16,7 @@ def decoded_figure(rendered: np.ndarray, decoded: np.ndarray, name: str, source:
     fig, axes = plt.subplots(1, 2, figsize=(12, 6.4))
     for ax, images, title in ((axes[0], rendered, f"'{name}' rendered in each of {len(rendered)} contexts"),
                               (axes[1], decoded, f"encoded by context {source} only, decoded by each (masked)")):
-        ax.imshow(mosaic(np.clip(images, 0, 1)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        ax.imshow(tile(np.clip(images, 0, 1)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(title, fontsize=10)
         ax.axis("off")
     return fig
@@ -48,17 +47,17 @@ def as_grid(values: np.ndarray) -> np.ndarray:
     return grid.reshape(-1, cols)
 
 
-def accuracy_maps_figure(per_context: dict[str, dict[str, list[float]]]):
+def accuracy_maps_figure(summaries: dict[str, dict[str, dict]]):
     """Per-context accuracy heat maps: a row per method (ours, baselines), a column per protocol."""
-    methods = list(per_context)
-    protocols = list(per_context[methods[0]])
+    methods = list(summaries)
+    protocols = list(summaries[methods[0]])
     fig, axes = plt.subplots(len(methods), len(protocols), figsize=(3.6 * len(protocols), 3.3 * len(methods)),
                              squeeze=False)
     for i, method in enumerate(methods):
         for j, protocol in enumerate(protocols):
-            values = np.asarray(per_context[method][protocol], dtype=float)
-            image = axes[i, j].imshow(as_grid(values), cmap="viridis", vmin=0, vmax=1)
-            axes[i, j].set_title(f"{method}: {protocol}\nmean {values.mean():.2f}", fontsize=9)
+            s = summaries[method][protocol]
+            image = axes[i, j].imshow(as_grid(np.asarray(s["per_context_accuracy"])), cmap="viridis", vmin=0, vmax=1)
+            axes[i, j].set_title(f"{method}: {protocol}\nmean {s['mean_accuracy']:.2f} (other contexts)", fontsize=9)
             axes[i, j].set_xticks([])
             axes[i, j].set_yticks([])
     fig.colorbar(image, ax=axes, shrink=0.6, label="accuracy (contexts in reading order)")
@@ -72,6 +71,6 @@ def matrix_figure(matrices: dict[str, np.ndarray]):
         image = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
         ax.set_title(f"{protocol}: mean {m.mean():.2f}", fontsize=9)
         ax.set_xlabel("probe context")
-        ax.set_ylabel("source context (prototypes)")
+    axes[0, 0].set_ylabel("source context (prototypes)")
     fig.colorbar(image, ax=axes, shrink=0.7, label="accuracy")
     return fig

@@ -19,15 +19,14 @@ def oneshot_json(ours: dict, distance: dict, pixel_nn: dict, no_cross: dict | No
 
 
 def _cell(summary: dict) -> str:
-    return f"{100 * summary['mean_accuracy']:.1f} (min {100 * summary['min_accuracy']:.0f})"
+    return f"{100 * summary['mean_accuracy']:.1f}/{100 * summary['min_accuracy']:.0f}"
 
 
 def print_table(result: dict, out_dir, source_label: str, n_contexts: int) -> None:
     no_cross = result["baselines"]["no_cross"]
-    table = Table(title=f"sla eval oneshot: {out_dir} (prototypes from context {source_label}; "
-                        "accuracy % over the other contexts)")
-    for col in ("protocol", "classes", "shared latent (ours)", "all-correct contexts", "pixel NN",
-                "no cross-training"):
+    table = Table(title=f"sla eval oneshot: {out_dir}", caption=f"prototypes from context {source_label}; "
+                  "accuracy % mean/min over the other contexts")
+    for col in ("protocol", "k", "ours", "all right", "pixel NN", "no cross"):
         table.add_column(col, justify="left" if col == "protocol" else "right")
     for name in PROTOCOLS:
         s = result["protocols"][name]

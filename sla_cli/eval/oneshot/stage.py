@@ -27,7 +27,7 @@ from sla_cli.eval.oneshot.glyph_sets import load_glyphs
 from sla_cli.eval.oneshot.measure import FIGURE_SOURCE, protocol_results, source_contexts
 from sla_cli.eval.oneshot.protocols import protocols
 from sla_cli.eval.oneshot.report import oneshot_json, print_table
-from sla_cli.runtime import progress, resolve_device, seed_everything, set_cpu_threads
+from sla_cli.runtime import progress, resolve_device, seed_everything
 
 KIND = "oneshot"
 
@@ -47,7 +47,6 @@ def validate(cfg: DictConfig) -> None:
 def run(cfg: DictConfig, out_dir: Path) -> None:
     # Every input is read and checked before the run folder opens: a bad one leaves nothing behind.
     device = resolve_device(cfg.device)
-    set_cpu_threads(cfg.threads)
     seed_everything(cfg.seed)
     trained = load_model_dir(cfg.model_dir, device)
     sources = source_contexts(cfg.oneshot.source_context, trained.n_contexts)
@@ -59,7 +58,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         started = time.perf_counter()
         frames = render_frames(trained.render, glyphs.images, device)  # [C, N, D]
         latents = _encode(cfg, [("shared latent", trained), ("no cross-training", ablation)], frames, device)
-        result, matrices = _measure(run, trained, glyphs, frames, latents, sources)
+        result = _measure(run, trained, glyphs, frames, latents, sources)
         run.save_json("oneshot.json", result)
         run.describe(n_contexts=trained.n_contexts, device=str(device), source_contexts=len(sources),
                      glyph_instances=len(glyphs.labels), seconds=round(time.perf_counter() - started, 2))
@@ -92,7 +91,7 @@ def _encode(cfg, models, frames: torch.Tensor, device: torch.device) -> dict:
     return out
 
 
-def _measure(run, trained, glyphs, frames, latents: dict, sources: np.ndarray) -> tuple[dict, dict]:
+def _measure(run, trained, glyphs, frames, latents: dict, sources: np.ndarray) -> dict:
     protos = protocols(glyphs)
     ours, matrices = protocol_results(latents["shared latent"], sources, protos)
     pixel_nn, _ = protocol_results(frames, sources, protos)  # whole frames, unmasked (black off the face)
@@ -105,7 +104,7 @@ def _measure(run, trained, glyphs, frames, latents: dict, sources: np.ndarray) -
              {"shared latent": ours, "pixel NN": pixel_nn, **({"no cross-training": no_cross} if no_cross else {})})
     if len(sources) > 1:
         run.save_figure("accuracy_matrix.png", figures.matrix_figure(matrices))
-    return result, matrices
+    return result
 
 
 def _figures(run, trained, glyphs, frames, z, paper, sources, same, different, summaries: dict) -> None:
@@ -119,6 +118,4 @@ def _figures(run, trained, glyphs, frames, z, paper, sources, same, different, s
     run.save_figure("decoded.png", figures.decoded_figure(rendered, decoded, name, source))
     label = "all" if len(sources) > 1 else str(source)
     run.save_figure("distances.png", figures.distance_figure(same.cpu().numpy(), different.cpu().numpy(), label))
-    per_context = {m: {p: s["per_context_accuracy"] for p, s in by_protocol.items()}
-                   for m, by_protocol in summaries.items()}
-    run.save_figure("accuracy_maps.png", figures.accuracy_maps_figure(per_context))
+    run.save_figure("accuracy_maps.png", figures.accuracy_maps_figure(summaries))
