@@ -1,5 +1,5 @@
-"""`sla eval oneshot preset=smoke` end to end on a smoke-trained model (generate-cubes + train once
-per session), with the built-in glyphs and with a PNG folder written here; bad inputs fail in one line."""
+"""`sla eval oneshot preset=smoke` end to end on the session's smoke-trained model (tests/conftest.py),
+with the built-in glyphs and with a PNG folder written here; bad inputs fail in one line."""
 
 from __future__ import annotations
 
@@ -15,18 +15,6 @@ from helpers.stages import run_stage
 from sla_cli.errors import DataError
 
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-@pytest.fixture(scope="session")
-def smoke_model(tmp_path_factory, mnist_root):
-    root = tmp_path_factory.mktemp("oneshot_model")
-    env = {**ENV, "SLA_DATA_ROOT": str(mnist_root)}
-    cubes = run_sla("generate-cubes", "preset=smoke", f"out={root / 'cubes'}", env=env)
-    assert cubes.returncode == 0, cubes.stderr
-    model = run_sla("train", "preset=smoke", f"dataset_dir={root / 'cubes'}", f"out={root / 'model'}", "device=cpu",
-                    env=env)
-    assert model.returncode == 0, model.stderr
-    return root / "model"
 
 
 def _oneshot(model, out, *extra):
@@ -92,22 +80,21 @@ def _bad_folder(tmp_path, case):
     return glyphs / "plus", glyphs / "plus"  # one_class: a folder of images, no class subfolders
 
 
-@pytest.mark.parametrize("case", ["one_image", "unreadable", "one_class"])
-def test_bad_glyph_folders_are_refused_before_the_run(smoke_model, tmp_path, case):
-    glyphs, named = _bad_folder(tmp_path, case)
+@pytest.mark.parametrize("case", ["one_image", "unreadable", "one_class", "no_model"])
+def test_bad_inputs_are_refused_before_the_run(smoke_model, tmp_path, case):
+    glyphs, named = _bad_folder(tmp_path, "one_image" if case == "no_model" else case)
+    model = smoke_model
+    if case == "no_model":
+        model = named = tmp_path / "no_such_model"
     with pytest.raises(DataError) as err:
-        run_stage("eval oneshot", "preset=smoke", f"model_dir={smoke_model}", f"out={tmp_path / 'out'}",
+        run_stage("eval oneshot", "preset=smoke", f"model_dir={model}", f"out={tmp_path / 'out'}",
                   "device=cpu", f"oneshot.glyphs_dir={glyphs}")
     assert str(named) in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "out").exists()  # inputs are checked before the run folder opens
 
 
-@pytest.mark.parametrize("case", ["one_image", "no_model"])
-def test_bad_inputs_fail_in_one_line(smoke_model, tmp_path, case):
+def test_bad_glyph_folder_is_one_line_on_the_command_line(smoke_model, tmp_path):
     glyphs, named = _bad_folder(tmp_path, "one_image")
-    model = smoke_model
-    if case == "no_model":
-        model = named = tmp_path / "no_such_model"
     out = tmp_path / "out"
-    assert_one_line_error(_oneshot(model, out, f"oneshot.glyphs_dir={glyphs}"), str(named))
+    assert_one_line_error(_oneshot(smoke_model, out, f"oneshot.glyphs_dir={glyphs}"), str(named))
     assert not out.exists()
