@@ -86,3 +86,31 @@ def test_distances_have_the_analytic_values():
     stats = distance_stats(same, different)
     assert stats["same_glyph_across_contexts"]["mean"] == pytest.approx(np.mean(expected_same), abs=1e-4)
     assert stats["ratio"] == pytest.approx(np.sqrt(200) / np.mean(expected_same), rel=1e-3)
+
+
+def test_source_context_checks_and_clamping(monkeypatch):
+    from types import SimpleNamespace
+
+    from helpers.stages import compose
+    from sla_cli.errors import ConfigError, DataError
+    from sla_cli.eval.oneshot import stage
+    from sla_cli.eval.oneshot.measure import source_contexts
+
+    assert list(source_contexts(10, 100)) == [10] and list(source_contexts(10, 6)) == [5]
+    assert list(source_contexts("all", 4)) == [0, 1, 2, 3]
+    for bad in ("first", "-1"):
+        with pytest.raises(ConfigError, match="oneshot.source_context"):
+            compose("eval oneshot", "preset=smoke", "model_dir=m", f"oneshot.source_context={bad}")
+    compose("eval oneshot", "preset=smoke", "model_dir=m", "oneshot.source_context=all")
+
+    def fake(c, masks_value):
+        return SimpleNamespace(n_contexts=c, frame=(4, 4), masks=torch.full((c, 4, 4), masks_value))
+
+    ours = fake(3, 1.0)
+    for other in (fake(2, 1.0), fake(3, 0.5)):  # fewer contexts; same count but other masks (geometry)
+        monkeypatch.setattr(stage, "load_model_dir", lambda folder, device, o=other: o)
+        with pytest.raises(DataError, match="oneshot.ablation_model_dir=elsewhere"):
+            stage._load_ablation("elsewhere", ours, torch.device("cpu"))
+    monkeypatch.setattr(stage, "load_model_dir", lambda folder, device: fake(3, 1.0))
+    assert stage._load_ablation("same_geometry", ours, torch.device("cpu")).n_contexts == 3
+    assert stage._load_ablation(None, ours, torch.device("cpu")) is None

@@ -30,15 +30,17 @@ def print_table(result: dict, out_dir, source_label: str, n_contexts: int) -> No
         table.add_column(col, justify="left" if col == "protocol" else "right")
     for name in PROTOCOLS:
         s = result["protocols"][name]
-        table.add_row(name.replace("_", " "), str(s["n_classes"]), _cell(s), f"{s['contexts_all_correct']}/{n_contexts}",
+        table.add_row(name.replace("_", " "), str(s["n_classes"]), _cell(s),
+                      f"{s['contexts_all_correct']}/{n_contexts}",
                       _cell(result["baselines"]["pixel_nn"][name]),
                       SKIPPED if no_cross == SKIPPED else _cell(no_cross[name]))
     console.print(table)
     d = result["distance"]
-    console.print(f"latent distance: same glyph across contexts {d['same_glyph_across_contexts']['mean']:.2f} "
-                  f"± {d['same_glyph_across_contexts']['std']:.2f}, different glyphs in one context "
-                  f"{d['different_glyph_same_context']['mean']:.2f} ± {d['different_glyph_same_context']['std']:.2f}, "
-                  f"ratio {d['ratio']} (paper: {PAPER_SAME} vs {PAPER_DIFFERENT}, ratio {PAPER_DIFFERENT / PAPER_SAME:.1f})")
+    same, different = d["same_glyph_across_contexts"], d["different_glyph_same_context"]
+    console.print(f"latent distance: same glyph across contexts {same['mean']:.2f} ± {same['std']:.2f}, "
+                  f"different glyphs in one context {different['mean']:.2f} ± {different['std']:.2f}, "
+                  f"ratio {d['ratio']} (paper: {PAPER_SAME} vs {PAPER_DIFFERENT}, "
+                  f"ratio {PAPER_DIFFERENT / PAPER_SAME:.1f})")
     if no_cross == SKIPPED:
         console.print("no-cross baseline skipped: pass oneshot.ablation_model_dir=DIR, a model trained with "
                       "train.cross_steps=0 (self-training only) on the same dataset")

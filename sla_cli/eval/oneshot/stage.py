@@ -34,8 +34,8 @@ KIND = "oneshot"
 
 def validate(cfg: DictConfig) -> None:
     source = value(cfg, "oneshot.source_context")
-    if source != "all":
-        check_int(cfg, "oneshot.source_context", 0)
+    if source != "all" and (isinstance(source, bool) or not isinstance(source, int) or source < 0):
+        raise ConfigError(f"oneshot.source_context={source!r} must be a context index >= 0 or all")
     check_int(cfg, "oneshot.instances", 2)
     check_int(cfg, "oneshot.chunk_contexts", 1)
     for key in ("oneshot.glyphs_dir", "oneshot.ablation_model_dir"):
