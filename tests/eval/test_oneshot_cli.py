@@ -21,6 +21,7 @@ def _oneshot(model, out, *extra):
     return run_sla("eval", "oneshot", "preset=smoke", f"model_dir={model}", f"out={out}", "device=cpu", *extra, env=ENV)
 
 
+@pytest.mark.slow
 def test_builtin_glyphs_end_to_end(smoke_model, tmp_path):
     out = tmp_path / "oneshot"
     result = _oneshot(smoke_model, out, f"oneshot.ablation_model_dir={smoke_model}")
