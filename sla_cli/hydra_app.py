@@ -88,10 +88,12 @@ def precheck(cmd: Command, overrides: list[str], multirun: bool, check_values: b
 def run_job(cmd: Command, cfg: DictConfig, out_dir: Path) -> None:
     """Run one composed, checked job in this process: the runtime settings, then the stage.
     The CLI and the tests both come through here."""
-    from sla_cli.runtime import configure  # imports torch: only once a job really runs
+    from sla_cli import distributed  # these import torch: only once a job really runs
+    from sla_cli.runtime import configure
 
     configure(cfg.threads, cfg.precision)
-    importlib.import_module(cmd.module).run(cfg, Path(out_dir))
+    out_dir = distributed.setup(cfg.device, Path(out_dir))  # under torchrun, ranks > 0 write to a scratch copy
+    importlib.import_module(cmd.module).run(cfg, out_dir)
 
 
 def _run_job(cmd: Command, cfg: DictConfig) -> None:
