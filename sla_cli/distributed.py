@@ -11,6 +11,7 @@ but the stages call the model's encode/decode rather than its forward, which DDP
 Rank 0 alone writes the run folder and the checkpoints. The other ranks run in a scratch mirror
 of it (links to its files, so they read the same checkpoints when resuming); what they write is
 thrown away when they exit. gloo is the backend on CPU, nccl on CUDA (one GPU per local rank).
+A submitit job with several tasks (SLURM's tasks_per_node) is set up the same way.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def rank() -> int:
 
 def setup(device_name: str, out_dir: Path) -> Path:
     """Join torchrun's process group (nothing without torchrun); returns the folder this rank writes."""
+    _export_submitit_tasks()
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return Path(out_dir)
     if not dist.is_initialized():
@@ -56,6 +58,17 @@ def setup(device_name: str, out_dir: Path) -> Path:
         console.quiet = True  # one progress bar and one table, from rank 0
     dist.barrier()  # every rank has looked at the folder before rank 0 changes anything in it
     return folder
+
+
+def _export_submitit_tasks() -> None:
+    """A submitit job of several tasks (hydra.launcher.tasks_per_node=N) is a torchrun of N: the same
+    variables, from submitit's job environment. (GPU i of the node goes to local rank i.)"""
+    if "WORLD_SIZE" in os.environ or "SUBMITIT_FOLDER" not in os.environ:
+        return
+    import submitit
+
+    if submitit.JobEnvironment().num_tasks > 1:
+        submitit.helpers.TorchDistributedEnvironment().export(set_cuda_visible_devices=False)
 
 
 def _scratch_mirror(folder: Path) -> Path:

@@ -20,6 +20,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from hydra_plugins.sla_launchers.resuming import register as register_launchers
+
 from sla_cli.commands import RENAMED_KEYS, Command
 from sla_cli.config_checks import validate_common
 from sla_cli.errors import USER_ERRORS, ConfigError
@@ -143,5 +145,6 @@ def run_command(cmd: Command, argv: list[str]) -> None:
     def app(cfg: DictConfig) -> None:
         _run_job(cmd, cfg)
 
+    register_launchers()  # conf/hydra/launcher/{slurm,local}.yaml: sla's submitit launchers
     sys.argv = [f"sla {cmd.name}", *argv]
     app()

@@ -43,3 +43,15 @@ if SlurmLauncher is not None:
 
     class ResumingLocalLauncher(_ResumeOnRequeue, LocalLauncher):
         pass
+
+
+def register() -> None:
+    """Tell Hydra of these launchers directly: its plugin scan lists the folders of the hydra_plugins
+    namespace, and an editable install (`pip install -e .`) maps this one without a folder to list."""
+    if SlurmLauncher is None:
+        return
+    from hydra.core.plugins import Plugins
+
+    plugins = Plugins.instance()  # scans first (re-running this module when it finds it): then read the classes
+    for launcher in (globals()["ResumingSlurmLauncher"], globals()["ResumingLocalLauncher"]):
+        plugins.register(launcher)
