@@ -36,7 +36,8 @@ def find_runs(sweep_dir: Path) -> list[RunFolder]:
     """Every job folder under ``sweep_dir`` (hidden ones such as .submitit skipped), in name order."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
-        raise DataError(f"{sweep_dir} does not exist or is not a folder (expected the out=DIR of an `sla ... -m` sweep)")
+        raise DataError(f"{sweep_dir} does not exist or is not a folder "
+                        "(expected the out=DIR of an `sla ... -m` sweep)")
     runs = [read_run(p) for p in _job_folders(sweep_dir)]
     if not runs:
         raise DataError(f"{sweep_dir} holds no run folders (expected one folder per job of an `sla ... -m` sweep)")

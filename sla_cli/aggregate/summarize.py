@@ -99,7 +99,8 @@ def markdown(result: dict) -> str:
                   "|---|" + "---:|" * len(groups)]
         names = list(dict.fromkeys(name for g in groups for name in g["metrics"]))
         lines += [f"| {name} | " + " | ".join(cell(g["metrics"].get(name)) for g in groups) + " |" for name in names]
-        lines += ["", "Runs: " + "; ".join(f"{g['label']}: {', '.join(g['runs'])} (seeds {g['seeds']})" for g in groups)]
+        runs = [f"{g['label']}: {', '.join(g['runs'])} (seeds {g['seeds']})" for g in groups]
+        lines += ["", "Runs: " + "; ".join(runs)]
     else:
         lines += ["No complete run folder: nothing to average."]
     if result["incomplete"]:

@@ -54,7 +54,8 @@ class Trainer:
         console.print(f"resuming from step {self.step} ({self.last_checkpoint.name})")
 
     def run(self) -> bool:
-        """Train to train.steps (True, the run's files written) or to train.stop_after (False)."""
+        """Train to train.steps (True, the run's files written) or to train.stop_after (False; False
+        too on torchrun's ranks > 0, which write nothing)."""
         t = self.cfg.train
         end = t.steps if not t.stop_after else min(t.steps, t.stop_after)
         start = time.perf_counter()
@@ -68,6 +69,8 @@ class Trainer:
         if self.step < t.steps:
             console.print(f"stopped after step {self.step} as asked (train.stop_after); "
                           f"continue with train.resume=true")
+            return False
+        if distributed.rank() > 0:  # torchrun: rank 0 evaluates and writes; the others' copies would be thrown away
             return False
         self._finish()
         return True
@@ -126,6 +129,8 @@ class Trainer:
         return row
 
     def _save_checkpoint(self) -> None:
+        if distributed.rank() > 0:  # torchrun: rank 0 alone writes checkpoints
+            return
         state = {
             "step": self.step,
             "model": self.model.state_dict(),
