@@ -20,6 +20,8 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from hydra_plugins.sla_launchers.resuming import register as register_launchers
+
 from sla_cli.commands import RENAMED_KEYS, Command
 from sla_cli.config_checks import validate_common
 from sla_cli.errors import USER_ERRORS, ConfigError
@@ -88,10 +90,12 @@ def precheck(cmd: Command, overrides: list[str], multirun: bool, check_values: b
 def run_job(cmd: Command, cfg: DictConfig, out_dir: Path) -> None:
     """Run one composed, checked job in this process: the runtime settings, then the stage.
     The CLI and the tests both come through here."""
-    from sla_cli.runtime import configure  # imports torch: only once a job really runs
+    from sla_cli import distributed  # these import torch: only once a job really runs
+    from sla_cli.runtime import configure
 
     configure(cfg.threads, cfg.precision)
-    importlib.import_module(cmd.module).run(cfg, Path(out_dir))
+    out_dir = distributed.setup(cfg.device, Path(out_dir))  # under torchrun, ranks > 0 write to a scratch copy
+    importlib.import_module(cmd.module).run(cfg, out_dir)
 
 
 def _run_job(cmd: Command, cfg: DictConfig) -> None:
@@ -141,5 +145,6 @@ def run_command(cmd: Command, argv: list[str]) -> None:
     def app(cfg: DictConfig) -> None:
         _run_job(cmd, cfg)
 
+    register_launchers()  # conf/hydra/launcher/{slurm,local}.yaml: sla's submitit launchers
     sys.argv = [f"sla {cmd.name}", *argv]
     app()

@@ -15,7 +15,7 @@ import pytest
 from helpers.cli import REPO
 from sla_cli.commands import COMMANDS
 
-TOP_PACKAGES = ("sla_cli", "data_gen")
+TOP_PACKAGES = ("sla_cli", "data_gen", "hydra_plugins")  # hydra_plugins: a namespace package (Hydra's rule)
 CONF_PACKAGE = "sla_cli.conf"  # conf/ at the top of the checkout, shipped inside sla_cli
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
-from sla_cli import runfolder
+from sla_cli import distributed, runfolder
 from sla_cli.classify import data as mnist_data
 from sla_cli.classify import calibrate, evaluate, figures, report, weights
 from sla_cli.classify.mlp import train_mlp
@@ -118,6 +118,7 @@ def run(cfg, out_dir: Path) -> None:
         per_seed = [_seed_with_outputs(run, cfg, seed, data, device, first=i == 0) for i, seed in enumerate(c.seeds)]
         results = {**report.combine(per_seed, "mean"), "std": report.combine(per_seed, "std"), "per_seed": per_seed,
                    "paper": report.PAPER, "seeds": list(c.seeds), "device": str(device), "preset": cfg.preset,
+                   "world_size": distributed.world_size(),
                    "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
                    "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
                    "weights_from": c.weights_from}

@@ -35,9 +35,9 @@ def smoke_run(dataset, tmp_path_factory):
 def test_smoke_beats_the_mean_image_floor(smoke_run):
     out, _ = smoke_run
     m = json.loads((out / "metrics.json").read_text())
-    assert set(m) == {"steps", "train_seconds", "device", "test_self_mse", "test_cross_mse", "mean_image_mse",
-                      "latent_distance_same_digit", "latent_distance_different_digit"}
-    assert m["device"] == "cpu" and m["steps"] == 400
+    assert set(m) == {"steps", "train_seconds", "device", "world_size", "test_self_mse", "test_cross_mse",
+                      "mean_image_mse", "latent_distance_same_digit", "latent_distance_different_digit"}
+    assert m["device"] == "cpu" and m["steps"] == 400 and m["world_size"] == 1
     assert m["test_self_mse"] < 0.9 * m["mean_image_mse"], m
     assert m["test_cross_mse"] < 0.9 * m["mean_image_mse"], m
     # a shared latent space: one digit across contexts is closer than two digits in one context
