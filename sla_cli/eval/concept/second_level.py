@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+FLOOR = 1.0
+
 
 class MapAutoencoder(nn.Module):
     def __init__(self, dim: int, hidden: int, latent: int):
@@ -20,34 +22,40 @@ class MapAutoencoder(nn.Module):
         self.encoder = nn.Sequential(nn.Linear(dim, hidden), nn.Tanh(), nn.Linear(hidden, latent))
         self.decoder = nn.Sequential(nn.Linear(latent, hidden), nn.Tanh(), nn.Linear(hidden, dim))
         # set after training: map scale, and each latent component's range on the training cubes
-        self.register_buffer("scale", torch.ones(()))
+        self.register_buffer("centre", torch.zeros(dim))
+        self.register_buffer("scale", torch.ones(dim))
         self.register_buffer("low", torch.zeros(latent))
         self.register_buffer("high", torch.ones(latent))
 
     def config(self) -> dict:
         return {"dim": self.dim, "hidden": self.hidden, "latent": self.latent}
 
+    def standardise(self, maps: Tensor) -> Tensor:
+        return (maps - self.centre) * self.scale
+
     def forward(self, maps: Tensor) -> Tensor:
-        return self.decoder(self.encoder(maps * self.scale)) / self.scale
+        return self.decoder(self.encoder(self.standardise(maps))) / self.scale + self.centre
 
     def latent01(self, maps: Tensor) -> Tensor:
         """Latents [K, latent], rescaled so the training cubes span 0..1 in each component."""
-        z = self.encoder(maps * self.scale)
+        z = self.encoder(self.standardise(maps))
         return (z - self.low) / (self.high - self.low).clamp(min=1e-12)
 
     def decode01(self, u: Tensor) -> Tensor:
         """Maps [K, C] decoded at rescaled latents u [K, latent]."""
-        return self.decoder(self.low + u * (self.high - self.low)) / self.scale
+        return self.decoder(self.low + u * (self.high - self.low)) / self.scale + self.centre
 
 
 def _train_one(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: int, lr: float,
                generator: torch.Generator, on_step) -> tuple[MapAutoencoder, float]:
     model = MapAutoencoder(maps.shape[1], hidden, latent).to(maps.device)
     with torch.no_grad():
-        model.scale.fill_(1.0 / maps.std().clamp(min=1e-12).item())
+        model.centre.copy_(maps.mean(0))
+        sd = maps.std(0)
+        model.scale.copy_(1.0 / sd.clamp(min=FLOOR * sd.median().item() + 1e-12))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)  # settles the fit at the end
-    scaled = maps * model.scale
+    scaled = model.standardise(maps)
     for _ in range(steps):
         idx = torch.randint(len(maps), (min(batch_size, len(maps)),), generator=generator).to(maps.device)
         x = scaled[idx]
@@ -76,7 +84,7 @@ def train(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: int, l
             best = model
     best.eval()
     with torch.no_grad():
-        z = best.encoder(maps * best.scale)
+        z = best.encoder(best.standardise(maps))
         best.low.copy_(z.min(0).values)
         best.high.copy_(z.max(0).values)
     return best, losses
