@@ -70,12 +70,17 @@ def map_measures(ae, m: Maps, cubes: Cubes, train: np.ndarray, test: np.ndarray,
 
 
 @torch.no_grad()
+def decoded_maps(ae: second_level.MapAutoencoder, u: np.ndarray, device) -> np.ndarray:
+    """Maps [n, C] the second level decodes at rescaled latents u [n] (every component set to u)."""
+    uu = torch.as_tensor(u, dtype=torch.float32, device=device)[:, None].expand(-1, ae.latent).contiguous()
+    return ae.decode01(uu).float().cpu().numpy()
+
+
+@torch.no_grad()
 def project(trained: TrainedModel, ae, code: Tensor, u: np.ndarray, cubes: Cubes, fraction: float) -> np.ndarray:
     """Cube images [n, H, W] in 0..1 drawn with one first-level code at second-level latents u [n]:
     decode the map, pick its peaks, decode the code in those contexts, compose with the masks."""
-    uu = torch.as_tensor(u, dtype=torch.float32, device=code.device)[:, None].expand(-1, ae.latent).contiguous()
-    decoded = ae.decode01(uu).float().cpu().numpy()
-    contexts = backproject.pick_peaks(decoded, cubes.faces, cubes.yaws, fraction)
+    contexts = backproject.pick_peaks(decoded_maps(ae, u, code.device), cubes.faces, cubes.yaws, fraction)
     faces = backproject.decode_in_contexts(trained.model, code, contexts)
     images = backproject.compose(faces, trained.masks.flatten(1).float(), contexts)
     return images.reshape(len(u), *trained.frame).cpu().numpy()
@@ -92,3 +97,20 @@ def codes_of(trained: TrainedModel, textures: dict[str, np.ndarray], source: int
     """Each texture's first-level code: rendered into the source context and encoded there."""
     rendered = trained.render(np.stack(list(textures.values())))  # [T, C, H, W]
     return {name: backproject.first_level_code(trained.model, rendered[i], source) for i, name in enumerate(textures)}
+
+
+def backprojection_error(trained: TrainedModel, ae, held_maps: Tensor, codes: dict[str, Tensor],
+                        textures: dict[str, np.ndarray], fit, cubes: Cubes, train: np.ndarray, fraction: float) -> dict:
+    """Mean squared pixel error (0..1 scale) of the back-projected held-out cubes against true renders
+    of the same texture at the angle recovered from their latent, averaged over the textures; the
+    baseline predicts the mean training cube image for every one."""
+    u = latents(ae, held_maps)
+    angles = fit(u)
+    mean_cube = cubes.images[train].astype(np.float64).mean(0) / 255.0
+    errors, baselines = [], []
+    for name, code in codes.items():
+        true = true_renders(trained, textures[name], angles)
+        projected = project(trained, ae, code, u, cubes, fraction)
+        errors.append(float(((projected - true) ** 2).mean()))
+        baselines.append(float(((mean_cube[None] - true) ** 2).mean()))
+    return {"mse": float(np.mean(errors)), "baseline_mse": float(np.mean(baselines))}

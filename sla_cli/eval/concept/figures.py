@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sla_cli.eval.concept import evaluate
 from sla_cli.eval.concept.maps import square_maps
 from sla_cli.plotting import plt
 
@@ -25,7 +26,7 @@ def _grid(rows: list[tuple[str, np.ndarray, str]], titles: list[str], suptitle: 
                 ax.set_title(titles[c], fontsize=8)
             if c == 0:
                 ax.set_ylabel(label, fontsize=8)
-    fig.suptitle(suptitle, fontsize=10)
+    fig.suptitle(suptitle, fontsize=10, y=1.0 + 0.1 / len(rows))  # clear of the column titles
     return fig
 
 
@@ -52,3 +53,22 @@ def backprojection(rows: list[tuple[str, np.ndarray, np.ndarray]], u: np.ndarray
         panels += [(f"{name}: decoded", projected, "image"), (f"{name}: true", true, "image")]
     return _grid(panels, [f"u={a:.2f}\n~{b:.0f} deg" for a, b in zip(u, angles)],
                  "back-projection of first-level codes through the second level (figures 15, 16)")
+
+
+def draw_all(trained, ae, m, cubes, codes, textures, fit, test: np.ndarray, cfg) -> dict:
+    """The stage's three figures by file name: held-out cubes for figure 12, the latent swept 0..1
+    (read as angles through the monotone fit) for figures 14-16."""
+    out = {}
+    n = int(cfg.concept.figure_columns)
+    targets = (np.arange(n) + 0.5) * 90.0 / n
+    pick = test[np.abs(cubes.angles[test][None] - targets[:, None]).argmin(1)]
+    out["likelihood_maps.png"] = likelihood_maps(
+        cubes.images[pick] / 255.0, m.digit[pick].cpu().numpy(), cubes.compare[pick] / 255.0,
+        m.compare[pick].cpu().numpy(), cubes.angles[pick], cubes.digit, cubes.compare_digit)
+    u = np.linspace(0.0, 1.0, n)
+    angles = fit(u)
+    out["concept_sweep.png"] = concept_sweep(evaluate.decoded_maps(ae, u, trained.masks.device), u, angles)
+    rows = [(name, evaluate.project(trained, ae, code, u, cubes, float(cfg.concept.peak_fraction)),
+             evaluate.true_renders(trained, textures[name], angles)) for name, code in codes.items()]
+    out["backprojection.png"] = backprojection(rows, u, angles)
+    return out

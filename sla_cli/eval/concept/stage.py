@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 from rich.table import Table
@@ -75,7 +74,8 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         ae, losses = evaluate.train_second_level(m.digit[train], cfg)
         numbers, fit = evaluate.map_measures(ae, m, cubes, train, test, float(cfg.concept.far_apart_deg))
         codes = evaluate.codes_of(trained, textures, source)
-        numbers["backprojection"] = _backprojection_error(trained, ae, m, codes, textures, fit, cubes, train, test, cfg)
+        numbers["backprojection"] = evaluate.backprojection_error(trained, ae, m.digit[test], codes, textures, fit, cubes,
+                                                                 train, float(cfg.concept.peak_fraction))
         result = {**numbers, "normalisation": {"rule": maps.RULE, "terms": cfg.concept.terms,
                                                "temperature": float(cfg.concept.temperature), "why": maps.WHY},
                   "paper": PAPER}
@@ -83,48 +83,13 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         run.save_torch("concept_model.pt", {"state_dict": {k: v.cpu() for k, v in ae.state_dict().items()},
                                             "config": ae.config(), "monotone_fit": fit.state(),
                                             "train_cubes": torch.from_numpy(train), "test_cubes": torch.from_numpy(test)})
-        _figures(run, trained, ae, m, cubes, codes, textures, fit, test, cfg)
+        for name, fig in figures.draw_all(trained, ae, m, cubes, codes, textures, fit, test, cfg).items():
+            run.save_figure(name, fig)
         seconds = time.perf_counter() - started
         run.describe(n_contexts=trained.n_contexts, device=str(device), cubes={"train": len(train), "test": len(test)},
                      second_level_losses=losses, peak_rule=backproject.PEAK_RULE, source_context=source,
                      textures=list(textures), seconds=round(seconds, 1))
     _report(result, out_dir, seconds, device)
-
-
-def _backprojection_error(trained, ae, m, codes, textures, fit, cubes, train, test, cfg) -> dict:
-    """Mean squared pixel error (0..1 scale) of the back-projected held-out cubes against true renders
-    of the same texture at the angle recovered from their latent, averaged over the textures; the
-    baseline predicts the mean training cube image for every one."""
-    u = evaluate.latents(ae, m.digit[test])
-    angles = fit(u)
-    mean_cube = cubes.images[train].astype(np.float64).mean(0) / 255.0
-    errors, baselines = [], []
-    for name, code in codes.items():
-        true = evaluate.true_renders(trained, textures[name], angles)
-        projected = evaluate.project(trained, ae, code, u, cubes, float(cfg.concept.peak_fraction))
-        errors.append(float(((projected - true) ** 2).mean()))
-        baselines.append(float(((mean_cube[None] - true) ** 2).mean()))
-    return {"mse": float(np.mean(errors)), "baseline_mse": float(np.mean(baselines))}
-
-
-def _figures(run, trained, ae, m, cubes, codes, textures, fit, test, cfg) -> None:
-    n = int(cfg.concept.figure_columns)
-    # figure 12: held-out cubes at angles spread over the turn, both digits
-    targets = (np.arange(n) + 0.5) * 90.0 / n
-    pick = test[np.abs(cubes.angles[test][None] - targets[:, None]).argmin(1)]
-    run.save_figure("likelihood_maps.png", figures.likelihood_maps(
-        cubes.images[pick] / 255.0, m.digit[pick].cpu().numpy(), cubes.compare[pick] / 255.0,
-        m.compare[pick].cpu().numpy(), cubes.angles[pick], cubes.digit, cubes.compare_digit))
-    # figures 14-16: the latent swept 0..1, read as angles through the monotone fit
-    u = np.linspace(0.0, 1.0, n)
-    angles = fit(u)
-    with torch.no_grad():
-        swept = ae.decode01(torch.as_tensor(u, dtype=torch.float32, device=trained.masks.device)[:, None]
-                            .expand(-1, ae.latent).contiguous())
-    run.save_figure("concept_sweep.png", figures.concept_sweep(swept.float().cpu().numpy(), u, angles))
-    rows = [(name, evaluate.project(trained, ae, code, u, cubes, float(cfg.concept.peak_fraction)),
-             evaluate.true_renders(trained, textures[name], angles)) for name, code in codes.items()]
-    run.save_figure("backprojection.png", figures.backprojection(rows, u, angles))
 
 
 def _report(result: dict, out_dir: Path, seconds: float, device) -> None:
