@@ -107,6 +107,10 @@ def test_far_apart_cosine_uses_only_far_pairs():
     m = np.array([[1.0, 0], [1.0, 0], [0, 1.0]])
     assert measures.mean_cosine_far_apart(m, np.array([0.0, 5.0, 40.0]), 20) == pytest.approx(0.0)
     assert measures.mean_cosine_far_apart(m[:2], np.array([0.0, 30.0]), 20) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    many, angles = rng.random((50, 4)), rng.uniform(0, 90, 50)
+    assert measures.mean_cosine_far_apart(many, angles, 20, block=7) == pytest.approx(
+        measures.mean_cosine_far_apart(many, angles, 20, block=1000))
 
 
 def test_split_is_disjoint_and_covers():
