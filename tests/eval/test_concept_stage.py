@@ -6,11 +6,11 @@ import json
 import math
 import shutil
 
-import numpy as np
 import pytest
 from helpers.cli import assert_one_line_error, run_sla
-from helpers.stages import run_stage
+from helpers.stages import compose, run_stage
 
+from sla_cli.errors import ConfigError
 from sla_cli.eval.concept.inputs import CUBE_FILES
 
 KEYS = {"spearman_latent_angle", "angle_mae_deg", "map_cosine_same_angle_different_digit",
@@ -18,18 +18,10 @@ KEYS = {"spearman_latent_angle", "angle_mae_deg", "map_cosine_same_angle_differe
 
 
 @pytest.fixture(scope="session")
-def smoke_model(tmp_path_factory, mnist_root):
-    root = tmp_path_factory.mktemp("concept")
-    data = [f"data.root={mnist_root}", "threads=1", "device=cpu"]
-    run_stage("generate-cubes", "preset=smoke", *data, out=root / "dataset")
-    run_stage("train", "preset=smoke", f"dataset_dir={root / 'dataset'}", *data, out=root / "model")
-    return root
-
-
-@pytest.fixture(scope="session")
-def smoke_concept(smoke_model, mnist_root):
-    out = smoke_model / "concept"
-    run_stage("eval concept", "preset=smoke", f"model_dir={smoke_model / 'model'}", f"data.root={mnist_root}",
+def smoke_concept(tmp_path_factory, smoke_model, mnist_root):
+    """`sla eval concept preset=smoke` on the session's smoke model (conftest.py), run once."""
+    out = tmp_path_factory.mktemp("concept") / "concept"
+    run_stage("eval concept", "preset=smoke", f"model_dir={smoke_model}", f"data.root={mnist_root}",
               "threads=1", "device=cpu", out=out)
     return out
 
@@ -49,16 +41,16 @@ def test_smoke_run_writes_the_issues_outputs(smoke_concept):
 
 def test_a_second_run_into_the_same_folder_does_nothing(smoke_concept, smoke_model, mnist_root):
     before = (smoke_concept / "manifest.json").read_text()
-    run_stage("eval concept", "preset=smoke", f"model_dir={smoke_model / 'model'}", f"data.root={mnist_root}",
+    run_stage("eval concept", "preset=smoke", f"model_dir={smoke_model}", f"data.root={mnist_root}",
               "threads=1", "device=cpu", out=smoke_concept)
     assert (smoke_concept / "manifest.json").read_text() == before
 
 
-def test_a_dataset_without_cubes_is_a_one_line_error(smoke_model, tmp_path, mnist_root):
+def test_a_dataset_without_cubes_is_a_one_line_error(smoke_dataset, smoke_model, tmp_path, mnist_root):
     # the smoke model, pointed at a copy of its dataset from which the cubes are gone
     dataset, model = tmp_path / "dataset", tmp_path / "model"
-    shutil.copytree(smoke_model / "dataset", dataset)
-    shutil.copytree(smoke_model / "model", model)
+    shutil.copytree(smoke_dataset, dataset)
+    shutil.copytree(smoke_model, model)
     manifest = json.loads((dataset / "manifest.json").read_text())
     for name in list(manifest["sha256"]):
         if name.startswith("cubes_"):
@@ -74,6 +66,10 @@ def test_a_dataset_without_cubes_is_a_one_line_error(smoke_model, tmp_path, mnis
     assert not (tmp_path / "out").exists()
 
 
-def test_a_missing_model_dir_is_a_one_line_error(tmp_path):
-    result = run_sla("eval", "concept", "preset=smoke", f"out={tmp_path / 'out'}")
-    assert_one_line_error(result, "model_dir")
+def test_config_checks_name_the_key():
+    with pytest.raises(ConfigError, match="model_dir=DIR is required"):
+        compose("eval concept", "preset=smoke")
+    for override, key in (("concept.terms=exact", "concept.terms"), ("concept.glyph=circle", "concept.glyph"),
+                          ("concept.test_fraction=1.0", "concept.test_fraction")):
+        with pytest.raises(ConfigError, match=key):
+            compose("eval concept", "preset=smoke", "model_dir=m", override)
