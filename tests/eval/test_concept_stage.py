@@ -46,6 +46,18 @@ def test_a_second_run_into_the_same_folder_does_nothing(smoke_concept, smoke_mod
     assert (smoke_concept / "manifest.json").read_text() == before
 
 
+def test_the_gpu_bf16_path_runs_on_cpu(smoke_model, tmp_path, mnist_root):
+    # precision=bf16 runs the CUDA autocast path on a CPU. A fresh process with oneDNN capped below
+    # AMX from the start: once oneDNN has run, the cap runtime sets lazily comes too late (SIGILL here)
+    env = {"SLA_DATA_ROOT": str(mnist_root), "OMP_NUM_THREADS": "1", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}
+    result = run_sla("eval", "concept", "preset=smoke", f"model_dir={smoke_model}", f"out={tmp_path / 'out'}",
+                     "precision=bf16", "device=cpu", env=env)
+    assert result.returncode == 0, result.stderr
+    bf16 = json.loads((tmp_path / "out" / "concept.json").read_text())
+    assert abs(bf16["spearman_latent_angle"]) > 0.5, bf16
+    assert bf16["backprojection"]["mse"] < bf16["backprojection"]["baseline_mse"], bf16
+
+
 def test_a_dataset_without_cubes_is_a_one_line_error(smoke_dataset, smoke_model, tmp_path, mnist_root):
     # the smoke model, pointed at a copy of its dataset from which the cubes are gone
     dataset, model = tmp_path / "dataset", tmp_path / "model"

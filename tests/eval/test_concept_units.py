@@ -131,3 +131,4 @@ def test_second_level_orders_a_one_parameter_family_of_maps():
         assert len(losses) == 2
         err = ((ae(m) - m) ** 2).mean() / m.var()
         assert err < 0.1
+
