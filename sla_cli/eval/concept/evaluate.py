@@ -106,7 +106,7 @@ def backprojection_error(trained: TrainedModel, ae, held_maps: Tensor, codes: di
     baseline predicts the mean training cube image for every one."""
     u = latents(ae, held_maps)
     angles = fit(u)
-    mean_cube = cubes.images[train].astype(np.float64).mean(0) / 255.0
+    mean_cube = cubes.images[train].mean(0, dtype=np.float64) / 255.0  # no float copy of all cubes
     errors, baselines = [], []
     for name, code in codes.items():
         true = true_renders(trained, textures[name], angles)
