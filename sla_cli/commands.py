@@ -26,7 +26,7 @@ COMMANDS = [
             "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP"),
     Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot.stage",
             "one-shot recognition of unseen glyphs in all contexts from one example"),
-    Command("eval concept", "eval_concept", "sla_cli.eval.concept",
+    Command("eval concept", "eval_concept", "sla_cli.eval.concept.stage",
             "context-likelihood maps and the second-level 'turning cube' autoencoder"),
 ]
 
