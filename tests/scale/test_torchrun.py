@@ -81,7 +81,7 @@ def test_two_process_train_resumes_a_checkpoint_and_matches_one_process(dataset,
     for name in a:
         torch.testing.assert_close(b[name], a[name], rtol=1e-4, atol=1e-6)
     rows = [(d / "metrics.csv").read_text().splitlines()[1:] for d in (single, split)]
-    for r1, r2 in zip(*rows):  # the logged losses are the global batch's, not rank 0's slice
+    for r1, r2 in zip(*rows, strict=True):  # the logged losses are the global batch's, not rank 0's slice
         assert [float(x) for x in r2.split(",")[1:3]] == pytest.approx([float(x) for x in r1.split(",")[1:3]], rel=1e-5)
     assert sorted(p.name for p in (split / "checkpoints").iterdir()) == ["step_00000006.pt", "step_00000012.pt"]
 

@@ -56,7 +56,8 @@ def latents(ae: second_level.MapAutoencoder, m: Tensor) -> np.ndarray:
     return ae.latent01(m)[:, 0].float().cpu().numpy()
 
 
-def map_measures(ae, m: Maps, cubes: Cubes, train: np.ndarray, test: np.ndarray, far_deg: float) -> tuple[dict, measures.MonotoneFit]:
+def map_measures(ae, m: Maps, cubes: Cubes, train: np.ndarray, test: np.ndarray,
+                 far_deg: float) -> tuple[dict, measures.MonotoneFit]:
     """Spearman and angle error of the latent on held-out cubes (fit on training cubes); map cosines."""
     fit = measures.MonotoneFit(latents(ae, m.digit[train]), cubes.angles[train])
     u = latents(ae, m.digit[test])

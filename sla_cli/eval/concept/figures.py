@@ -34,7 +34,8 @@ def likelihood_maps(cubes: np.ndarray, maps: np.ndarray, compare: np.ndarray, co
                     angles: np.ndarray, digit: int, compare_digit: int):
     """Figure 12: cubes of two digits at the same angles and their likelihood maps."""
     rows = [(f"cube of {digit}s", cubes, "image"), (f"map ({digit}s)", square_maps(maps), "map"),
-            (f"cube of {compare_digit}s", compare, "image"), (f"map ({compare_digit}s)", square_maps(compare_maps), "map")]
+            (f"cube of {compare_digit}s", compare, "image"),
+            (f"map ({compare_digit}s)", square_maps(compare_maps), "map")]
     return _grid(rows, [f"{a:.0f} deg" for a in angles],
                  "context-likelihood maps: where the faces are, not what is on them (figure 12)")
 
@@ -42,7 +43,7 @@ def likelihood_maps(cubes: np.ndarray, maps: np.ndarray, compare: np.ndarray, co
 def concept_sweep(maps: np.ndarray, u: np.ndarray, angles: np.ndarray):
     """Figure 14: maps decoded by the second level along its latent."""
     rows = [("decoded map", square_maps(maps), "map")]
-    return _grid(rows, [f"u={a:.2f}\n~{b:.0f} deg" for a, b in zip(u, angles)],
+    return _grid(rows, [f"u={a:.2f}\n~{b:.0f} deg" for a, b in zip(u, angles, strict=True)],
                  "second-level latent swept 0..1: a cube that turns (figure 14)")
 
 
@@ -51,7 +52,7 @@ def backprojection(rows: list[tuple[str, np.ndarray, np.ndarray]], u: np.ndarray
     panels = []
     for name, projected, true in rows:
         panels += [(f"{name}: decoded", projected, "image"), (f"{name}: true", true, "image")]
-    return _grid(panels, [f"u={a:.2f}\n~{b:.0f} deg" for a, b in zip(u, angles)],
+    return _grid(panels, [f"u={a:.2f}\n~{b:.0f} deg" for a, b in zip(u, angles, strict=True)],
                  "back-projection of first-level codes through the second level (figures 15, 16)")
 
 

@@ -37,11 +37,13 @@ def load_cubes(dataset_dir: Path, manifest: dict) -> Cubes:
     arrays = {n: np.load(runfolder.verify_file(dataset_dir, manifest, n)) for n in CUBE_FILES}
     contexts = manifest.get("contexts", [])
     if not contexts or any("face" not in c or "yaw_deg" not in c for c in contexts):
-        raise DataError(f"{dataset_dir}/manifest.json lists no context faces and yaws (not an `sla generate-cubes` dataset)")
+        raise DataError(f"{dataset_dir}/manifest.json lists no context faces and yaws "
+                        "(not an `sla generate-cubes` dataset)")
     images, compare = arrays["cubes_images.npy"], arrays["cubes_compare_images.npy"]
     if len(images) < 4 or compare.shape != images.shape or len(arrays["cubes_angles.npy"]) != len(images):
         raise DataError(f"{dataset_dir}: cube arrays disagree in shape or hold fewer than 4 cubes")
-    return Cubes(images, compare, arrays["cubes_angles.npy"].astype(np.float64), arrays["cubes_contexts.npy"].astype(np.int64),
+    return Cubes(images, compare, arrays["cubes_angles.npy"].astype(np.float64),
+                 arrays["cubes_contexts.npy"].astype(np.int64),
                  int(manifest.get("cube_digit", -1)), int(manifest.get("compare_digit", -1)),
                  [c["face"] for c in contexts], np.array([c["yaw_deg"] for c in contexts], dtype=np.float64))
 

@@ -16,7 +16,7 @@ def ranks(x: np.ndarray) -> np.ndarray:
     # average the ranks over each run of equal values
     starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
     ends = np.r_[starts[1:], len(x)]
-    for s, e in zip(starts, ends):
+    for s, e in zip(starts, ends, strict=True):
         if e - s > 1:
             r[order[s:e]] = (s + e - 1) / 2
     return r

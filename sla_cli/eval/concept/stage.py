@@ -28,7 +28,8 @@ KIND = "concept"
 PAPER = {
     "figure_12": "Maps are almost identical despite the different textures on cube edges.",
     "figure_14": "After training this component could be varied from 0 to 1 and decode the likelihood contexts vector",
-    "figures_15_16": "we can generate (imagine) a new cube that was not presented in training data with a V sign on edges",
+    "figures_15_16": "we can generate (imagine) a new cube that was not presented in training data "
+                     "with a V sign on edges",
     "section_12": "Ability of forming new concepts is shown on a sample where a 3D cube concept was received in "
                   "two-level processing scheme.",
 }
@@ -74,15 +75,15 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         ae, losses = evaluate.train_second_level(m.digit[train], cfg)
         numbers, fit = evaluate.map_measures(ae, m, cubes, train, test, float(cfg.concept.far_apart_deg))
         codes = evaluate.codes_of(trained, textures, source)
-        numbers["backprojection"] = evaluate.backprojection_error(trained, ae, m.digit[test], codes, textures, fit, cubes,
-                                                                 train, float(cfg.concept.peak_fraction))
+        numbers["backprojection"] = evaluate.backprojection_error(
+            trained, ae, m.digit[test], codes, textures, fit, cubes, train, float(cfg.concept.peak_fraction))
         result = {**numbers, "normalisation": {"rule": maps.RULE, "terms": cfg.concept.terms,
                                                "temperature": float(cfg.concept.temperature), "why": maps.WHY},
                   "paper": PAPER}
         run.save_json("concept.json", result)
-        run.save_torch("concept_model.pt", {"state_dict": {k: v.cpu() for k, v in ae.state_dict().items()},
-                                            "config": ae.config(), "monotone_fit": fit.state(),
-                                            "train_cubes": torch.from_numpy(train), "test_cubes": torch.from_numpy(test)})
+        run.save_torch("concept_model.pt", {
+            "state_dict": {k: v.cpu() for k, v in ae.state_dict().items()}, "config": ae.config(),
+            "monotone_fit": fit.state(), "train_cubes": torch.from_numpy(train), "test_cubes": torch.from_numpy(test)})
         for name, fig in figures.draw_all(trained, ae, m, cubes, codes, textures, fit, test, cfg).items():
             run.save_figure(name, fig)
         seconds = time.perf_counter() - started
@@ -96,7 +97,8 @@ def _report(result: dict, out_dir: Path, seconds: float, device) -> None:
     table = Table(title=f"sla eval concept -> {out_dir}")
     table.add_column("measure (held-out cubes)")
     table.add_column("value", justify="right")
-    for key in ("spearman_latent_angle", "angle_mae_deg", "map_cosine_same_angle_different_digit", "map_cosine_different_angle"):
+    for key in ("spearman_latent_angle", "angle_mae_deg", "map_cosine_same_angle_different_digit",
+                "map_cosine_different_angle"):
         table.add_row(key, f"{result[key]:.3f}")
     bp = result["backprojection"]
     table.add_row("backprojection mse (baseline)", f"{bp['mse']:.4f} ({bp['baseline_mse']:.4f})")
