@@ -1,0 +1,41 @@
+"""DAE: corruption does what it says, the Markov chain stays in [0, 1], walkback's first step is
+the plain loss."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from sla_cli.density.dae import Dae, corrupt
+
+
+def test_masking_only_zeroes_and_salt_pepper_flips_about_half_the_hits():
+    torch.manual_seed(0)
+    x = torch.ones(200, 100)
+    masked = corrupt(x, "masking", 0.3)
+    assert set(masked.unique().tolist()) <= {0.0, 1.0}
+    assert abs((masked == 0).float().mean().item() - 0.3) < 0.02
+    salted = corrupt(x, "salt_pepper", 0.4)
+    assert abs((salted == 0).float().mean().item() - 0.2) < 0.02  # hits become a coin flip: half of them 0
+
+
+@pytest.mark.parametrize("noise", ["salt_pepper", "masking"])
+def test_chain_stays_in_unit_interval(noise):
+    torch.manual_seed(1)
+    dae = Dae(30, [16], noise, 0.3, walkback=3)
+    with torch.no_grad():
+        for p in dae.parameters():
+            p.normal_(0, 3)  # saturating weights: the chain must still give probabilities
+    chain = dae.chain(torch.rand(8, 30), steps=25)
+    assert chain.shape == (25, 8, 30)
+    assert torch.isfinite(chain).all() and chain.min() >= 0 and chain.max() <= 1
+
+
+def test_walkback_of_one_step_is_the_plain_loss():
+    dae = Dae(30, [16], "salt_pepper", 0.2, walkback=1)
+    x = torch.bernoulli(torch.full((50, 30), 0.4))
+    torch.manual_seed(5)
+    loss = dae.train_loss(x)
+    torch.manual_seed(5)
+    plain = dae.cross_entropy(corrupt(x, "salt_pepper", 0.2), x)
+    assert torch.allclose(loss, plain)
