@@ -63,7 +63,18 @@ class Made(nn.Module):
         return torch.argsort(self.degrees(k)[0])
 
     def masks(self, k: int) -> list[Tensor]:
-        """Float masks [out, in] for each layer (and the direct connection last, if any)."""
+        """Float masks [out, in] for each layer (and the direct connection last, if any). The last
+        set used is kept: one mask set (or sampling, 784 passes) then builds them once."""
+        key = (k, self.degrees_0.device)
+        if getattr(self, "_cached", (None,))[0] != key:
+            self._cached = (key, self._build_masks(k))
+        return self._cached[1]
+
+    def load_state_dict(self, *args, **kwargs):
+        self.__dict__.pop("_cached", None)  # new degrees may come with the weights
+        return super().load_state_dict(*args, **kwargs)
+
+    def _build_masks(self, k: int) -> list[Tensor]:
         deg = self.degrees(k)
         out = [(deg[i + 1][:, None] >= deg[i][None, :]) for i in range(len(self.hidden))]
         out.append(deg[0][:, None] > deg[-1][None, :])  # strictly: output d never sees x_d
