@@ -39,10 +39,10 @@ reproduce-paper: install
 pipeline: OUT ?= outputs/$(PRESET)
 pipeline:
 	$(SLA) generate-cubes preset=$(PRESET) device=$(DEVICE) out=$(OUT)/dataset
-	$(SLA) train preset=$(PRESET) device=$(DEVICE) dataset=$(OUT)/dataset out=$(OUT)/model
+	$(SLA) train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset out=$(OUT)/model
 	$(SLA) classify preset=$(PRESET) device=$(DEVICE) out=$(OUT)/classify
-	$(SLA) eval oneshot preset=$(PRESET) device=$(DEVICE) model=$(OUT)/model out=$(OUT)/oneshot
-	$(SLA) eval concept preset=$(PRESET) device=$(DEVICE) model=$(OUT)/model out=$(OUT)/concept
+	$(SLA) eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/oneshot
+	$(SLA) eval concept preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/concept
 
 bench: install
 	$(PY) bench/render.py --quick

@@ -17,7 +17,7 @@ class Command:
 
 
 COMMANDS = [
-    Command("generate-cubes", "generate_cubes", "data_gen.stage",
+    Command("generate-cubes", "generate_cubes", "sla_cli.generate_cubes.stage",
             "render MNIST digits on cube faces in 100 contexts, with masks and rotating cubes"),
     Command("train", "train", "sla_cli.train.stage",
             "train one autoencoder per context, self- and cross-training into a shared latent space"),
@@ -32,3 +32,11 @@ COMMANDS = [
 ]
 
 BY_NAME = {c.name: c for c in COMMANDS}
+
+# Keys renamed so that a folder input always ends in _dir (`model` is an architecture in train and
+# was a folder in eval). The old spelling keeps working, with a one-line note.
+RENAMED_KEYS = {
+    "train": {"dataset": "dataset_dir"},
+    "eval oneshot": {"model": "model_dir"},
+    "eval concept": {"model": "model_dir"},
+}
