@@ -82,6 +82,7 @@ def fit(name: str, model: nn.Module, loss_fn: LossFn, test_loss: Callable[[nn.Mo
                 bar.update(task, info=_info(state.rows))
                 if folder is not None:
                     checkpoint.save(folder, state.epoch, {
+                        "step": state.epoch,  # the checkpoint module's name for the counter: epochs here
                         "epoch": state.epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "rng": checkpoint.rng_state(generator, device), "rows": state.rows,
                         "train_seconds": state.seconds, "resume_key": resume_key}, schedule.keep_checkpoints)

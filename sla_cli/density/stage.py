@@ -4,6 +4,7 @@ density model on binarized MNIST; writes density.json, samples.png, curves.png (
 from __future__ import annotations
 
 import copy
+import shutil
 import time
 from pathlib import Path
 
@@ -98,9 +99,12 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     with runfolder.Run(out_dir, KIND, identity_cfg(cfg)) as run:
         if run.complete:
             return
+        if not c.resume:  # overwrite=true: start clean
+            for folder in folders.values():
+                shutil.rmtree(folder, ignore_errors=True)
         trained = _train(cfg, data, device, folders)
         if trained is None:
-            run.keep_open()  # stopped early as asked: no manifest, checkpoints stay for density.resume=true
+            run.leave_incomplete()  # stopped early as asked: no manifest, checkpoints stay for density.resume=true
             return
         members, fits = trained
         _write(run, cfg, data, device, members, fits)
@@ -150,7 +154,7 @@ def _write(run, cfg: DictConfig, data, device: torch.device, members: dict, fits
     run.save_figure("samples.png", recipes.samples(cfg, members, device))
     run.save_figure("curves.png", figures.curves_figure({n: f.rows for n, f in fits.items()}, recipes.ylabel(cfg)))
     run.describe(model=c.model, test_binarization_sha256=data.test_sha256, device=_device_name(device))
-    _print_table(result, run.out_dir if hasattr(run, "out_dir") else "")
+    _print_table(result, run.out_dir)
 
 
 def _device_name(device: torch.device) -> str:

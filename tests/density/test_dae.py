@@ -39,3 +39,19 @@ def test_walkback_of_one_step_is_the_plain_loss():
     torch.manual_seed(5)
     plain = dae.cross_entropy(corrupt(x, "salt_pepper", 0.2), x)
     assert torch.allclose(loss, plain)
+
+
+def test_smoke_cli_trains_plain_and_walkback(tmp_path, mnist_root):
+    import json
+
+    from helpers.cli import run_sla
+
+    out = tmp_path / "dae"
+    r = run_sla("density", "preset=smoke", "density.model=dae", "density.dae.noise=masking", f"out={out}",
+                env={"SLA_DATA_ROOT": str(mnist_root)})
+    assert r.returncode == 0, r.stderr
+    result = json.loads((out / "density.json").read_text())
+    assert set(result["members"]) == {"plain", "walkback"}
+    for numbers in result["members"].values():
+        assert 0 < numbers["test_reconstruction_ce_nats"] < 784 * 0.6931
+    assert (out / "samples.png").exists() and (out / "plain.pt").exists() and (out / "walkback.pt").exists()

@@ -84,3 +84,42 @@ def test_samples_follow_the_model():
     codes = (samples * torch.tensor([4.0, 2.0, 1.0])).sum(-1).long()
     freq = torch.bincount(codes, minlength=8).float() / len(codes)
     assert 0.5 * (freq - exact).abs().sum() < 0.02
+
+
+# ---- the stage, end to end at the smoke preset ----
+
+import json  # noqa: E402
+import math  # noqa: E402
+
+from helpers.cli import assert_one_line_error, run_sla  # noqa: E402
+from helpers.stages import run_stage  # noqa: E402
+
+
+def test_smoke_cli_writes_an_exact_nll_below_a_coin_per_pixel(tmp_path, mnist_root):
+    out = tmp_path / "made"
+    r = run_sla("density", "preset=smoke", "density.model=made", f"out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    assert r.returncode == 0, r.stderr
+    result = json.loads((out / "density.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert result["model"] == "made" and result["n_masks"] == 2 and "dynamic" in result["binarization"]
+    assert result["test_nll_nats"] < 784 * math.log(2) - 100  # learned something over 2 tiny epochs
+    assert manifest["test_binarization_sha256"] == result["test_binarization_sha256"]
+    assert {"density.json", "samples.png", "curves.png", "made.pt"} <= set(manifest["sha256"])
+
+
+def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
+    args = ("preset=smoke", "density.model=made", f"data.root={mnist_root}", "density.made.hidden=[32]",
+            "density.made.direct=false", "density.n_samples=2")
+    run_stage("density", *args, out=tmp_path / "whole")
+    run_stage("density", *args, "density.stop_after=1", out=tmp_path / "parts")
+    assert not (tmp_path / "parts" / "manifest.json").exists()  # stopped on purpose: incomplete
+    run_stage("density", *args, "density.resume=true", out=tmp_path / "parts")
+    whole, parts = (json.loads((tmp_path / d / "density.json").read_text()) for d in ("whole", "parts"))
+    assert parts["test_nll_nats"] == whole["test_nll_nats"]
+    assert parts["curves"] == {k: [dict(r, train_seconds=r2["train_seconds"]) for r, r2 in zip(v, parts["curves"][k])]
+                               for k, v in whole["curves"].items()}
+
+
+def test_bad_model_name_is_one_line(tmp_path):
+    assert_one_line_error(run_sla("density", "preset=smoke", "density.model=pixelcnn", f"out={tmp_path}"),
+                          "density.model", code=2)

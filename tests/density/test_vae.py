@@ -54,3 +54,17 @@ def test_chunked_estimate_matches_one_batch():
     exact = torch.logsumexp(lw, 0) - torch.log(torch.tensor(100.0))
     chunks = torch.logaddexp(torch.logsumexp(lw[:30], 0), torch.logsumexp(lw[30:], 0)) - torch.log(torch.tensor(100.0))
     assert torch.allclose(exact, chunks, atol=1e-5)
+
+
+def test_smoke_cli_iwae_below_elbo(tmp_path, mnist_root):
+    import json
+
+    from helpers.cli import run_sla
+
+    out = tmp_path / "vae"
+    r = run_sla("density", "preset=smoke", "density.model=vae", f"out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    assert r.returncode == 0, r.stderr
+    result = json.loads((out / "density.json").read_text())
+    assert result["iwae_k"] == 20
+    assert result["test_iwae_nats"] < result["test_elbo_nats"] < 784 * 0.6931
+    assert (out / "samples.png").stat().st_size > 1000 and (out / "curves.png").exists()
