@@ -109,7 +109,7 @@ def test_smoke_cli_writes_an_exact_nll_below_a_coin_per_pixel(tmp_path, mnist_ro
 
 def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
     args = ("preset=smoke", "density.model=made", f"data.root={mnist_root}", "density.made.hidden=[32]",
-            "density.made.direct=false", "density.n_samples=2")
+            "density.made.direct=false", "density.n_samples=2", "density.train_size=300", "density.test_size=50")
     run_stage("density", *args, out=tmp_path / "whole")
     run_stage("density", *args, "density.stop_after=1", out=tmp_path / "parts")
     assert not (tmp_path / "parts" / "manifest.json").exists()  # stopped on purpose: incomplete
