@@ -22,7 +22,7 @@ from sla_cli.density import recipes
 from sla_cli.density.dae import Dae
 from sla_cli.density.data import binarize_fixed
 from sla_cli.density.loop import Schedule, fit
-from sla_cli.runtime import autocast, console
+from sla_cli.runtime import console
 from rich.table import Table
 
 MEMBERS = ("ae", *recipes.MODELS)
@@ -59,8 +59,8 @@ def _scores(models: list, kind: str, c: DictConfig, x: torch.Tensor, device: tor
     for j, model in enumerate(models):
         fn = _score_fn(kind, model, c)
         for start in range(0, x.shape[0], c.eval_batch):
-            with autocast(device):
-                out[start:start + c.eval_batch, j] = fn(x[start:start + c.eval_batch]).float().cpu()
+            # float32, as sla density's evaluation: bf16 would blur the class log-likelihoods being compared
+            out[start:start + c.eval_batch, j] = fn(x[start:start + c.eval_batch]).float().cpu()
     return out
 
 

@@ -72,13 +72,13 @@ def ylabel(cfg: DictConfig) -> str:
             "dae": "denoising cross-entropy (nats per image)"}[cfg.density.model]
 
 
-def numbers(cfg: DictConfig, members: dict[str, nn.Module], test: Tensor, device: torch.device) -> dict:
+def numbers(cfg: DictConfig, members: dict[str, nn.Module], test: Tensor) -> dict:
     c = cfg.density
     if c.model == "made":
-        return evaluate.made_numbers(members["made"], test, c.eval_batch, device)
+        return evaluate.made_numbers(members["made"], test, c.eval_batch)
     if c.model == "vae":
-        return evaluate.vae_numbers(members["vae"], test, c.eval_batch, c.iwae_k, c.iwae_chunk, device)
-    return {name: evaluate.dae_numbers(m, test, c.eval_batch, device) for name, m in members.items()}
+        return evaluate.vae_numbers(members["vae"], test, c.eval_batch, c.iwae_k, c.iwae_chunk)
+    return {name: evaluate.dae_numbers(m, test, c.eval_batch) for name, m in members.items()}
 
 
 @torch.no_grad()

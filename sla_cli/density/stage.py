@@ -133,7 +133,7 @@ def _write(run, cfg: DictConfig, data, device: torch.device, members: dict, fits
     c = cfg.density
     torch.manual_seed(cfg.seed)  # evaluation noise (IWAE samples, corruptions) repeatable on its own
     start = time.perf_counter()
-    numbers = recipes.numbers(cfg, members, data.test, device)
+    numbers = recipes.numbers(cfg, members, data.test)
     result = {
         "model": c.model,
         "binarization": binary_mnist.BINARIZATION,
