@@ -53,7 +53,7 @@ def _score_fn(kind: str, model, c: DictConfig):
 
 
 @torch.no_grad()
-def _scores(models: list, kind: str, c: DictConfig, x: torch.Tensor, device: torch.device) -> torch.Tensor:
+def _scores(models: list, kind: str, c: DictConfig, x: torch.Tensor) -> torch.Tensor:
     """[N, classes] class log-likelihoods (or the DAE's pseudo-score), in batches."""
     out = torch.empty(x.shape[0], len(models))
     for j, model in enumerate(models):
@@ -87,12 +87,13 @@ def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | N
         models.append(model)
     seconds = time.perf_counter() - start
     binary = lambda x, offset: binarize_fixed(x, c.test_seed + offset).to(device)  # noqa: E731
-    test = _scores(models, kind, c, binary(data.test.x, 0), device)
-    val = _scores(models, kind, c, binary(data.val.x, 1), device)
+    test = _scores(models, kind, c, binary(data.test.x, 0))
+    val = _scores(models, kind, c, binary(data.val.x, 1))
     in_max = test.max(1).values
-    aurocs = {k: ood.auroc(in_max, _scores(models, kind, c, binary(x, 2 + i), device).max(1).values)
+    aurocs = {k: ood.auroc(in_max, _scores(models, kind, c, binary(x, 2 + i)).max(1).values)
               for i, (k, x) in enumerate(ood.anomalies(data.test.x, cfg.classify.ood.n, seed).items())}
-    return {"members": kind, "accuracy": accuracy(test, data.test.y.cpu()), "val_accuracy": accuracy(val, data.val.y.cpu()),
+    return {"members": kind, "accuracy": accuracy(test, data.test.y.cpu()),
+            "val_accuracy": accuracy(val, data.val.y.cpu()),
             "mean_test_loglik_true_class": float(test.gather(1, data.test.y.cpu()[:, None]).mean()),
             "ood": aurocs, "train_seconds": seconds}
 
@@ -121,5 +122,6 @@ def print_table(results: dict) -> None:
     t = Table(title=f"classify.members={r['members']}: ten density models, Bayes with equal priors")
     for col in ("test acc. %", "val acc. %", "AUROC " + "/".join(r["ood"])):
         t.add_column(col)
-    t.add_row(f"{100 * r['accuracy']:.2f}", f"{100 * r['val_accuracy']:.2f}", " / ".join(f"{v:.2f}" for v in r["ood"].values()))
+    t.add_row(f"{100 * r['accuracy']:.2f}", f"{100 * r['val_accuracy']:.2f}",
+              " / ".join(f"{v:.2f}" for v in r["ood"].values()))
     console.print(t)

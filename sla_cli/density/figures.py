@@ -47,7 +47,8 @@ def curves_figure(curves: dict[str, list[dict]], ylabel: str):
         epochs = [r["epoch"] for r in rows]
         prefix = f"{name} " if len(curves) > 1 else ""
         ax.plot(epochs, [r["train_loss"] for r in rows], "-o", ms=3, label=f"{prefix}train (dynamic binarization)")
-        ax.plot(epochs, [r["test_loss"] for r in rows], "--s", ms=3, label=f"{prefix}test subset (fixed binarization)")
+        ax.plot(epochs, [r["test_loss"] for r in rows], "--s", ms=3,
+                label=f"{prefix}test: first density.curve_test_size images (fixed binarization)")
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)

@@ -116,7 +116,8 @@ def _check(name: str, loss: float, epoch: int, folder: Path) -> None:
     if loss != loss or loss in (float("inf"), float("-inf")):
         found = checkpoint.list_checkpoints(folder) if folder is not None else []
         kept = f"the last good checkpoint is {found[-1][1]}" if found else "no checkpoint was written yet"
-        raise TrainingDiverged(f"the {name} training loss became {loss} in epoch {epoch} (try a lower density.lr); {kept}")
+        raise TrainingDiverged(f"the {name} training loss became {loss} in epoch {epoch} "
+                               f"(try a lower density.lr); {kept}")
 
 
 def _restore(name, folder, model, optimizer, generator, device, state: Fit, resume_key: dict) -> None:
