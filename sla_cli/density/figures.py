@@ -50,6 +50,7 @@ def curves_figure(curves: dict[str, list[dict]], ylabel: str):
         ax.plot(epochs, [r["test_loss"] for r in rows], "--s", ms=3,
                 label=f"{prefix}test: first density.curve_test_size images (fixed binarization)")
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
