@@ -25,7 +25,7 @@ COMMANDS = [
             "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP"),
     Command("density", "density", "sla_cli.density.stage",
             "the autoencoder family as density models on binarized MNIST: DAE, MADE, VAE (IWAE)"),
-    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot",
+    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot.stage",
             "one-shot recognition of unseen glyphs in all contexts from one example"),
     Command("eval concept", "eval_concept", "sla_cli.eval.concept",
             "context-likelihood maps and the second-level 'turning cube' autoencoder"),
