@@ -55,3 +55,20 @@ def test_smoke_cli_trains_plain_and_walkback(tmp_path, mnist_root):
     for numbers in result["members"].values():
         assert 0 < numbers["test_reconstruction_ce_nats"] < 784 * 0.6931
     assert (out / "samples.png").exists() and (out / "plain.pt").exists() and (out / "walkback.pt").exists()
+
+
+def test_two_member_run_resumes_to_the_same_numbers(tmp_path, mnist_root):
+    """Stopped twice (stop_after counts each member's epochs, so the plain member stops), then resumed
+    through both members: the same numbers as one uninterrupted run."""
+    import json
+
+    from helpers.stages import run_stage
+
+    args = ("preset=smoke", "density.model=dae", f"data.root={mnist_root}", "density.epochs=3",
+            "density.train_size=200", "density.test_size=50", "density.dae.hidden=[16]")
+    run_stage("density", *args, out=tmp_path / "whole")
+    run_stage("density", *args, "density.stop_after=1", out=tmp_path / "parts")  # plain stops after epoch 1
+    run_stage("density", *args, "density.resume=true", "density.stop_after=2", out=tmp_path / "parts")
+    run_stage("density", *args, "density.resume=true", out=tmp_path / "parts")
+    whole, parts = (json.loads((tmp_path / d / "density.json").read_text()) for d in ("whole", "parts"))
+    assert parts["members"] == whole["members"]
