@@ -24,6 +24,8 @@ COMMANDS = [
             "train one autoencoder per context, self- and cross-training into a shared latent space"),
     Command("classify", "classify", "sla_cli.classify.stage",
             "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP"),
+    Command("density", "density", "sla_cli.density.stage",
+            "the autoencoder family as density models on binarized MNIST: DAE, MADE, VAE (IWAE)"),
     Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot.stage",
             "one-shot recognition of unseen glyphs in all contexts from one example"),
     Command("eval concept", "eval_concept", "sla_cli.eval.concept.stage",

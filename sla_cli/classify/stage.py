@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 
 from sla_cli import distributed, runfolder
 from sla_cli.classify import data as mnist_data
-from sla_cli.classify import calibrate, evaluate, figures, report, weights
+from sla_cli.classify import calibrate, density_members, evaluate, figures, report, weights
 from sla_cli.classify.mlp import train_mlp
 from sla_cli.classify.scoring import SCORINGS, SetScorer, fit_stats
 from sla_cli.classify.train_set import train_set
@@ -67,6 +67,7 @@ def validate(cfg) -> None:
     wf = value(cfg, "classify.weights_from")
     if wf is not None and not isinstance(wf, str):
         raise ConfigError("classify.weights_from must be null or the folder of an earlier sla classify run")
+    density_members.validate(cfg)
 
 
 def _sync(device) -> None:
@@ -101,6 +102,8 @@ def _one_seed(cfg, seed: int, data, device) -> tuple[dict, dict, tuple]:
     numbers["ood"] = evaluate.anomalies(scorer, mlp, data, arrays["logits"], c.ood.n, seed, c.full.batch)
     numbers["adversarial"] = evaluate.attacks(scorer, mlp, data, c.adversarial, seed)
     numbers["train_seconds"] = times
+    if (members := density_members.evaluate(cfg, seed, data, device)) is not None:  # classify.members=dae|made|vae
+        numbers["density_members"] = members
     return numbers, arrays, (ae, mlp)
 
 
@@ -123,8 +126,9 @@ def run(cfg, out_dir: Path) -> None:
                    "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
                    "weights_from": c.weights_from}
         run.save_json("results.json", results)
-        run.save_text("table.md", report.table_md(results))
+        run.save_text("table.md", report.table_md(results) + density_members.table_md(results))
         report.print_table(results)
+        density_members.print_table(results)
         run.describe(device=str(device), seeds=list(c.seeds),
                      accuracy={**{s: results["ae_set"][s]["accuracy"] for s in SCORINGS},
                                "mlp": results["mlp"]["accuracy"]})
