@@ -19,7 +19,6 @@ from sla_cli.classify import ood
 from sla_cli.classify.metrics import accuracy
 from sla_cli.config_checks import check_choice
 from sla_cli.density import recipes
-from sla_cli.density.dae import Dae
 from sla_cli.density.data import binarize_fixed
 from sla_cli.density.loop import Schedule, fit
 from sla_cli.runtime import console

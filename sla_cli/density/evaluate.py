@@ -5,7 +5,7 @@ would move a log-likelihood by tenths of a nat, the size of the differences bein
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

@@ -31,7 +31,7 @@ def samples_figure(samples: Tensor, title: str):
 def chains_figure(chains: dict[str, Tensor], every: int):
     """One panel per training scheme: each row a chain from noise, every ``every``-th step left to right."""
     fig, axes = plt.subplots(1, len(chains), figsize=(7 * len(chains), 5), squeeze=False)
-    for ax, (name, chain) in zip(axes[0], chains.items()):
+    for ax, (name, chain) in zip(axes[0], chains.items(), strict=True):
         steps = chain[every - 1::every]  # [S, N, D]
         s, n = steps.shape[:2]
         ordered = steps.permute(1, 0, 2).reshape(s * n, -1)  # row = one chain

@@ -12,6 +12,7 @@ Masks are rebuilt from the degrees on each forward: a few comparisons, no stored
 
 from __future__ import annotations
 
+from itertools import pairwise
 import math
 
 import torch
@@ -52,7 +53,7 @@ class Made(nn.Module):
         for i, deg in enumerate(degrees):  # buffers: saved with the weights, moved with .to(device)
             self.register_buffer(f"degrees_{i}", deg)
         sizes = [d, *self.hidden, d]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in pairwise(sizes))
         self.skip = nn.Linear(d, d, bias=False) if direct else None
 
     def degrees(self, k: int) -> list[Tensor]:

@@ -69,7 +69,8 @@ def curve_loss(cfg: DictConfig):
 
 def ylabel(cfg: DictConfig) -> str:
     return {"made": "NLL (nats per image)", "vae": "-ELBO (nats per image)",
-            "dae": "cross-entropy, nats per image\n(train: the member's own loss; test: one denoising step)"}[cfg.density.model]
+            "dae": "cross-entropy, nats per image\n(train: the member's own loss; test: one denoising step)",
+            }[cfg.density.model]
 
 
 def numbers(cfg: DictConfig, members: dict[str, nn.Module], test: Tensor) -> dict:

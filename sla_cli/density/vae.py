@@ -7,6 +7,7 @@ running logsumexp, so k = 5000 fits in memory. Training may use the IWAE bound (
 
 from __future__ import annotations
 
+from itertools import pairwise
 import math
 
 import torch
@@ -18,7 +19,7 @@ LOG_2PI = math.log(2 * math.pi)
 
 def mlp(sizes: list[int]) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+    for i, (a, b) in enumerate(pairwise(sizes)):
         layers.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             layers.append(nn.Tanh())  # the IWAE paper's deterministic units
