@@ -8,12 +8,10 @@ import random
 
 import numpy as np
 import torch
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from sla_cli.console import console  # noqa: F401  (stages import it from here)
 from sla_cli.errors import ConfigError
-
-console = Console(stderr=True)
 
 
 def resolve_device(name: str) -> torch.device:

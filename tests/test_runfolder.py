@@ -100,7 +100,7 @@ def test_run_records_every_save_and_writes_the_manifest_last(tmp_path):
         run.describe(n_contexts=7)
         assert not (tmp_path / runfolder.MANIFEST).exists()
     manifest = runfolder.read_manifest(tmp_path, "oneshot")
-    assert sorted(manifest["sha256"]) == ["a.json", "c.md", "d.pt", "e.png", "sub/b.npy"]
+    assert sorted(manifest["sha256"]) == ["a.json", "c.md", "config.yaml", "d.pt", "e.png", "sub/b.npy"]
     assert manifest["n_contexts"] == 7
     for name in manifest["sha256"]:
         runfolder.verify_file(tmp_path, manifest, name)
