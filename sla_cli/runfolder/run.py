@@ -120,7 +120,8 @@ class Run:
                 from sla_cli.console import console
 
                 self.complete, self.manifest = True, old
-                console.print(f"{out} already holds this {kind} run (manifest.json, hashes verified); nothing to do")
+                console.print(f"{out} already holds this {kind} run (manifest.json, hashes verified); nothing to do",
+                              soft_wrap=True)
                 return
             raise DataError(f"{out} already holds a different {old['kind']} (manifest.json); "
                             "choose another out=DIR or pass overwrite=true")
