@@ -61,9 +61,20 @@ def autocast(device: torch.device):
     return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
+class _Progress(Progress):
+    """A run that fails or is interrupted ends in one line, not behind a half-drawn bar (rich draws
+    the bar's last state on exit, also when stderr is not a terminal)."""
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            for task in list(self.task_ids):
+                self.remove_task(task)
+        return super().__exit__(exc_type, exc, tb)
+
+
 def progress() -> Progress:
     """A rich progress bar on stderr; `progress.update(task, advance=1, loss=...)` shows extra fields."""
-    return Progress(
+    return _Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
