@@ -22,6 +22,7 @@ from pathlib import Path
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
@@ -176,11 +177,19 @@ def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:
 
 
 def _remove_if_empty(folder: Path) -> None:
-    """Hydra makes the run folder before the job starts; leave no empty one behind a failure."""
-    try:
-        folder.rmdir()
-    except OSError:
-        pass
+    """Hydra makes the run folder (and a sweep's folder above it) before the job starts; leave no
+    empty one behind a failure."""
+    folders = [folder]
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        sweep = Path(HydraConfig.get().sweep.dir)
+        if sweep.is_dir() and [p.name for p in sweep.iterdir()] == ["multirun.yaml"]:  # no job got further
+            (sweep / "multirun.yaml").unlink()
+        folders.append(sweep)
+    for f in folders:
+        try:
+            f.rmdir()
+        except OSError:
+            pass
 
 
 def renamed_overrides(cmd: Command, argv: list[str]) -> list[str]:

@@ -128,6 +128,6 @@ def check(command: str, cfg: DictConfig, device, have: int | None = None) -> Non
     if not parts or have is None or need <= have:
         return
     part = max(parts, key=parts.get)
-    where = "free on the GPU" if _type(device) == "cuda" else "of RAM available"
+    where = "is free on the GPU" if _type(device) == "cuda" else "of RAM is available"
     raise ConfigError(f"this {command} run needs about {_size(need)} of memory, {_size(parts[part])} of it for {part}, "
-                      f"but only {_size(have)} is {where}; lower that setting or use a smaller preset")
+                      f"but only {_size(have)} {where}; lower that setting or use a smaller preset")

@@ -84,7 +84,7 @@ def test_train_sizes_memory_cannot_hold_are_refused_before_any_folder(tmp_path, 
     data = tmp_path / "data"
     data.mkdir()
     (data / "manifest.json").write_text('{"n_contexts": 100, "image_size": 32, "counts": {"train": 3000}}')
-    with pytest.raises(ConfigError, match=f"needs about .* for .*{part}.* RAM available"):
+    with pytest.raises(ConfigError, match=f"needs about .* for .*{part}.* of RAM is available"):
         run_stage("train", "preset=smoke", f"dataset_dir={data}", *overrides, out=tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

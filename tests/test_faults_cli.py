@@ -1,6 +1,6 @@
 """Issue 9 through the real CLI (subprocesses): two `sla train` into one folder, SIGTERM and Ctrl-C,
-the rerun that goes on (what an interrupted `make demo` does), overwrite with device=cuda, and
-`sla verify`. Each user-facing failure is one line with its exit code."""
+the rerun that goes on (what an interrupted `make demo` does; in-process), overwrite with
+device=cuda, and failed sweeps. Each user-facing failure is one line with its exit code."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import time
 import pytest
 import torch
 from helpers.cli import REPO, assert_one_line_error, run_sla
+from helpers.stages import run_stage
 from train_fixtures import SINGLE_THREAD_ENV, make_dataset
 
-from sla_cli import runfolder
+from sla_cli import runfolder, verify
 from sla_cli.train import checkpoint
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), **SINGLE_THREAD_ENV}
@@ -45,28 +46,33 @@ def wait_for(predicate, timeout=120):
     raise AssertionError("timed out")
 
 
-def test_two_trains_into_one_folder_sigterm_and_the_rerun_that_goes_on(dataset, tmp_path):
+def test_two_trains_into_one_folder_sigterm_and_the_rerun_that_goes_on(dataset, tmp_path, capsys):
     out = tmp_path / "model"
-    first = start_sla(*train_args(dataset, out, "train.steps=1000000"))
+    args = [train_args(dataset, out, "train.steps=1000000", f"seed={seed}") for seed in (0, 1)]
+    procs = [start_sla(*a) for a in args]  # at once: whichever locks the folder first trains
     try:
-        wait_for(lambda: checkpoint.list_checkpoints(out) or first.poll() is not None)
-        second = run_sla(*train_args(dataset, out, "train.steps=1000000", "seed=1"), env=SINGLE_THREAD_ENV)
-        assert_one_line_error(second, "is in use by another sla run", f"pid {first.pid}", code=1)
-        first.send_signal(signal.SIGTERM)  # what a cluster scheduler sends
-        _, err = first.communicate(timeout=60)
+        wait_for(lambda: any(p.poll() is not None for p in procs))
+        loser = next(i for i, p in enumerate(procs) if p.poll() is not None)
+        winner = procs[1 - loser]
+        _, err = procs[loser].communicate()
+        refused = subprocess.CompletedProcess(args[loser], procs[loser].returncode, "", err)
+        assert_one_line_error(refused, "is in use by another sla run", f"pid {winner.pid}", code=1)
+        wait_for(lambda: checkpoint.list_checkpoints(out) or winner.poll() is not None)
+        winner.send_signal(signal.SIGTERM)  # what a cluster scheduler sends
+        _, err = winner.communicate(timeout=60)
     finally:
-        first.kill()
-    assert first.returncode == 143, err
+        for p in procs:
+            p.kill()
+    assert winner.returncode == 143, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "interrupted" in lines[0] and str(out) in lines[0], err
     last = checkpoint.list_checkpoints(out)[-1]
     assert checkpoint.load(last[1])["step"] == last[0]  # the last checkpoint is intact
     assert not (out / runfolder.MANIFEST).exists() and not (out / runfolder.LOCK).exists()
-    # the same command again (stop_after only bounds this test's time; it is not part of the run)
-    again = run_sla(*train_args(dataset, out, "train.steps=1000000", f"train.stop_after={last[0] + 20}"),
-                    env=SINGLE_THREAD_ENV)
-    assert again.returncode == 0, again.stderr
-    assert f"resuming the unfinished run in {out} from step {last[0]}" in again.stderr
+    # the same command again, in this process to save a start-up (stop_after only bounds this
+    # test's time; it is not part of the run)
+    run_stage(*args[1 - loser], f"train.stop_after={last[0] + 20}", out=out)
+    assert f"resuming the unfinished run in {out} from step {last[0]}" in capsys.readouterr().err
     assert checkpoint.list_checkpoints(out)[-1][0] == last[0] + 20
 
 
@@ -89,16 +95,15 @@ def test_sigterm_before_a_job_starts_is_exit_143(tmp_path):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_overwrite_with_device_cuda_keeps_the_finished_run(dataset, tmp_path):
+def test_overwrite_with_device_cuda_keeps_the_finished_run(dataset, tmp_path, capsys):
     out = tmp_path / "model"
-    done = run_sla(*train_args(dataset, out, "train.steps=20"), env=SINGLE_THREAD_ENV)
-    assert done.returncode == 0, done.stderr
+    run_stage(*train_args(dataset, out, "train.steps=20"), out=out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     result = run_sla(*train_args(dataset, out, "train.steps=20", "overwrite=true", "device=cuda"), env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "device=cuda", code=2)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
-    verified = run_sla("verify", str(out))
-    assert verified.returncode == 0 and verified.stdout.startswith(f"ok  {out}  (model"), verified.stderr
+    capsys.readouterr()
+    assert verify.main([str(out)]) == 0 and capsys.readouterr().out.startswith(f"ok  {out}  (model")
 
 
 def test_out_equal_to_the_input_and_paths_hydra_cannot_parse(dataset, tmp_path):
@@ -107,3 +112,10 @@ def test_out_equal_to_the_input_and_paths_hydra_cannot_parse(dataset, tmp_path):
     result = run_sla("classify", "preset=smoke", f"out={tmp_path}/données")
     assert_one_line_error(result, f"\"out='{tmp_path}/données'\"", code=2)
     assert not (tmp_path / "données").exists()
+
+
+def test_a_failed_sweep_leaves_no_folder(tmp_path):
+    result = run_sla("generate-cubes", "-m", "seed=0,1", "preset=smoke", f"out={tmp_path / 'sweep'}",
+                     f"data.root={tmp_path / 'nowhere'}")
+    assert_one_line_error(result, "MNIST not found", code=1)
+    assert not (tmp_path / "sweep").exists()

@@ -95,7 +95,7 @@ def test_a_failed_run_leaves_no_folder_and_no_lone_config(tmp_path, write_first)
     with pytest.raises(DataError):
         with runfolder.Run(out, "dataset", cfg()) as run:
             if write_first:
-                run.path("x.npy")  # config.yaml is written, x.npy never is
+                run.path("sub/x.npy")  # config.yaml and sub/ are made, x.npy is never written
             raise DataError("MNIST not found")
     assert not out.exists()
 

@@ -16,6 +16,7 @@ writing anything of its own leaves no folder behind that it made.
 from __future__ import annotations
 
 import contextlib
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -157,11 +158,12 @@ class Run:
     def _close(self, failed: bool) -> None:
         out = self.out_dir
         if failed and self._was_empty:
-            # a run that died before writing anything of its own (a lone config.yaml): no trace
+            # a run that died before writing anything of its own (a lone config.yaml, empty
+            # sub-folders): no trace
             entries = [p for p in out.iterdir() if p.name != LOCK]
-            if all(p.name == CONFIG for p in entries):
+            if all(p.name == CONFIG or (p.is_dir() and not any(q.is_file() for q in p.rglob("*"))) for p in entries):
                 for p in entries:
-                    p.unlink()
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
         if self._lock is not None:
             self._lock.release()
             self._lock = None
