@@ -24,7 +24,7 @@ COMMANDS = [
             "train one autoencoder per context, self- and cross-training into a shared latent space"),
     Command("classify", "classify", "sla_cli.classify.stage",
             "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP"),
-    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot",
+    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot.stage",
             "one-shot recognition of unseen glyphs in all contexts from one example"),
     Command("eval concept", "eval_concept", "sla_cli.eval.concept",
             "context-likelihood maps and the second-level 'turning cube' autoencoder"),
