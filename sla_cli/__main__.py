@@ -3,10 +3,14 @@ command such as `sla report RUN_ROOT`, to its own argument parser)."""
 
 from __future__ import annotations
 
-import importlib
-import sys
+from sla_cli import interrupt
 
-from sla_cli.commands import BY_NAME, COMMANDS, PLAIN_COMMANDS, PlainCommand
+interrupt.install()  # first of all: Ctrl-C or SIGTERM during the imports below is one line too
+
+import importlib  # noqa: E402
+import sys  # noqa: E402
+
+from sla_cli.commands import BY_NAME, COMMANDS, PLAIN_COMMANDS, PlainCommand  # noqa: E402
 
 USAGE = "usage: sla <command> [key=value ...] [--help | --cfg job | -m]"
 

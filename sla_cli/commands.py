@@ -45,6 +45,8 @@ class PlainCommand:
 PLAIN_COMMANDS = [
     PlainCommand("aggregate", "sla_cli.aggregate.cli",
                  "SWEEP_DIR/aggregate.md|json: mean +- std over seeds of every metric of a -m sweep's run folders"),
+    PlainCommand("verify", "sla_cli.verify",
+                 "check run folders against their manifest.json (every file's sha256)"),
 ]
 
 BY_NAME = {c.name: c for c in [*COMMANDS, *PLAIN_COMMANDS]}

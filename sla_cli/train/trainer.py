@@ -53,7 +53,6 @@ class Trainer:
         self.step, self.rows, self.seconds = state["step"], state["rows"], state["train_seconds"]
         self.interval = {k: list(v) for k, v in state["interval"].items()}
         self.last_checkpoint = checkpoint.path_for(self.out_dir, self.step)
-        console.print(f"resuming from step {self.step} ({self.last_checkpoint.name})")
 
     def run(self) -> bool:
         """Train to train.steps (True, the run's files written) or to train.stop_after (False; False
@@ -70,7 +69,7 @@ class Trainer:
                 raise
         if self.step < t.steps:
             console.print(f"stopped after step {self.step} as asked (train.stop_after); "
-                          f"continue with train.resume=true")
+                          f"the same command without it continues")
             return False
         if distributed.rank() > 0:  # torchrun: rank 0 evaluates and writes; the others' copies would be thrown away
             return False
@@ -144,7 +143,7 @@ class Trainer:
             "dataset": self.data.identity,
             "resume_key": resume_key(self.cfg),
         }
-        self.last_checkpoint = checkpoint.save(self.out_dir, self.step, state, self.cfg.train.keep_checkpoints)
+        self.last_checkpoint = checkpoint.save(self.run_folder, self.step, state, self.cfg.train.keep_checkpoints)
         self._write_csv()
 
     def _write_csv(self) -> None:

@@ -17,11 +17,11 @@ from sla_cli.aggregate.summarize import mean_std
 def fake_run(folder, seed: int, lr: float, mse: float, complete: bool = True) -> None:
     """A train run folder as `sla train` leaves it: config.yaml, metrics.json, and manifest.json when complete."""
     cfg = OmegaConf.create({"seed": seed, "out": str(folder), "train": {"lr": lr, "steps": 10}, "threads": 1})
-    runfolder.begin(folder, "model", cfg)
-    runfolder.write_json(folder / "metrics.json", {"steps": 10, "world_size": 1, "device": "cpu",
-                                                   "test_cross_mse": mse, "nested": {"acc": 10 * mse}})
-    if complete:
-        runfolder.finish(folder, "model", cfg, ["metrics.json"])
+    with runfolder.Run(folder, "model", cfg) as run:
+        run.save_json("metrics.json", {"steps": 10, "world_size": 1, "device": "cpu",
+                                       "test_cross_mse": mse, "nested": {"acc": 10 * mse}})
+        if not complete:
+            run.leave_incomplete()
 
 
 def multirun_yaml(sweep, *task: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from helpers.stages import compose, run_stage
-from train_fixtures import make_dataset
+from helpers.tiny_dataset import make_dataset
 
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="the cluster extra is not installed")
 from hydra_plugins.sla_launchers.resuming import RESUME, ResumingLocalLauncher, requeue_overrides  # noqa: E402

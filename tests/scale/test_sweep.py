@@ -8,7 +8,7 @@ import json
 import pytest
 
 from helpers.cli import run_sla
-from train_fixtures import SINGLE_THREAD_ENV, make_dataset
+from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="the cluster extra is not installed")
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import torch
 
 from helpers.cli import REPO
 from helpers.stages import run_stage
-from train_fixtures import SINGLE_THREAD_ENV, make_dataset
+from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 
 pytestmark = pytest.mark.slow
 

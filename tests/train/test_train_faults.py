@@ -74,8 +74,8 @@ def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_datas
 def test_an_unfinished_run_is_not_restarted_silently(dataset, tmp_path):
     out = tmp_path / "model"
     run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
-    with pytest.raises(DataError, match="train.resume=true"):
-        run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}")
+    with pytest.raises(DataError, match="train.resume=false"):
+        run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.resume=false")
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]
 
 

@@ -16,57 +16,62 @@ def cfg(**kw):
     return OmegaConf.create({"seed": 0, "overwrite": False, "device": "cpu", "size": 4, **kw})
 
 
+def complete_run(folder, kind: str = "dataset", config=None, **arrays) -> dict:
+    with runfolder.Run(folder, kind, config or cfg()) as run:
+        for name, array in arrays.items():
+            run.save_npy(f"{name}.npy", array)
+        run.describe(n_contexts=3)
+    return run.manifest
+
+
 def test_manifest_lists_hashes_and_reader_accepts_it(tmp_path):
-    assert runfolder.begin(tmp_path, "dataset", cfg()) is None
-    runfolder.save_npy(tmp_path / "a.npy", np.arange(5))
-    runfolder.finish(tmp_path, "dataset", cfg(), files=["a.npy"], n_contexts=3)
+    complete_run(tmp_path, a=np.arange(5))
     manifest = runfolder.read_manifest(tmp_path, "dataset")
     assert manifest["n_contexts"] == 3 and manifest["sha256"]["a.npy"] == runfolder.sha256(tmp_path / "a.npy")
     assert runfolder.verify_file(tmp_path, manifest, "a.npy").exists()
 
 
 def test_folder_without_manifest_is_refused_as_incomplete(tmp_path):
-    runfolder.begin(tmp_path, "dataset", cfg())
+    with runfolder.Run(tmp_path, "dataset", cfg()) as run:
+        run.save_npy("a.npy", np.arange(5))
+        run.leave_incomplete()
     with pytest.raises(DataError, match="no manifest.json: it is incomplete"):
         runfolder.read_manifest(tmp_path, "dataset")
 
 
 def test_reader_refuses_another_kind(tmp_path):
-    runfolder.begin(tmp_path, "model", cfg())
-    runfolder.finish(tmp_path, "model", cfg(), files=[])
+    complete_run(tmp_path, "model")
     with pytest.raises(DataError, match="holds an sla model run, not a dataset"):
         runfolder.read_manifest(tmp_path, "dataset")
 
 
 def test_changed_file_fails_its_hash(tmp_path):
-    runfolder.save_npy(tmp_path / "a.npy", np.arange(5))
-    runfolder.finish(tmp_path, "dataset", cfg(), files=["a.npy"])
+    complete_run(tmp_path, a=np.arange(5))
     runfolder.save_npy(tmp_path / "a.npy", np.arange(6))
     with pytest.raises(DataError, match="does not match its sha256"):
         runfolder.verify_file(tmp_path, runfolder.read_manifest(tmp_path, "dataset"), "a.npy")
 
 
 def test_different_run_is_not_overwritten_unless_asked(tmp_path):
-    runfolder.begin(tmp_path, "dataset", cfg())
-    runfolder.finish(tmp_path, "dataset", cfg(), files=[])
+    complete_run(tmp_path, a=np.arange(5))
     before = (tmp_path / "manifest.json").read_text()
     with pytest.raises(DataError, match="already holds a different dataset"):
-        runfolder.begin(tmp_path, "dataset", cfg(size=8))
+        complete_run(tmp_path, config=cfg(size=8), a=np.arange(8))
     assert (tmp_path / "manifest.json").read_text() == before
-    assert runfolder.begin(tmp_path, "dataset", cfg(size=8, overwrite=True)) is None
-    assert not (tmp_path / "manifest.json").exists()
+    complete_run(tmp_path, config=cfg(size=8, overwrite=True), a=np.arange(8))
+    assert runfolder.read_manifest(tmp_path, "dataset")["config"]["size"] == 8
 
 
 def test_same_complete_run_is_reported_not_redone(tmp_path):
-    runfolder.begin(tmp_path, "dataset", cfg())
-    runfolder.finish(tmp_path, "dataset", cfg(), files=[])
-    assert runfolder.begin(tmp_path, "dataset", cfg(device="cuda"))["kind"] == "dataset"
+    first = complete_run(tmp_path, a=np.arange(5))
+    with runfolder.Run(tmp_path, "dataset", cfg(device="cuda")) as run:  # the device is not part of a run's identity
+        assert run.complete and run.manifest["identity"] == first["identity"]
 
 
 def test_foreign_files_are_protected(tmp_path):
     (tmp_path / "thesis.tex").write_text("precious")
     with pytest.raises(DataError, match="not empty and holds no sla dataset run"):
-        runfolder.begin(tmp_path, "dataset", cfg())
+        complete_run(tmp_path)
     assert (tmp_path / "thesis.tex").read_text() == "precious"
 
 
@@ -100,7 +105,7 @@ def test_run_records_every_save_and_writes_the_manifest_last(tmp_path):
         run.describe(n_contexts=7)
         assert not (tmp_path / runfolder.MANIFEST).exists()
     manifest = runfolder.read_manifest(tmp_path, "oneshot")
-    assert sorted(manifest["sha256"]) == ["a.json", "c.md", "d.pt", "e.png", "sub/b.npy"]
+    assert sorted(manifest["sha256"]) == ["a.json", "c.md", "config.yaml", "d.pt", "e.png", "sub/b.npy"]
     assert manifest["n_contexts"] == 7
     for name in manifest["sha256"]:
         runfolder.verify_file(tmp_path, manifest, name)
