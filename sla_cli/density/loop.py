@@ -14,6 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from sla_cli import runfolder
 from sla_cli.density.data import binarize_dynamic
 from sla_cli.errors import DataError, SlaError
 from sla_cli.runtime import autocast, console, progress
@@ -49,9 +50,11 @@ class Fit:
 
 
 def fit(name: str, model: nn.Module, loss_fn: LossFn, test_loss: Callable[[nn.Module], float], grey: Tensor,
-        schedule: Schedule, device: torch.device, generator: torch.Generator, folder: Path | None,
+        schedule: Schedule, device: torch.device, generator: torch.Generator, run: runfolder.Run | None,
         resume: bool = False, resume_key: dict | None = None) -> Fit:
-    """Train ``model`` on ``grey`` [N, D]; checkpoints go to ``folder``/checkpoints (None: none)."""
+    """Train ``model`` on ``grey`` [N, D]; checkpoints go to ``<run folder>/<name>/checkpoints``
+    (run None: no checkpoints)."""
+    folder = run.out_dir / name if run is not None else None
     optimizer = torch.optim.Adam(model.parameters(), lr=schedule.lr)
     state = Fit()
     if resume and folder is not None:
@@ -81,11 +84,12 @@ def fit(name: str, model: nn.Module, loss_fn: LossFn, test_loss: Callable[[nn.Mo
                                    "train_seconds": round(state.seconds, 3)})
                 bar.update(task, info=_info(state.rows))
                 if folder is not None:
-                    checkpoint.save(folder, state.epoch, {
+                    checkpoint.save(run, state.epoch, {
                         "step": state.epoch,  # the checkpoint module's name for the counter: epochs here
                         "epoch": state.epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "rng": checkpoint.rng_state(generator, device), "rows": state.rows,
-                        "train_seconds": state.seconds, "resume_key": resume_key}, schedule.keep_checkpoints)
+                        "train_seconds": state.seconds, "resume_key": resume_key}, schedule.keep_checkpoints,
+                        subfolder=name)
         except SlaError:
             bar.remove_task(task)  # the error alone on stderr, not after a half-drawn bar
             raise

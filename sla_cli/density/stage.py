@@ -102,7 +102,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         if not c.resume:  # overwrite=true: start clean
             for folder in folders.values():
                 shutil.rmtree(folder, ignore_errors=True)
-        trained = _train(cfg, data, device, folders)
+        trained = _train(cfg, data, device, run)
         if trained is None:
             run.leave_incomplete()  # stopped early as asked: no manifest, checkpoints stay for density.resume=true
             return
@@ -110,7 +110,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         _write(run, cfg, data, device, members, fits)
 
 
-def _train(cfg: DictConfig, data: binary_mnist.BinaryMnist, device: torch.device, folders: dict[str, Path]):
+def _train(cfg: DictConfig, data: binary_mnist.BinaryMnist, device: torch.device, run: runfolder.Run):
     c = cfg.density
     generator = seed_everything(cfg.seed)
     members = {name: m.to(device) for name, m in recipes.build(cfg).items()}
@@ -121,7 +121,7 @@ def _train(cfg: DictConfig, data: binary_mnist.BinaryMnist, device: torch.device
     fits = {}
     for name, model in members.items():
         fits[name] = fit(name, model, loss, lambda m: curve(m, curve_x), data.train_grey, schedule, device,
-                         generator, folders[name], c.resume, resume_key(cfg))
+                         generator, run, c.resume, resume_key(cfg))
         if not fits[name].finished:
             console.print(f"stopped after epoch {fits[name].epoch} of {name} as asked (density.stop_after); "
                           "continue with density.resume=true")

@@ -31,12 +31,13 @@ def list_checkpoints(out_dir: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def save(run: runfolder.Run, step: int, state: dict, keep: int) -> Path:
-    """Write step ``step``'s checkpoint through the run (atomic), then prune: checkpoints of later
-    steps belong to a run this one replaces (overwrite=true), and only the newest ``keep`` stay."""
-    path = run.unlisted_path(path_for(Path("."), step).as_posix())
+def save(run: runfolder.Run, step: int, state: dict, keep: int, subfolder: str = "") -> Path:
+    """Write step ``step``'s checkpoint through the run (atomic), into ``subfolder``/checkpoints/ of
+    its folder, then prune: checkpoints of later steps belong to a run this one replaces
+    (overwrite=true), and only the newest ``keep`` stay."""
+    path = run.unlisted_path(path_for(Path(subfolder), step).as_posix())
     runfolder.save_torch(path, state)
-    found = list_checkpoints(run.out_dir)
+    found = list_checkpoints(run.out_dir / subfolder)
     ours = [p for s, p in found if s <= step]
     for old in [p for s, p in found if s > step] + ours[:-keep]:
         old.unlink()

@@ -42,5 +42,5 @@ def test_the_requeued_job_continues_from_the_last_checkpoint(dataset, tmp_path, 
     assert not (tmp_path / "manifest.json").exists()
     capsys.readouterr()
     run_stage("train", *requeue_overrides(compose("train", *job), job), out=tmp_path)
-    assert "resuming from step 4" in capsys.readouterr().err
+    assert "resuming the unfinished run" in (err := capsys.readouterr().err) and "from step 4" in err
     assert (tmp_path / "manifest.json").exists()

@@ -71,7 +71,7 @@ def test_two_process_train_resumes_a_checkpoint_and_matches_one_process(dataset,
     run_stage("train", f"dataset_dir={dataset}", *TRAIN, "train.stop_after=6", out=split)  # killed at step 6
     assert not (split / "manifest.json").exists()
     result = torchrun(tmp_path, "train", f"dataset_dir={dataset}", *TRAIN, "train.resume=true", f"out={split}")
-    assert "resuming from step 6" in result.stderr
+    assert "from step 6" in result.stderr
     assert result.stderr.count("sla train:") == 1  # rank 0 alone prints the table
 
     one, two = (json.loads((d / "metrics.json").read_text()) for d in (single, split))
