@@ -1,4 +1,5 @@
-"""The subcommands: name, Hydra primary config, the module whose ``run(cfg, out_dir)`` does the work.
+"""The subcommands: name, Hydra primary config, the module whose ``run(cfg, out_dir)`` does the work;
+and the plain commands (no config, their own arguments), whose module's ``main(argv)`` returns the exit code.
 
 Modules are imported only when their command runs, so ``sla --help`` stays fast.
 """
@@ -29,4 +30,20 @@ COMMANDS = [
             "context-likelihood maps and the second-level 'turning cube' autoencoder"),
 ]
 
-BY_NAME = {c.name: c for c in COMMANDS}
+
+
+@dataclass(frozen=True)
+class PlainCommand:
+    """A command that reads run folders and takes plain arguments (argparse, `--help`), not Hydra overrides."""
+
+    name: str
+    module: str  # defines main(argv: list[str]) -> int
+    summary: str
+
+
+PLAIN_COMMANDS = [
+    PlainCommand("report", "sla_cli.report.cli",
+                 "RUN_ROOT/report.md from the five run folders: paper vs ours, the runs, every figure"),
+]
+
+BY_NAME = {c.name: c for c in [*COMMANDS, *PLAIN_COMMANDS]}
