@@ -35,7 +35,7 @@ def classify(c: Stage) -> list[str]:
     eps = keys(c, "adversarial", "mlp", "worst_case")
     if targets and eps:
         out += ["Adversarial accuracy % (white-box L-inf; worst case = correct under every attack tried, the number to quote):", ""]
-        rows = [[t.replace("ae_set_", "set: "), cell(c, "adversarial", t, "clean", scale=100, digits=1),
+        rows = [[t.replace("ae_set_", "set, scoring "), cell(c, "adversarial", t, "clean", scale=100, digits=1),
                  *(cell(c, "adversarial", t, "pgd", e, scale=100, digits=1) for e in eps),
                  *(cell(c, "adversarial", t, "worst_case", e, scale=100, digits=1) for e in eps)] for t in targets]
         out += table(["target", "clean", *(f"PGD eps {e}" for e in eps), *(f"worst case eps {e}" for e in eps)], rows) + [""]

@@ -6,9 +6,11 @@ the run folders' JSON only.
 
 from __future__ import annotations
 
+import statistics
+
 from sla_cli.report.collect import Stage
 from sla_cli.report.markdown import code, table
-from sla_cli.report.numbers import NOT_REPORTED, cell, derived, is_number, lookup, ratio
+from sla_cli.report.numbers import NOT_REPORTED, cell, derived, is_number, lookup, ratio, values
 
 # Table 1 ("Autoencoders' accuracy: 98.6% Classification NN: 98.4%") and section 10's distances.
 PAPER_AE_SET, PAPER_MLP = 98.6, 98.4
@@ -50,9 +52,13 @@ def _one_shot_cell(oneshot: Stage) -> str:
 
 
 def _with_spread(stage: Stage, *path) -> str:
+    """The distance's mean (over seeds: mean ± std) and, beside it, its spread within a run
+    (the std over glyph pairs, averaged over seeds)."""
     mean = cell(stage, *path, "mean")
-    spread = cell(stage, *path, "std")
-    return mean if not stage.complete or spread == NOT_REPORTED else f"{mean} (spread {spread})"
+    spread = values(stage, *path, "std")
+    if isinstance(spread, str) or not all(is_number(v) for v in spread):
+        return mean
+    return f"{mean} (spread {statistics.fmean(spread):.2f})"
 
 
 def _measured(stage: Stage, text: str) -> str:
