@@ -9,7 +9,7 @@ from sla_cli.report.numbers import cell, derived, keys, ratio, text, values
 
 SCORINGS = {"recon": "reconstruction error only (the paper's test)", "full": "all three terms of eq. (4)",
             "calibrated": "eq. (5)'s weights fitted on the validation split"}
-PROTOCOLS = {"paper": "two-way, V vs + (the paper's)", "same_instance": "N-way, the prototype's own instance",
+PROTOCOLS = {"paper": "two-way, check vs plus (the paper's)", "same_instance": "N-way, the prototype's own instance",
              "new_instances": "N-way, other instances of each class (honest one-shot)"}
 
 

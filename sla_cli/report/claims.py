@@ -74,7 +74,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
          f"{PAPER_AE_SET}", cell(c, "ae_set", "recon", "accuracy", scale=100), f"classify/results.json {code('ae_set.recon.accuracy')}"],
         ["Table 1: fully connected classifier, MNIST test accuracy %", f"{PAPER_MLP}",
          cell(c, "mlp", "accuracy", scale=100), f"classify/results.json {code('mlp.accuracy')}"],
-        ["Section 10: one-shot, V vs + shown in one context, recognised in every context",
+        ["Section 10: one-shot, the check and the plus shown in one context, told apart in every context",
          f"all {PAPER_CONTEXTS} of {PAPER_CONTEXTS}", _one_shot_cell(o), f"oneshot/oneshot.json {code('protocols.paper')}"],
         ["Section 10: latent distance, same glyph in the source and another context", f"{PAPER_SAME}",
          _with_spread(o, "distance", "same_glyph_across_contexts"), f"oneshot/oneshot.json {code('distance.same_glyph_across_contexts')}"],
@@ -102,6 +102,6 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
 
 def section(stages: dict[str, Stage]) -> list[str]:
     return ["## The paper vs ours", "",
-            "Every number the paper states, beside ours. A stage that did not complete shows its state, never a number; "
-            "with several seeds a cell is mean ± sample std.", "",
+            "Every number the paper states, beside ours. A stage that did not complete shows its state, never a number. "
+            "A cell with ± is the mean ± sample std over that stage's seeds (listed under *The runs*).", "",
             *table(["claim", "paper", "ours", "from"], rows(stages)), ""]

@@ -39,13 +39,13 @@ def is_number(v) -> bool:
 
 
 def mean_std(xs: list[float], scale: float = 1.0, digits: int = 2) -> str:
-    """'12.34' for one value, '12.34 ± 0.56 (3 seeds)' for several (sample std, n-1)."""
+    """'12.34' for one value, '12.34 ± 0.56' for several seeds (sample std, n-1)."""
     xs = [scale * float(x) for x in xs]
     if any(math.isnan(x) for x in xs):
         return "nan"
     if len(xs) == 1:
         return f"{xs[0]:.{digits}f}"
-    return f"{statistics.fmean(xs):.{digits}f} ± {statistics.stdev(xs):.{digits}f} ({len(xs)} seeds)"
+    return f"{statistics.fmean(xs):.{digits}f} ± {statistics.stdev(xs):.{digits}f}"
 
 
 def cell(stage: Stage, *path, scale: float = 1.0, digits: int = 2, unit: str = "") -> str:
