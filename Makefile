@@ -45,10 +45,10 @@ pipeline:
 	@failed=; \
 	stage() { name=$$1; shift; echo "$(SLA) $$*"; $(SLA) "$$@" || failed="$$failed $$name"; }; \
 	stage dataset generate-cubes preset=$(PRESET) device=$(DEVICE) out=$(OUT)/dataset; \
-	stage model train preset=$(PRESET) device=$(DEVICE) dataset=$(OUT)/dataset out=$(OUT)/model; \
+	stage model train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset out=$(OUT)/model; \
 	stage classify classify preset=$(PRESET) device=$(DEVICE) out=$(OUT)/classify; \
-	stage oneshot eval oneshot preset=$(PRESET) device=$(DEVICE) model=$(OUT)/model out=$(OUT)/oneshot; \
-	stage concept eval concept preset=$(PRESET) device=$(DEVICE) model=$(OUT)/model out=$(OUT)/concept; \
+	stage oneshot eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/oneshot; \
+	stage concept eval concept preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/concept; \
 	echo "$(SLA) report $(OUT)"; \
 	$(SLA) report $(OUT) --made-by "make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)" || exit 1; \
 	if [ -n "$$failed" ]; then echo "make $(GOAL): failed:$$failed (see $(OUT)/report.md)" >&2; exit 1; fi

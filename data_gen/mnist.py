@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sla_cli.errors import DataError
+from data_gen.errors import InputDataError
 
 FILES = {
     ("train", "images"): "train-images-idx3-ubyte",
@@ -47,49 +47,49 @@ def _read_bytes(path: Path) -> bytes:
                 return f.read()
         return path.read_bytes()
     except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DataError(f"MNIST file {path} is truncated or corrupt ({e})") from None
+        raise InputDataError(f"MNIST file {path} is truncated or corrupt ({e})") from None
 
 
 def read_idx(path: Path, magic: int, count: int | None = None) -> np.ndarray:
     """One IDX file as a uint8 array; checks magic, declared shape against size, and count."""
     data = _read_bytes(path)
     if len(data) < 8:
-        raise DataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
+        raise InputDataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
     found_magic, n = struct.unpack(">II", data[:8])
     if found_magic != magic:
-        raise DataError(f"MNIST file {path} has wrong magic number {found_magic} (expected {magic})")
+        raise InputDataError(f"MNIST file {path} has wrong magic number {found_magic} (expected {magic})")
     dims = [n]
     if magic == IMAGE_MAGIC:
         if len(data) < 16:
-            raise DataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
+            raise InputDataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
         rows, cols = struct.unpack(">II", data[8:16])
         if (rows, cols) != (28, 28):
-            raise DataError(f"MNIST file {path} holds {rows}x{cols} images (expected 28x28)")
+            raise InputDataError(f"MNIST file {path} holds {rows}x{cols} images (expected 28x28)")
         dims += [rows, cols]
     header = 16 if magic == IMAGE_MAGIC else 8
     expected = header + int(np.prod(dims))
     if len(data) != expected:
-        raise DataError(f"MNIST file {path} is truncated or corrupt: {len(data)} bytes, expected {expected}")
+        raise InputDataError(f"MNIST file {path} is truncated or corrupt: {len(data)} bytes, expected {expected}")
     if count is not None and n != count:
-        raise DataError(f"MNIST file {path} holds {n} items (expected {count})")
+        raise InputDataError(f"MNIST file {path} holds {n} items (expected {count})")
     return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
 
 
 def load_split(root: str | Path, split: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(images uint8 [N, 28, 28], labels uint8 [N]) of the ``train`` or ``test`` split."""
     if split not in COUNTS:
-        raise DataError(f"unknown MNIST split {split!r} (expected train or test)")
+        raise InputDataError(f"unknown MNIST split {split!r} (expected train or test)")
     root = Path(root).expanduser()
     paths = {kind: find_file(root, FILES[(split, kind)]) for kind in ("images", "labels")}
     if None in paths.values() and download:
         _download(root)
         paths = {kind: find_file(root, FILES[(split, kind)]) for kind in ("images", "labels")}
     if None in paths.values():
-        raise DataError(_missing_message(root))
+        raise InputDataError(_missing_message(root))
     images = read_idx(paths["images"], IMAGE_MAGIC, COUNTS[split])
     labels = read_idx(paths["labels"], LABEL_MAGIC, COUNTS[split])
     if labels.max() > 9:
-        raise DataError(f"MNIST file {paths['labels']} holds a label above 9")
+        raise InputDataError(f"MNIST file {paths['labels']} holds a label above 9")
     return images, labels
 
 
@@ -101,4 +101,4 @@ def _download(root: Path) -> None:
         MNIST(str(root), train=True, download=True)
         MNIST(str(root), train=False, download=True)
     except Exception as e:  # network errors come in many types; all mean the same to the user
-        raise DataError(f"could not download MNIST into {root} ({type(e).__name__}); {_missing_message(root)}") from None
+        raise InputDataError(f"could not download MNIST into {root} ({type(e).__name__}); {_missing_message(root)}") from None

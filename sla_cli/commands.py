@@ -18,7 +18,7 @@ class Command:
 
 
 COMMANDS = [
-    Command("generate-cubes", "generate_cubes", "data_gen.stage",
+    Command("generate-cubes", "generate_cubes", "sla_cli.generate_cubes.stage",
             "render MNIST digits on cube faces in 100 contexts, with masks and rotating cubes"),
     Command("train", "train", "sla_cli.train.stage",
             "train one autoencoder per context, self- and cross-training into a shared latent space"),
@@ -29,7 +29,6 @@ COMMANDS = [
     Command("eval concept", "eval_concept", "sla_cli.eval.concept",
             "context-likelihood maps and the second-level 'turning cube' autoencoder"),
 ]
-
 
 
 @dataclass(frozen=True)
@@ -47,3 +46,11 @@ PLAIN_COMMANDS = [
 ]
 
 BY_NAME = {c.name: c for c in [*COMMANDS, *PLAIN_COMMANDS]}
+
+# Keys renamed so that a folder input always ends in _dir (`model` is an architecture in train and
+# was a folder in eval). The old spelling keeps working, with a one-line note.
+RENAMED_KEYS = {
+    "train": {"dataset": "dataset_dir"},
+    "eval oneshot": {"model": "model_dir"},
+    "eval concept": {"model": "model_dir"},
+}

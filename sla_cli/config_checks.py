@@ -63,6 +63,7 @@ def validate_common(cfg: DictConfig) -> None:
     check_int(cfg, "seed", 0, 2**32 - 1)
     check_choice(cfg, "device", DEVICES)
     check_int(cfg, "threads", 0, 1024)
+    check_choice(cfg, "precision", ("auto", "fp32", "bf16"))
     check_bool(cfg, "overwrite")
     if not isinstance(value(cfg, "data.root"), str):
         raise ConfigError("data.root must be a folder path")

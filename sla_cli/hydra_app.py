@@ -8,24 +8,35 @@ API and checked by the stage's ``validate``: a bad value fails before any work i
 from __future__ import annotations
 
 import importlib
+import importlib.resources
 import re
 import sys
 from pathlib import Path
 
 import hydra
 from hydra import compose, initialize_config_dir
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-from hydra._internal.utils import get_args_parser
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
-from sla_cli.commands import Command
+from sla_cli.commands import RENAMED_KEYS, Command
 from sla_cli.config_checks import validate_common
-from sla_cli.errors import ConfigError, SlaError
+from sla_cli.errors import USER_ERRORS, ConfigError
+from sla_cli.hydra_internals import hydra_args_parser, sweep_jobs
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+
+
+def conf_dir() -> Path:
+    """The configs: ``conf/`` of the source checkout this code runs from, else the copy shipped
+    inside the installed package (pyproject.toml maps conf/ to ``sla_cli/conf``)."""
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "conf" / "common.yaml").is_file():
+        return checkout / "conf"
+    return Path(str(importlib.resources.files("sla_cli") / "conf"))
+
+
+CONF_DIR = conf_dir()
 NO_CHECK_FLAGS = ("help", "hydra_help", "shell_completion", "info")
 
 
@@ -35,9 +46,9 @@ def one_line(message: str) -> str:
     return re.sub(r"\s+", " ", message).strip()
 
 
-def _fail(cmd: Command, error: SlaError) -> None:
+def _fail(cmd: Command, error: Exception) -> None:
     print(f"sla {cmd.name}: error: {error}", file=sys.stderr)
-    sys.exit(error.exit_code)
+    sys.exit(getattr(error, "exit_code", 1))
 
 
 def _job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
@@ -49,8 +60,7 @@ def _job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
             raise ConfigError(f"bad override {override!r}: {one_line(str(e))}") from None
     if not multirun:
         return [overrides]
-    parsed = parser.parse_overrides(overrides)
-    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    return sweep_jobs(parser.parse_overrides(overrides))
 
 
 def compose_config(cmd: Command, overrides: list[str], check_values: bool = True) -> DictConfig:
@@ -75,14 +85,20 @@ def precheck(cmd: Command, overrides: list[str], multirun: bool, check_values: b
         compose_config(cmd, job, check_values)
 
 
+def run_job(cmd: Command, cfg: DictConfig, out_dir: Path) -> None:
+    """Run one composed, checked job in this process: the runtime settings, then the stage.
+    The CLI and the tests both come through here."""
+    from sla_cli.runtime import configure  # imports torch: only once a job really runs
+
+    configure(cfg.threads, cfg.precision)
+    importlib.import_module(cmd.module).run(cfg, Path(out_dir))
+
+
 def _run_job(cmd: Command, cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        from sla_cli.runtime import set_cpu_threads  # imports torch: only once a job really runs
-
-        set_cpu_threads(cfg.threads)
-        importlib.import_module(cmd.module).run(cfg, out_dir)
-    except SlaError as e:
+        run_job(cmd, cfg, out_dir)
+    except USER_ERRORS as e:
         _remove_if_empty(out_dir)
         _fail(cmd, e)
     except KeyboardInterrupt:
@@ -98,13 +114,27 @@ def _remove_if_empty(folder: Path) -> None:
         pass
 
 
+def renamed_overrides(cmd: Command, argv: list[str]) -> list[str]:
+    """argv with deprecated key spellings (``dataset=``) replaced by today's (``dataset_dir=``)."""
+    out = []
+    for arg in argv:
+        key, eq, rest = arg.partition("=")
+        new = RENAMED_KEYS.get(cmd.name, {}).get(key) if eq else None
+        if new:
+            print(f"sla {cmd.name}: note: {key}= is now {new}= (the old name still works)", file=sys.stderr)
+            arg = f"{new}={rest}"
+        out.append(arg)
+    return out
+
+
 def run_command(cmd: Command, argv: list[str]) -> None:
-    args = get_args_parser().parse_args(argv)
+    argv = renamed_overrides(cmd, argv)
+    args = hydra_args_parser().parse_args(argv)
     if not any(getattr(args, flag) for flag in NO_CHECK_FLAGS):
         try:
-            # --cfg only prints the config: it may still lack required values (dataset=???)
+            # --cfg only prints the config: it may still lack required values (dataset_dir=???)
             precheck(cmd, args.overrides, args.multirun, check_values=not args.cfg)
-        except SlaError as e:
+        except USER_ERRORS as e:
             _fail(cmd, e)
 
     @hydra.main(version_base=None, config_path=str(CONF_DIR), config_name=cmd.config_name)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # no display on servers and CI; must come before pyplot
 import matplotlib.pyplot as plt  # noqa: E402
 
 from sla_cli.runfolder import atomic_path  # noqa: E402
 
-__all__ = ["plt", "save_figure"]
+__all__ = ["plt", "save_figure", "tile"]
 
 
 def save_figure(fig, path: Path, dpi: int = 100, tight: bool = True) -> None:
@@ -19,3 +21,18 @@ def save_figure(fig, path: Path, dpi: int = 100, tight: bool = True) -> None:
     with atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(fig)
+
+
+def tile(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: float = 0.5, border: bool = False) -> np.ndarray:
+    """Images [K, H, W] (values in 0..1) as one grid image in reading order, ``cols`` to a row
+    (default: near-square), with ``gap``-pixel grey lines so black frames stay apart."""
+    k, h, w = images.shape
+    cols = cols or math.ceil(math.sqrt(k))
+    rows = -(-k // cols)
+    edge = gap if border else 0
+    out = np.full((rows * (h + gap) - gap + 2 * edge, cols * (w + gap) - gap + 2 * edge), fill, dtype=np.float32)
+    for i, img in enumerate(images):
+        r, c = divmod(i, cols)
+        top, left = edge + r * (h + gap), edge + c * (w + gap)
+        out[top:top + h, left:left + w] = img
+    return out

@@ -1,7 +1,10 @@
-"""Run folders: atomic writes, the resolved config, and ``manifest.json`` written last.
+"""Run folders: the one owner of every file a stage writes.
 
-A folder without ``manifest.json`` is incomplete (its run died or is still going) and every
-reader refuses it. A folder that holds another run is never written into unless overwrite=true.
+A stage opens ``with Run(out_dir, kind, cfg) as run:``, saves through ``run.save_*`` (each write
+atomic and recorded) and ``manifest.json`` -- kind, config, identity and the sha256 of every saved
+file -- is written when the block exits cleanly. A folder without ``manifest.json`` is incomplete
+(its run died or is still going) and every reader refuses it. A folder that holds another run is
+never written into unless overwrite=true.
 """
 
 from __future__ import annotations
@@ -155,3 +158,100 @@ def verify_file(folder: Path, manifest: dict, name: str) -> Path:
     if expected is not None and sha256(path) != expected:
         raise DataError(f"{path} does not match its sha256 in manifest.json (corrupt or changed)")
     return path
+
+
+def save_torch(path: Path, obj: Any) -> None:
+    """``torch.save`` to a temporary name, renamed into place when complete."""
+    import torch  # the run-folder checks need no torch; only the stages that save tensors do
+
+    with atomic_path(Path(path)) as tmp:
+        torch.save(obj, tmp)
+
+
+def load_torch(path: Path, what: str = "checkpoint") -> Any:
+    """``torch.load(weights_only=True)`` on CPU: plain tensors and containers only, never code.
+    A truncated, foreign or malicious file is one DataError line."""
+    import torch
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # pickle/zip errors come in many types; all mean an unusable file here
+        detail = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
+        raise DataError(f"{path} is not a readable {what} ({detail})") from None
+
+
+class Run:
+    """One stage's run folder: ``with Run(out_dir, kind, cfg) as run:``.
+
+    On entry the folder is checked (refusals are one-line DataErrors) and ``config.yaml`` is saved;
+    ``run.complete`` is True when the same run is already complete there, and the stage returns.
+    Inside, every file goes through ``run.save_*``: atomic, and recorded for the manifest, so a
+    stage cannot forget to hash a file. ``manifest.json`` is written on a clean exit only, unless
+    the stage called ``run.leave_incomplete()`` (a run stopped early on purpose, to resume later).
+    """
+
+    def __init__(self, out_dir: str | Path, kind: str, cfg: DictConfig):
+        self.out_dir, self.kind, self.cfg = Path(out_dir), kind, cfg
+        self.files: list[str] = []
+        self.extra: dict[str, Any] = {}
+        self.complete = False
+        self.manifest: dict | None = None
+        self._incomplete = False
+
+    def __enter__(self) -> "Run":
+        existing = begin(self.out_dir, self.kind, self.cfg)
+        if existing is not None:
+            self.complete, self.manifest = True, existing
+            from sla_cli.runtime import console
+
+            console.print(f"{self.out_dir} already holds this {self.kind} run (manifest.json); nothing to do")
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None and not self.complete and not self._incomplete:
+            self.manifest = finish(self.out_dir, self.kind, self.cfg, self.files, **self.extra)
+        return False
+
+    def path(self, name: str) -> Path:
+        """Where ``name`` lies in the folder (sub-folders are made); recorded for the manifest."""
+        path = self.out_dir / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name not in self.files:
+            self.files.append(name)
+        return path
+
+    def describe(self, **fields: Any) -> None:
+        """Extra fields for manifest.json (shapes, device, counts) that readers check."""
+        self.extra.update(fields)
+
+    def leave_incomplete(self) -> None:
+        """End this run without a manifest: the folder stays incomplete (e.g. train.stop_after)."""
+        self._incomplete = True
+
+    def save_text(self, name: str, text: str) -> Path:
+        write_text(path := self.path(name), text)
+        return path
+
+    def save_json(self, name: str, obj: Any) -> Path:
+        write_json(path := self.path(name), obj)
+        return path
+
+    def save_npy(self, name: str, array: np.ndarray) -> Path:
+        save_npy(path := self.path(name), array)
+        return path
+
+    def save_torch(self, name: str, obj: Any) -> Path:
+        save_torch(path := self.path(name), obj)
+        return path
+
+    def save_figure(self, name: str, fig, dpi: int = 100, tight: bool = True) -> Path:
+        from sla_cli.plotting import save_figure  # matplotlib only for stages that draw
+
+        save_figure(fig, path := self.path(name), dpi=dpi, tight=tight)
+        return path
+
+    def npy_chunks(self, name: str, shape: tuple[int, ...], dtype):
+        """A writer for a large array appended chunk by chunk (see sla_cli.npy_chunks)."""
+        from sla_cli.npy_chunks import npy_chunks
+
+        return npy_chunks(self.path(name), shape, dtype)

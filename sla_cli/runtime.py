@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 
 import numpy as np
@@ -37,18 +38,29 @@ def seed_everything(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-# Tests set this to run the GPU's bf16 code path on a CPU (tests/test_bf16_paths.py): dtype bugs
-# in mixed precision then show up on machines without a GPU too.
-BF16_ON_CPU = False
+PRECISIONS = ("auto", "fp32", "bf16")
+_precision = "auto"  # the job's `precision` setting, set once per job by configure()
+
+
+def configure(threads: int, precision: str) -> None:
+    """Apply a job's runtime settings (conf/common.yaml's threads and precision)."""
+    global _precision
+    set_cpu_threads(threads)
+    _precision = precision
 
 
 def autocast(device: torch.device):
-    """bf16 autocast on CUDA (tensor cores); plain float32 on CPU, where bf16 is slower."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    if BF16_ON_CPU:
-        return torch.autocast("cpu", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+    """Mixed precision by the `precision` setting: auto is bf16 autocast on CUDA (tensor cores) and
+    float32 on CPU, where bf16 is slower; bf16 forces it on CPU too (how tests catch dtype bugs of
+    the GPU path without a GPU); fp32 never autocasts."""
+    if _precision == "fp32" or (_precision == "auto" and device.type != "cuda"):
+        return contextlib.nullcontext()
+    if device.type == "cpu":
+        # oneDNN's AMX bf16 kernels die with SIGILL on hosts (VMs) that advertise AMX without
+        # enabling its tile state; capping oneDNN at AVX512-BF16 is safe everywhere. Read lazily
+        # by oneDNN, so setting it before the first bf16 op is enough.
+        os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
+    return torch.autocast(device.type, dtype=torch.bfloat16)
 
 
 def progress() -> Progress:

@@ -1,48 +1,18 @@
-"""Fixtures shared by every test: where MNIST is, and running the `sla` CLI as a user would."""
+"""Fixtures shared by every test. Helpers to import live in tests/helpers/."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def _shared_data_root() -> Path | None:
-    for candidate in (os.environ.get("SLA_DATA_ROOT"), REPO.parent / "shared" / "data", REPO / "data"):
-        if candidate and (Path(candidate) / "MNIST" / "raw").is_dir():
-            return Path(candidate)
-    return None
+from helpers.data import shared_data_root
 
 
 @pytest.fixture(scope="session")
 def mnist_root() -> Path:
     """The real MNIST (../shared/data in CI); tests that need it are skipped where it is absent."""
-    root = _shared_data_root()
+    root = shared_data_root()
     if root is None:
         pytest.skip("real MNIST not found: set SLA_DATA_ROOT to a folder holding MNIST/raw")
     return root
-
-
-def run_sla(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-    """Run `python -m sla_cli ARGS` from this checkout; returns the finished process (text output)."""
-    full_env = {**os.environ, "PYTHONPATH": str(REPO), "HYDRA_FULL_ERROR": "", **(env or {})}
-    full_env.pop("HYDRA_FULL_ERROR")
-    return subprocess.run([sys.executable, "-m", "sla_cli", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or REPO, timeout=timeout)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str, code: int | None = None) -> None:
-    """A user error: non-zero exit, exactly one line on stderr, no traceback, naming each fragment."""
-    assert result.returncode != 0, result.stdout + result.stderr
-    if code is not None:
-        assert result.returncode == code, (result.returncode, result.stderr)
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import assert_one_line_error, run_sla
+from helpers.cli import assert_one_line_error, run_sla
 from sla_cli.commands import BY_NAME
 from sla_cli.errors import ConfigError
 from sla_cli.hydra_app import compose_config

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, assert_one_line_error, run_sla
+from helpers.cli import REPO, assert_one_line_error, run_sla
 from sla_cli.commands import COMMANDS
 from sla_cli.config_checks import PRESETS
 from sla_cli.errors import ConfigError
@@ -38,7 +38,7 @@ def test_unknown_subcommand_is_one_line_exit_2(argv):
 
 
 # The run folders a command reads are required keys: without them its config does not validate.
-REQUIRED = {"train": ["dataset=some/dataset"], "eval oneshot": ["model=some/model"], "eval concept": ["model=some/model"]}
+REQUIRED = {"train": ["dataset_dir=some/dataset"], "eval oneshot": ["model_dir=some/model"], "eval concept": ["model_dir=some/model"]}
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)
@@ -60,7 +60,7 @@ def test_subcommand_help_shows_its_config(cmd):
 def test_cfg_job_prints_overridden_config_even_without_required_values():
     result = run_sla("train", "--cfg", "job", "preset=smoke", "seed=7")
     assert result.returncode == 0, result.stderr
-    assert "seed: 7" in result.stdout and "preset: smoke" in result.stdout and "dataset: ???" in result.stdout
+    assert "seed: 7" in result.stdout and "preset: smoke" in result.stdout and "dataset_dir: ???" in result.stdout
 
 
 def test_cfg_job_still_rejects_an_override_that_does_not_compose():
@@ -95,7 +95,7 @@ def test_hydra_messages_collapse_to_one_line():
 
 
 def test_missing_required_folder_is_named():
-    assert_one_line_error(run_sla("train", "preset=smoke"), "dataset=DIR is required", code=2)
+    assert_one_line_error(run_sla("train", "preset=smoke"), "dataset_dir=DIR is required", code=2)
 
 
 def test_compose_config_raises_config_error_for_bad_value():

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import assert_one_line_error, run_sla
+from helpers.cli import assert_one_line_error, run_sla
 from data_gen.cubes import slot_yaws
 from sla_cli import runfolder
 from sla_cli.errors import DataError

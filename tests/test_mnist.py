@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from data_gen.mnist import FILES, IMAGE_MAGIC, LABEL_MAGIC, load_split, read_idx
-from sla_cli.errors import DataError
+from data_gen.errors import InputDataError
 
 
 def write_idx(path: Path, array: np.ndarray, magic: int, compress: bool, truncate: int = 0) -> Path:
@@ -65,7 +65,7 @@ def test_files_directly_in_root_are_found(tmp_path):
 
 
 def test_missing_folder_names_the_files_and_the_setting(tmp_path):
-    with pytest.raises(DataError) as e:
+    with pytest.raises(InputDataError) as e:
         load_split(tmp_path / "nowhere", "train")
     message = str(e.value)
     assert "\n" not in message
@@ -81,25 +81,25 @@ def test_truncated_file_is_named(tmp_path, compress):
     write_idx(raw / FILES[("test", "images")], np.zeros((10000, 28, 28)), IMAGE_MAGIC, compress, truncate=500)
     if compress:
         (raw / FILES[("test", "images")]).unlink(missing_ok=True)
-    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.*truncated"):
+    with pytest.raises(InputDataError, match="t10k-images-idx3-ubyte.*truncated"):
         load_split(tmp_path, "test")
 
 
 def test_cut_gzip_stream_is_named(tmp_path):
     path = fake_root(tmp_path, compress=True) / "MNIST" / "raw" / (FILES[("test", "images")] + ".gz")
     path.write_bytes(path.read_bytes()[:2000])
-    with pytest.raises(DataError, match="t10k-images-idx3-ubyte.gz is truncated or corrupt"):
+    with pytest.raises(InputDataError, match="t10k-images-idx3-ubyte.gz is truncated or corrupt"):
         load_split(tmp_path, "test")
 
 
 def test_wrong_magic_is_named(tmp_path):
     raw = fake_root(tmp_path, compress=False) / "MNIST" / "raw"
     write_idx(raw / FILES[("test", "labels")], np.zeros(10000), IMAGE_MAGIC + 7, compress=False)
-    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte has wrong magic number 2058"):
+    with pytest.raises(InputDataError, match="t10k-labels-idx1-ubyte has wrong magic number 2058"):
         load_split(tmp_path, "test")
 
 
 def test_wrong_count_is_named(tmp_path):
     fake_root(tmp_path, compress=False, n_test=100)
-    with pytest.raises(DataError, match="holds 100 items .expected 10000"):
+    with pytest.raises(InputDataError, match="holds 100 items .expected 10000"):
         load_split(tmp_path, "test")

@@ -85,3 +85,49 @@ def test_corrupt_manifest_is_one_line_error(tmp_path):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(DataError, match="unreadable or corrupt"):
         runfolder.read_manifest(tmp_path, "dataset")
+
+
+def test_run_records_every_save_and_writes_the_manifest_last(tmp_path):
+    from sla_cli.plotting import plt
+
+    with runfolder.Run(tmp_path, "oneshot", cfg()) as run:
+        assert not run.complete
+        run.save_json("a.json", {"x": 1})
+        run.save_npy("sub/b.npy", np.arange(3))
+        run.save_text("c.md", "hi")
+        run.save_torch("d.pt", {"w": np.arange(2).tolist()})
+        run.save_figure("e.png", plt.figure())
+        run.describe(n_contexts=7)
+        assert not (tmp_path / runfolder.MANIFEST).exists()
+    manifest = runfolder.read_manifest(tmp_path, "oneshot")
+    assert sorted(manifest["sha256"]) == ["a.json", "c.md", "d.pt", "e.png", "sub/b.npy"]
+    assert manifest["n_contexts"] == 7
+    for name in manifest["sha256"]:
+        runfolder.verify_file(tmp_path, manifest, name)
+    with runfolder.Run(tmp_path, "oneshot", cfg()) as again:
+        assert again.complete and again.manifest["identity"] == manifest["identity"]
+
+
+def test_run_that_raises_or_stops_early_leaves_no_manifest(tmp_path):
+    with pytest.raises(RuntimeError):
+        with runfolder.Run(tmp_path / "a", "model", cfg()) as run:
+            run.save_json("x.json", {})
+            raise RuntimeError("boom")
+    assert not (tmp_path / "a" / runfolder.MANIFEST).exists()
+    with runfolder.Run(tmp_path / "b", "model", cfg()) as run:
+        run.save_json("x.json", {})
+        run.leave_incomplete()
+    assert not (tmp_path / "b" / runfolder.MANIFEST).exists()
+
+
+def test_load_torch_refuses_pickled_code_in_one_line(tmp_path):
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    path.write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(DataError, match="evil.pt is not a readable checkpoint"):
+        runfolder.load_torch(path)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 import torch
-from conftest import run_sla
+from helpers.cli import run_sla
 from train_fixtures import SINGLE_THREAD_ENV, make_dataset
 
 from sla_cli import runfolder
@@ -24,7 +24,7 @@ def dataset(tmp_path_factory, mnist_root):
 @pytest.fixture(scope="module")
 def smoke_run(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "model"
-    result = run_sla("train", "preset=smoke", f"dataset={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV)
+    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV)
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -69,7 +69,7 @@ def test_smoke_writes_every_file(smoke_run, dataset):
 def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
     out, _ = smoke_run
     before = (out / "model.pt").stat().st_mtime_ns
-    result = run_sla("train", "preset=smoke", f"dataset={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV)
+    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV)
     assert result.returncode == 0, result.stderr
     assert "nothing to do" in result.stderr
     assert (out / "model.pt").stat().st_mtime_ns == before
@@ -78,7 +78,7 @@ def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
 @pytest.mark.parametrize("extra", [("model.learn_sigma=true",), ("train.schedule=mixed", "model.tied=false")])
 def test_variants_train(dataset, tmp_path, extra):
     out = tmp_path / "model"
-    result = run_sla("train", "preset=smoke", f"dataset={dataset}", f"out={out}", "device=cpu", "train.steps=40",
+    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", "train.steps=40",
                      "train.log_every=20", *extra, env=SINGLE_THREAD_ENV)
     assert result.returncode == 0, result.stderr
     m = json.loads((out / "metrics.json").read_text())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_sla
+from helpers.cli import run_sla
 
 
 def test_smoke_on_generated_cubes_beats_the_floor(tmp_path, mnist_root):
@@ -14,7 +14,7 @@ def test_smoke_on_generated_cubes_beats_the_floor(tmp_path, mnist_root):
     if cubes.returncode == 3 and "not implemented" in cubes.stderr:
         pytest.skip("sla generate-cubes is not built on this branch yet")
     assert cubes.returncode == 0, cubes.stderr
-    result = run_sla("train", "preset=smoke", f"dataset={tmp_path / 'cubes'}", f"out={tmp_path / 'model'}",
+    result = run_sla("train", "preset=smoke", f"dataset_dir={tmp_path / 'cubes'}", f"out={tmp_path / 'model'}",
                      "device=cpu", env=env)
     assert result.returncode == 0, result.stderr
     m = json.loads((tmp_path / "model" / "metrics.json").read_text())

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import torch
-from conftest import assert_one_line_error, run_sla
+from helpers.cli import assert_one_line_error, run_sla
 from train_fixtures import SINGLE_THREAD_ENV, make_dataset, train_in_process
 
 from sla_cli.errors import DataError
@@ -44,13 +44,13 @@ def losses(out):
 
 def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    train_in_process(*SHORT, f"dataset={dataset}", f"out={straight}")
-    train_in_process(*SHORT, f"dataset={dataset}", f"out={resumed}", "train.stop_after=30")
+    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={straight}")
+    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.stop_after=30")
     assert not (resumed / "manifest.json").exists() and not (resumed / "model.pt").exists()
     assert [s for s, _ in checkpoint.list_checkpoints(resumed)] == [20, 30]
     # a kill while the next checkpoint was being written leaves only a temporary file behind
     (resumed / "checkpoints" / ".step_00000040.pt.tmp-999").write_bytes(b"half a checkpoint")
-    train_in_process(*SHORT, f"dataset={dataset}", f"out={resumed}", "train.resume=true")
+    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.resume=true")
     a, b = weights(straight), weights(resumed)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])]
@@ -63,8 +63,8 @@ def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
 
 def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_dataset, tmp_path):
     out = tmp_path / "model"
-    train_in_process(*SHORT, f"dataset={dataset}", f"out={out}", "train.stop_after=20")
-    result = run_sla("train", *SHORT, f"dataset={other_dataset}", f"out={out}", "train.resume=true",
+    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
+    result = run_sla("train", *SHORT, f"dataset_dir={other_dataset}", f"out={out}", "train.resume=true",
                      env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "another dataset", code=1)
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]  # nothing lost
@@ -72,15 +72,15 @@ def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_datas
 
 def test_an_unfinished_run_is_not_restarted_silently(dataset, tmp_path):
     out = tmp_path / "model"
-    train_in_process(*SHORT, f"dataset={dataset}", f"out={out}", "train.stop_after=20")
+    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
     with pytest.raises(DataError, match="train.resume=true"):
-        train_in_process(*SHORT, f"dataset={dataset}", f"out={out}")
+        train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={out}")
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]
 
 
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(dataset, tmp_path):
     out = tmp_path / "model"
-    result = run_sla("train", *SHORT, f"dataset={dataset}", f"out={out}", "train.lr=1e30", "train.log_every=1",
+    result = run_sla("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.lr=1e30", "train.log_every=1",
                      "train.checkpoint_every=1", env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "loss became", "at step", code=1)
     step = int(re.search(r"at step (\d+)", result.stderr).group(1))
@@ -97,16 +97,16 @@ def test_dataset_folder_without_manifest(dataset, tmp_path):
     for name in ("train_images.npy", "masks.npy"):
         (broken / name).write_bytes((dataset / name).read_bytes())
     out = tmp_path / "model"
-    result = run_sla("train", *SHORT, f"dataset={broken}", f"out={out}", env=SINGLE_THREAD_ENV)
+    result = run_sla("train", *SHORT, f"dataset_dir={broken}", f"out={out}", env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "no manifest.json", code=1)
     assert not out.exists()
 
 
 @pytest.mark.parametrize("args, fragment, code", [
-    (("dataset=/nonexistent/cubes",), "does not exist", 1),
-    ((), "dataset=DIR is required", 2),
-    (("dataset=x", "train.schedule=sometimes"), "train.schedule", 2),
-    (("dataset=x", "train.lr=0"), "train.lr", 2),
+    (("dataset_dir=/nonexistent/cubes",), "does not exist", 1),
+    ((), "dataset_dir=DIR is required", 2),
+    (("dataset_dir=x", "train.schedule=sometimes"), "train.schedule", 2),
+    (("dataset_dir=x", "train.lr=0"), "train.lr", 2),
 ])
 def test_bad_input_is_one_line(tmp_path, args, fragment, code):
     result = run_sla("train", "preset=smoke", f"out={tmp_path / 'model'}", *args, env=SINGLE_THREAD_ENV)
@@ -116,6 +116,6 @@ def test_bad_input_is_one_line(tmp_path, args, fragment, code):
 
 def test_a_model_folder_is_not_a_dataset(dataset, tmp_path):
     model = tmp_path / "model"
-    train_in_process(*SHORT, f"dataset={dataset}", f"out={model}", "train.steps=5", "train.log_every=5")
-    result = run_sla("train", *SHORT, f"dataset={model}", f"out={tmp_path / 'again'}", env=SINGLE_THREAD_ENV)
+    train_in_process(*SHORT, f"dataset_dir={dataset}", f"out={model}", "train.steps=5", "train.log_every=5")
+    result = run_sla("train", *SHORT, f"dataset_dir={model}", f"out={tmp_path / 'again'}", env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "not a dataset", code=1)

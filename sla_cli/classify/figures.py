@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from sla_cli.plotting import plt, save_figure
+from sla_cli.plotting import plt
 
 
-def confusion_png(path: Path, matrices: dict, accuracies: dict) -> None:
+def confusion_figure(matrices: dict, accuracies: dict):
     fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 4.2))
     for ax, (name, m) in zip(np.atleast_1d(axes), matrices.items()):
         m = m.numpy()
@@ -23,10 +21,10 @@ def confusion_png(path: Path, matrices: dict, accuracies: dict) -> None:
         ax.set_ylabel("true")
         ax.set_xticks(range(m.shape[1]))
         ax.set_yticks(range(m.shape[0]))
-    save_figure(fig, path, dpi=110)
+    return fig
 
 
-def loglik_hist_png(path: Path, full_loglik: np.ndarray, labels: np.ndarray) -> None:
+def loglik_hist_figure(full_loglik: np.ndarray, labels: np.ndarray):
     """For each class autoencoder c: its eq. (4) log-likelihood of class-c test images vs the rest."""
     n = full_loglik.shape[1]
     fig, axes = plt.subplots(2, (n + 1) // 2, figsize=(3.2 * ((n + 1) // 2), 5.6))
@@ -40,4 +38,4 @@ def loglik_hist_png(path: Path, full_loglik: np.ndarray, labels: np.ndarray) -> 
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=7)
     fig.suptitle("log p(x) of eq. (4) under each class autoencoder (test images)")
-    save_figure(fig, path, dpi=110)
+    return fig

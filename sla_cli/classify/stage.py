@@ -105,39 +105,40 @@ def _one_seed(cfg, seed: int, data, device) -> tuple[dict, dict, tuple]:
 
 
 def run(cfg, out_dir: Path) -> None:
-    out_dir = Path(out_dir)
     c = cfg.classify
     if c.weights_from:  # a wrong folder or architecture fails before anything is written
         for seed in c.seeds:
             weights.load_from_run(c.weights_from, seed, cfg, torch.device("cpu"))
-    done = runfolder.begin(out_dir, KIND, cfg)
-    if done is not None:
-        console.print(f"{out_dir} already holds this classify run (manifest.json); nothing to do")
-        return
-    device = resolve_device(cfg.device)
-    data = mnist_data.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed)
-    seeds = list(c.seeds)
-    per_seed, files = [], []
-    for i, seed in enumerate(seeds):
-        numbers, arrays, (ae, mlp) = _one_seed(cfg, seed, data, device)
-        per_seed.append(numbers)
-        if not c.weights_from:
-            weights.save(out_dir / weights.file_name(seed), ae, mlp, seed)
-            files.append(weights.file_name(seed))
-        if i == 0:
-            accs = {**{s: numbers["ae_set"][s]["accuracy"] for s in SCORINGS}, "mlp": numbers["mlp"]["accuracy"]}
-            figures.confusion_png(out_dir / "confusion.png", arrays["confusion"], accs)
-            full = SetScorer.logits_from_features(arrays["test_features"], "full", None)
-            figures.loglik_hist_png(out_dir / "loglik_hist.png", full.cpu().numpy(), data.test.y.cpu().numpy())
-    results = {**report.combine(per_seed, "mean"), "std": report.combine(per_seed, "std"), "per_seed": per_seed,
-               "paper": report.PAPER, "seeds": seeds, "device": str(device), "preset": cfg.preset,
-               "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
-               "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
-               "weights_from": c.weights_from}
-    runfolder.write_json(out_dir / "results.json", results)
-    runfolder.write_text(out_dir / "table.md", report.table_md(results))
-    files = ["results.json", "table.md", "confusion.png", "loglik_hist.png", *files]
-    report.print_table(results)
-    runfolder.finish(out_dir, KIND, cfg, files=files, device=str(device), seeds=seeds,
-                     accuracy={**{s: results["ae_set"][s]["accuracy"] for s in SCORINGS}, "mlp": results["mlp"]["accuracy"]})
-    console.print(f"wrote {out_dir}")
+    with runfolder.Run(out_dir, KIND, cfg) as run:
+        if run.complete:
+            return
+        device = resolve_device(cfg.device)
+        data = mnist_data.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size,
+                               cfg.seed)
+        per_seed = [_seed_with_outputs(run, cfg, seed, data, device, first=i == 0) for i, seed in enumerate(c.seeds)]
+        results = {**report.combine(per_seed, "mean"), "std": report.combine(per_seed, "std"), "per_seed": per_seed,
+                   "paper": report.PAPER, "seeds": list(c.seeds), "device": str(device), "preset": cfg.preset,
+                   "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
+                   "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
+                   "weights_from": c.weights_from}
+        run.save_json("results.json", results)
+        run.save_text("table.md", report.table_md(results))
+        report.print_table(results)
+        run.describe(device=str(device), seeds=list(c.seeds),
+                     accuracy={**{s: results["ae_set"][s]["accuracy"] for s in SCORINGS},
+                               "mlp": results["mlp"]["accuracy"]})
+    console.print(f"wrote {run.out_dir}")
+
+
+def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: bool) -> dict:
+    """One seed's numbers; its weights saved (unless evaluated from another run); the first seed's figures."""
+    numbers, arrays, (ae, mlp) = _one_seed(cfg, seed, data, device)
+    if not cfg.classify.weights_from:
+        weights.save(run.path(weights.file_name(seed)), ae, mlp, seed)
+    if first:
+        accs = {**{s: numbers["ae_set"][s]["accuracy"] for s in SCORINGS}, "mlp": numbers["mlp"]["accuracy"]}
+        run.save_figure("confusion.png", figures.confusion_figure(arrays["confusion"], accs), dpi=110)
+        full = SetScorer.logits_from_features(arrays["test_features"], "full", None)
+        run.save_figure("loglik_hist.png", figures.loglik_hist_figure(full.cpu().numpy(), data.test.y.cpu().numpy()),
+                        dpi=110)
+    return numbers

@@ -10,7 +10,7 @@ import torch
 from sla_cli.classify.mlp import Mlp
 from sla_cli.errors import DataError
 from sla_cli.models.ae_set import AutoencoderSet
-from sla_cli.runfolder import atomic_path, read_manifest, verify_file
+from sla_cli.runfolder import load_torch, read_manifest, save_torch, verify_file
 
 KIND = "classify"
 
@@ -23,8 +23,7 @@ def save(path: Path, ae_set: AutoencoderSet, mlp: Mlp, seed: int) -> None:
     blob = {"kind": KIND, "seed": seed,
             "ae_set": {"config": ae_set.config(), "state": {k: v.cpu() for k, v in ae_set.state_dict().items()}},
             "mlp": {"config": mlp.config(), "state": {k: v.cpu() for k, v in mlp.state_dict().items()}}}
-    with atomic_path(path) as tmp:
-        torch.save(blob, tmp)
+    save_torch(path, blob)
 
 
 def expected_configs(cfg, dim: int = 784, n_classes: int = 10) -> tuple[dict, dict]:
@@ -39,10 +38,7 @@ def _mismatch(saved: dict, wanted: dict) -> str:
 
 
 def load_file(path: Path, ae_config: dict, mlp_config: dict, device) -> tuple[AutoencoderSet, Mlp]:
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # pickle/zip errors come in many types; all mean a corrupt file here
-        raise DataError(f"{path} is not a readable classifier checkpoint ({type(e).__name__})") from None
+    blob = load_torch(path, "classifier checkpoint")
     if not isinstance(blob, dict) or blob.get("kind") != KIND:
         raise DataError(f"{path} is not an sla classify checkpoint")
     for part, wanted in (("ae_set", ae_config), ("mlp", mlp_config)):

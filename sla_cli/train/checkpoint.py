@@ -34,18 +34,17 @@ def list_checkpoints(out_dir: Path) -> list[tuple[int, Path]]:
 def save(out_dir: Path, step: int, state: dict, keep: int) -> Path:
     path = path_for(out_dir, step)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with runfolder.atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    runfolder.save_torch(path, state)
     for _, old in list_checkpoints(out_dir)[:-keep]:
         old.unlink()
     return path
 
 
 def load(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # a truncated or foreign file: report it in one line
-        raise DataError(f"{path} is not a readable checkpoint ({str(e).splitlines()[0][:200]})") from None
+    state = runfolder.load_torch(path, "checkpoint")
+    if not isinstance(state, dict) or "step" not in state:
+        raise DataError(f"{path} is not an sla train checkpoint")
+    return state
 
 
 def rng_state(generator: torch.Generator, device: torch.device) -> dict:

@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from sla_cli.models.ae_set import AutoencoderSet
-from sla_cli.plotting import plt, save_figure
+from sla_cli.plotting import plt, tile
 from sla_cli.train.data import Dataset, to_batch
-
-
-def mosaic(images: np.ndarray) -> np.ndarray:
-    """[C, H, W] -> one near-square grid image with 1-pixel gaps, contexts in reading order."""
-    c, h, w = images.shape
-    cols = math.ceil(math.sqrt(c))
-    rows = math.ceil(c / cols)
-    grid = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), 0.5, dtype=np.float32)
-    for i, img in enumerate(images):
-        r, k = divmod(i, cols)
-        grid[r * (h + 1):r * (h + 1) + h, k * (w + 1):k * (w + 1) + w] = img
-    return grid
 
 
 def pick_digits(labels: np.ndarray, k: int) -> list[int]:
@@ -38,7 +23,7 @@ def pick_digits(labels: np.ndarray, k: int) -> list[int]:
 
 
 @torch.no_grad()
-def transfer_figure(path: Path, model: AutoencoderSet, data: Dataset, device: torch.device, source: int, k: int) -> None:
+def transfer_figure(model: AutoencoderSet, data: Dataset, device: torch.device, source: int, k: int):
     """Each digit seen only by context ``source``: its latent decoded by every context, beside the true renders."""
     rows = pick_digits(data.test_labels, k)
     h, w = data.frame
@@ -53,13 +38,13 @@ def transfer_figure(path: Path, model: AutoencoderSet, data: Dataset, device: to
         for ax, images, title in ((axes[i, 0], truth, f"test digit {digit} (label {int(data.test_labels[digit])}): "
                                                       "true renders"),
                                   (axes[i, 1], decoded, f"encoded by context {source}, decoded by each (masked)")):
-            ax.imshow(mosaic(images[:, i]), cmap="gray", vmin=0, vmax=1)
+            ax.imshow(tile(images[:, i]), cmap="gray", vmin=0, vmax=1)
             ax.set_title(title, fontsize=9)
             ax.axis("off")
-    save_figure(fig, path)
+    return fig
 
 
-def curves_figure(path: Path, rows: list[dict]) -> None:
+def curves_figure(rows: list[dict]):
     fig, ax = plt.subplots(figsize=(6, 4))
     for key in ("self_loss", "cross_loss"):
         points = [(r["step"], r[key]) for r in rows if r.get(key) not in (None, "")]
@@ -71,4 +56,4 @@ def curves_figure(path: Path, rows: list[dict]) -> None:
         ax.set_yscale("log")  # an NLL (learn_sigma) can go negative: then a linear axis
     ax.legend()
     ax.grid(alpha=0.3)
-    save_figure(fig, path)
+    return fig

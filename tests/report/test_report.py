@@ -12,7 +12,7 @@ import pytest
 from omegaconf import OmegaConf
 from PIL import Image
 
-from conftest import assert_one_line_error, run_sla
+from helpers.cli import assert_one_line_error, run_sla
 from sla_cli import runfolder
 from sla_cli.report.build import build
 from sla_cli.report.figures import FIGURES
@@ -28,13 +28,13 @@ def _png(path: Path) -> None:
 def write_run(folder: Path, kind: str, config: dict, files: dict, **extra) -> None:
     """A complete run folder as a stage leaves it: config.yaml, the files, manifest.json last."""
     cfg = OmegaConf.create({"preset": "smoke", "seed": 0, "device": "auto", "threads": 1, "overwrite": False, **config})
-    runfolder.begin(folder, kind, cfg)
-    for name, content in files.items():
-        if name.endswith(".png"):
-            _png(folder / name)
-        else:
-            runfolder.write_json(folder / name, content)
-    runfolder.finish(folder, kind, cfg, files=list(files), **extra)
+    with runfolder.Run(folder, kind, cfg) as run:
+        for name, content in files.items():
+            if name.endswith(".png"):
+                _png(run.path(name))
+            else:
+                run.save_json(name, content)
+        run.describe(**extra)
 
 
 def classify_seed(recon: float, mlp: float) -> dict:

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from conftest import REPO
+from helpers.cli import REPO
 
 EVAL_STAGES = ("sla_cli/eval/oneshot/stage.py", "sla_cli/eval/concept/stage.py")
 NOT_YET = [p for p in EVAL_STAGES if not (REPO / p).exists()]

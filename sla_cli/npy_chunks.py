@@ -1,4 +1,4 @@
-"""Write a large ``.npy`` array chunk by chunk, atomically.
+"""Write a large ``.npy`` array chunk by chunk, atomically (``Run.npy_chunks`` hands these out).
 
 The header is written first, then chunks are appended in order with plain file writes. Unlike a
 writable memmap, nothing stays mapped, so the process's resident memory is one chunk whatever N is.
