@@ -44,7 +44,9 @@ def _n_contexts(stage: Stage) -> str:
 
 
 def _one_shot_cell(oneshot: Stage) -> str:
-    n = derived(oneshot, _all_correct, digits=0)
+    # a count, or (source_context=all) a mean over source contexts
+    whole = oneshot.complete and all(float(_all_correct(r) or 0).is_integer() for r in oneshot.records())
+    n = derived(oneshot, _all_correct, digits=0 if whole else 2)
     if not oneshot.complete or n == NOT_REPORTED:
         return n
     mean = cell(oneshot, "protocols", "paper", "mean_accuracy", scale=100, digits=1, unit="%")

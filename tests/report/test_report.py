@@ -99,8 +99,9 @@ def make_root(root: Path, recon: tuple = (0.9789,), oneshot: dict | None = None,
                                          "confusion.png": None, "loglik_hist.png": None},
                                         device="cpu", seeds=list(range(len(recon)))),
         "oneshot": lambda f: write_run(f, "oneshot", {"model": str(root / "model")},
-                                       {"oneshot.json": oneshot or oneshot_json(), "reconstructions.png": None,
-                                        "distances.png": None, "accuracy_maps.png": None}, device="cpu"),
+                                       {"oneshot.json": oneshot or oneshot_json(), "decoded.png": None,
+                                        "distances.png": None, "accuracy_maps.png": None,
+                                        "accuracy_matrix.png": None}, device="cpu"),
         "concept": lambda f: write_run(f, "concept", {"model": str(root / "model")},
                                        {"concept.json": CONCEPT, "likelihood_maps.png": None, "concept_sweep.png": None,
                                         "backprojection.png": None}, device="cpu"),
@@ -157,7 +158,7 @@ def test_every_paper_figure_is_linked_and_every_link_exists(complete_root):
         assert any(number in f.paper.split(", ") for f in FIGURES), number
     for f in FIGURES:
         assert f"{f.stage}/{f.file}" in found
-    assert "oneshot/accuracy_maps.png" in found  # a figure the map does not name is still shown
+    assert "oneshot/accuracy_matrix.png" in found  # a figure the map does not name is still shown
     for link in found:
         assert not Path(link).is_absolute() and (complete_root / link).is_file(), link
 
@@ -167,6 +168,13 @@ def test_numbers_come_from_the_json(tmp_path):
     assert row(text, "Table 1: set of 10")[2] == "91.23"
     assert row(text, "Section 10: ratio")[2] == "2.50"
     assert row(text, "Section 10: one-shot")[2].startswith("97 of 100 contexts all correct (mean accuracy 98.5%)")
+
+
+def test_one_shot_averaged_over_source_contexts_keeps_its_fraction(tmp_path):
+    data = oneshot_json()
+    data["protocols"]["paper"]["contexts_all_correct"] = 99.37  # source_context=all: a mean over sources
+    text = report(make_root(tmp_path, oneshot=data))
+    assert row(text, "Section 10: one-shot")[2].startswith("99.37 of 100 contexts")
 
 
 def test_several_seeds_give_mean_and_sample_std(tmp_path):
@@ -179,10 +187,10 @@ def test_a_seed_sweep_folder_is_averaged_over_its_runs(tmp_path):
     root = make_root(tmp_path, skip=("oneshot",))
     for seed, same in ((0, 1.0), (1, 3.0)):  # what `-m seed=0,1 out=ROOT/oneshot` writes
         write_run(root / "oneshot" / str(seed), "oneshot", {"model": str(root / "model"), "seed": seed},
-                  {"oneshot.json": oneshot_json(same=same), "reconstructions.png": None, "distances.png": None})
+                  {"oneshot.json": oneshot_json(same=same), "decoded.png": None, "distances.png": None})
     text = report(root)
     assert row(text, "Section 10: latent distance, same glyph")[2] == "2.00 ± 1.41 (spread 0.30)"
-    assert "oneshot/0/reconstructions.png" in links(text)
+    assert "oneshot/0/decoded.png" in links(text)
 
 
 def test_a_missing_stage_says_so_and_exits_0(tmp_path):
