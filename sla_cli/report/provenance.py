@@ -25,9 +25,10 @@ def device(run: RunFolder) -> str:
 def wall_time(run: RunFolder) -> str:
     """The manifest's own wall time when the stage records one; else derived from file times
     (config.yaml is written when the run starts, the manifest's `created` when it ends), said so."""
-    for key in ("wall_seconds", "seconds"):
-        if isinstance(run.manifest.get(key), (int, float)):
-            return f"{run.manifest[key]:.1f} s"
+    if isinstance(run.manifest.get("wall_seconds"), (int, float)):
+        return f"{run.manifest['wall_seconds']:.1f} s"
+    if isinstance(run.manifest.get("seconds"), (int, float)):  # a stage's own timer, not process start to end
+        return f"{run.manifest['seconds']:.1f} s (the stage's timer)"
     try:
         start = (run.folder / runfolder.CONFIG).stat().st_mtime
         end = datetime.strptime(run.manifest["created"], "%Y-%m-%dT%H:%M:%S%z").timestamp()

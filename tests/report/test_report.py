@@ -101,7 +101,7 @@ def make_root(root: Path, recon: tuple = (0.9789,), oneshot: dict | None = None,
         "oneshot": lambda f: write_run(f, "oneshot", {"model": str(root / "model")},
                                        {"oneshot.json": oneshot or oneshot_json(), "decoded.png": None,
                                         "distances.png": None, "accuracy_maps.png": None,
-                                        "accuracy_matrix.png": None}, device="cpu"),
+                                        "accuracy_matrix.png": None}, device="cpu", seconds=2.1),
         "concept": lambda f: write_run(f, "concept", {"model": str(root / "model")},
                                        {"concept.json": CONCEPT, "likelihood_maps.png": None, "concept_sweep.png": None,
                                         "backprojection.png": None}, device="cpu"),
@@ -252,6 +252,7 @@ def test_wall_time_from_the_manifest_else_from_file_times(tmp_path):
     assert row(text, "model/")[4] == "123.4 s"
     assert row(text, "classify/")[4] == "≈ 100 s (file times)"
     assert row(text, "dataset/")[4] == "not recorded"
+    assert row(text, "oneshot/")[4] == "2.1 s (the stage's timer)"
     assert row(text, "dataset/")[3] == "not recorded (device=auto)" and row(text, "classify/")[3] == "cpu"
 
 
