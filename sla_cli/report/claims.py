@@ -44,8 +44,9 @@ def _n_contexts(stage: Stage) -> str:
 
 
 def _one_shot_cell(oneshot: Stage) -> str:
-    # a count, or (source_context=all) a mean over source contexts
-    whole = oneshot.complete and all(float(_all_correct(r) or 0).is_integer() for r in oneshot.records())
+    # one run's count is whole; a mean over seeds or (source_context=all) over source contexts is not
+    records = oneshot.records() if oneshot.complete else []
+    whole = len(records) == 1 and float(_all_correct(records[0]) or 0).is_integer()
     n = derived(oneshot, _all_correct, digits=0 if whole else 2)
     if not oneshot.complete or n == NOT_REPORTED:
         return n
