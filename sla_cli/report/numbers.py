@@ -61,13 +61,14 @@ def cell(stage: Stage, *path, scale: float = 1.0, digits: int = 2, unit: str = "
 
 
 def text(stage: Stage, *path) -> str:
-    """A setting the stage reports in words (a string, or a small dict shown as key=value)."""
+    """A setting the stage reports in words: a string, or a dict shown as key=value (less its
+    long "why", which stays in the JSON)."""
     found = values(stage, *path)
     if isinstance(found, str):
         return found
     v = found[0]
     if isinstance(v, dict):
-        return ", ".join(f"{k}={x}" for k, x in v.items())
+        return "; ".join(f"{k}={x}" for k, x in v.items() if k != "why")
     return str(v)
 
 

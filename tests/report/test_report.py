@@ -82,7 +82,7 @@ def oneshot_json(same: float = 1.21, different: float = 6.05, two_way_wrong: int
 
 CONCEPT = {"spearman_latent_angle": -0.987, "angle_mae_deg": 2.4, "map_cosine_same_angle_different_digit": 0.962,
            "map_cosine_different_angle": 0.41, "backprojection": {"mse": 0.0123, "baseline_mse": 0.0456},
-           "normalisation": "softmax over contexts", "paper": {"maps": "Maps are almost identical"}}
+           "normalisation": {"rule": "z-score, softmax", "temperature": 0.7, "why": "a long reason"}, "paper": {"maps": "Maps are almost identical"}}
 METRICS = {"steps": 400, "train_seconds": 35.3, "device": "cpu", "test_self_mse": 0.0089, "test_cross_mse": 0.0114,
            "mean_image_mse": 0.0406, "latent_distance_same_digit": 1.89, "latent_distance_different_digit": 7.41}
 
@@ -148,6 +148,7 @@ def test_complete_root_reports_every_stage_and_the_papers_numbers_beside_ours(co
     # beyond the paper: the N-way protocols beside their baselines, the skipped ablation said so
     assert row(text, "N-way, other instances")[1:] == ["10", "90.0", "90.0", "40.0", "skipped"]
     assert row(text, "set: calibrated")[2] == "98.20"
+    assert row(text, "normalisation")[1] == "rule=z-score, softmax; temperature=0.7"
     assert "`make demo PRESET=smoke`" in text and "- code commit: " in text
 
 
