@@ -3,8 +3,8 @@
 #   make test                     the whole test suite, as CI runs it (CPU, minutes)
 #   make test-fast                the suite without the end-to-end CLI runs (marked slow): the edit loop
 #   make lint                     ruff (rules in pyproject.toml)
-#   make demo                     the whole pipeline at CPU scale (preset=demo)
-#   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU)
+#   make demo                     the whole pipeline at CPU scale (preset=demo), then OUT/report.md
+#   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU), then OUT/report.md
 #   make bench                    benchmarks (ratios measured side by side in one run)
 # Variables: PRESET=smoke|demo|paper  OUT=run-folder root  DEVICE=auto|cpu|cuda
 SHELL := /bin/bash
@@ -37,20 +37,29 @@ lint: install
 	$(PY) -m ruff check .
 
 demo: install
-	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),demo)
+	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),demo) GOAL=demo
 
 reproduce-paper: install
-	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),paper)
+	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),paper) GOAL=reproduce-paper
 
 # One run folder per stage under OUT; a stage whose folder already holds the same complete run is
-# skipped, so an interrupted pipeline picks up where it stopped.
+# skipped, so an interrupted pipeline picks up where it stopped. A stage that fails does not stop
+# the others (a later stage that needs its folder fails at once, saying so); OUT/report.md (paper
+# vs ours, every figure) is written last either way, showing failed stages as such, and make then
+# exits non-zero. `sla report OUT` rebuilds the report at any time.
 pipeline: OUT ?= outputs/$(PRESET)
+pipeline: GOAL ?= pipeline
 pipeline:
-	$(SLA) generate-cubes preset=$(PRESET) device=$(DEVICE) out=$(OUT)/dataset
-	$(SLA) train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset out=$(OUT)/model
-	$(SLA) classify preset=$(PRESET) device=$(DEVICE) out=$(OUT)/classify
-	$(SLA) eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/oneshot
-	$(SLA) eval concept preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/concept
+	@failed=; \
+	stage() { name=$$1; shift; echo "$(SLA) $$*"; $(SLA) "$$@" || failed="$$failed $$name"; }; \
+	stage dataset generate-cubes preset=$(PRESET) device=$(DEVICE) out=$(OUT)/dataset; \
+	stage model train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset out=$(OUT)/model; \
+	stage classify classify preset=$(PRESET) device=$(DEVICE) out=$(OUT)/classify; \
+	stage oneshot eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/oneshot; \
+	stage concept eval concept preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/concept; \
+	echo "$(SLA) report $(OUT)"; \
+	$(SLA) report $(OUT) --made-by "make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)" || exit 1; \
+	if [ -n "$$failed" ]; then echo "make $(GOAL): failed:$$failed (see $(OUT)/report.md)" >&2; exit 1; fi
 
 bench: install
 	$(PY) bench/render.py --quick

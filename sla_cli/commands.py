@@ -43,6 +43,8 @@ class PlainCommand:
 
 
 PLAIN_COMMANDS = [
+    PlainCommand("report", "sla_cli.report.cli",
+                 "RUN_ROOT/report.md from the five run folders: paper vs ours, the runs, every figure"),
     PlainCommand("aggregate", "sla_cli.aggregate.cli",
                  "SWEEP_DIR/aggregate.md|json: mean +- std over seeds of every metric of a -m sweep's run folders"),
     PlainCommand("verify", "sla_cli.verify",

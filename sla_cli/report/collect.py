@@ -1,0 +1,122 @@
+"""Find the five stage folders under a run root and read what each holds, without trusting any of it.
+
+A stage is *complete* only when its folder (or every run of a seed sweep inside it) has a
+manifest.json of the right kind and its numbers file matches the manifest's sha256. Anything else
+is missing, incomplete or invalid, with the reason, and gives no numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sla_cli import runfolder
+from sla_cli.errors import DataError
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    folder: str  # RUN_ROOT/<folder>
+    kind: str  # the manifest's kind
+    command: str  # the sla subcommand that writes it
+    data: str | None  # the JSON file holding its numbers
+
+
+STAGES = (
+    StageSpec("dataset", "dataset", "generate-cubes", None),
+    StageSpec("model", "model", "train", "metrics.json"),
+    StageSpec("classify", "classify", "classify", "results.json"),
+    StageSpec("oneshot", "oneshot", "eval oneshot", "oneshot.json"),
+    StageSpec("concept", "concept", "eval concept", "concept.json"),
+)
+BY_FOLDER = {s.folder: s for s in STAGES}
+# Config keys that do not change what a run computes: runs differing only in these (and the seed)
+# are repeats of one experiment and may be averaged.
+NOT_THE_EXPERIMENT = ("seed", "out", "overwrite", "device", "threads")
+
+
+@dataclass
+class RunFolder:
+    folder: Path
+    manifest: dict
+    data: dict | None  # the stage's JSON, checked against the manifest
+
+
+@dataclass
+class Stage:
+    spec: StageSpec
+    folder: Path
+    status: str  # complete | missing | incomplete | invalid
+    reason: str = ""
+    runs: list[RunFolder] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "complete"
+
+    def records(self) -> list[dict]:
+        """One numbers dict per seed: classify's own seeds (per_seed), else one per run folder."""
+        out = []
+        for run in self.runs:
+            data = run.data or {}
+            out += data["per_seed"] if isinstance(data.get("per_seed"), list) else [data]
+        return out
+
+
+def _read_run(folder: Path, spec: StageSpec) -> RunFolder:
+    manifest = runfolder.read_manifest(folder, spec.kind)
+    data = None
+    if spec.data is not None:
+        path = runfolder.verify_file(folder, manifest, spec.data)
+        try:
+            data = json.loads(path.read_text())
+        except ValueError as e:
+            raise DataError(f"{path} is not valid JSON ({e})") from None
+    return RunFolder(folder, manifest, data)
+
+
+def _experiment(manifest: dict) -> dict:
+    return {k: v for k, v in manifest.get("config", {}).items() if k not in NOT_THE_EXPERIMENT}
+
+
+def collect_stage(root: Path, spec: StageSpec) -> Stage:
+    folder = root / spec.folder
+    if not folder.is_dir():
+        return Stage(spec, folder, "missing", f"no folder {spec.folder}/")
+    if (folder / runfolder.MANIFEST).exists():
+        run_folders = [folder]
+    else:  # a `-m seed=0,1,2` sweep writes numbered run folders inside
+        run_folders = sorted(p for p in folder.iterdir() if p.is_dir() and (p / runfolder.CONFIG).exists())
+        if not run_folders:
+            return Stage(spec, folder, "incomplete", "no manifest.json: its run died or is still running")
+    runs = []
+    for f in run_folders:
+        if not (f / runfolder.MANIFEST).exists():
+            return Stage(
+                spec,
+                folder,
+                "incomplete",
+                f"{f.relative_to(root)} has no manifest.json: its run died or is still running",
+            )
+        try:
+            runs.append(_read_run(f, spec))
+        except DataError as e:
+            return Stage(spec, folder, "invalid", str(e))
+    if any(_experiment(r.manifest) != _experiment(runs[0].manifest) for r in runs):
+        return Stage(spec, folder, "invalid", "its runs differ in more than the seed; not averaged")
+    return Stage(spec, folder, "complete", runs=runs)
+
+
+def collect(root: Path) -> dict[str, Stage]:
+    """Every stage's state under ``root``; a one-line DataError when ``root`` holds no run at all."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"{root} does not exist or is not a folder (expected a run root such as outputs/demo)")
+    stages = {s.folder: collect_stage(root, s) for s in STAGES}
+    if all(s.status == "missing" for s in stages.values()):
+        names = ", ".join(f"{s.folder}/" for s in STAGES)
+        raise DataError(
+            f"{root} holds no sla run (none of {names}); give the OUT folder of `make demo` or `make reproduce-paper`"
+        )
+    return stages

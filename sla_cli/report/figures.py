@@ -1,0 +1,95 @@
+"""The paper's figures, each mapped to the file the stage that makes its equivalent writes, linked
+relative to report.md and only when the file is there."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sla_cli.report.collect import Stage
+
+
+@dataclass(frozen=True)
+class Figure:
+    paper: str  # the paper's figure number(s), or "" for ours alone
+    caption: str
+    stage: str  # stage folder
+    file: str
+
+
+FIGURES = (
+    Figure("4, 13", "cube samples, and one cube turning from 0 to 90 degrees", "dataset", "cubes.png"),
+    Figure("5", "the same digit in every context", "dataset", "contexts.png"),
+    Figure("6", "context transfer: encoded by one context, decoded by every other", "model", "transfer.png"),
+    Figure("7", "masks of the cube faces, one per context", "dataset", "masks.png"),
+    Figure("9", "a never-seen glyph encoded in one context and decoded in every context", "oneshot", "decoded.png"),
+    Figure(
+        "10, 11",
+        "latent distances: same glyph across contexts vs different glyphs in one context",
+        "oneshot",
+        "distances.png",
+    ),
+    Figure(
+        "12", "likelihood context maps of cubes of 5s and of 9s at the same angles", "concept", "likelihood_maps.png"
+    ),
+    Figure("14", "maps decoded along the second level's one latent component", "concept", "concept_sweep.png"),
+    Figure(
+        "15, 16",
+        "back-projection: a turning cube with a 3, and with the V glyph, beside true renders",
+        "concept",
+        "backprojection.png",
+    ),
+    Figure("", "one-shot accuracy in every context, per protocol (10x10 maps)", "oneshot", "accuracy_maps.png"),
+    Figure("", "training curves, self and cross loss", "model", "curves.png"),
+    Figure("", "confusion matrices of the set's scorings and the MLP (Table 1)", "classify", "confusion.png"),
+    Figure("", "log-likelihood under each class autoencoder, own class vs others", "classify", "loglik_hist.png"),
+)
+
+
+def _figure_folder(stage: Stage) -> Path | None:
+    """Where a complete stage's figures are: its run folder (the first seed's, for a sweep)."""
+    return stage.runs[0].folder if stage.complete and stage.runs else None
+
+
+def link(root: Path, stage: Stage, file: str, caption: str) -> str:
+    """A markdown image whose path exists, relative to report.md; else why there is none."""
+    folder = _figure_folder(stage)
+    if folder is None:
+        return f"*missing: {stage.spec.folder}/ is {stage.status}*"
+    path = folder / file
+    rel = path.relative_to(root).as_posix()
+    if not path.is_file():
+        return f"*missing: the {stage.spec.folder} stage wrote no {rel}*"
+    return f"![{caption}]({rel})"
+
+
+def _others(root: Path, stages: dict[str, Stage]) -> list[str]:
+    """PNGs a complete stage lists in its manifest that the map above does not name."""
+    known = {(f.stage, f.file) for f in FIGURES}
+    out = []
+    for name, stage in stages.items():
+        folder = _figure_folder(stage)
+        if folder is None:
+            continue
+        for file in stage.runs[0].manifest.get("sha256", {}):
+            if file.endswith(".png") and (name, file) not in known and (folder / file).is_file():
+                out += [f"- {name}/{file}", "", link(root, stage, file, f"{name} {file}"), ""]
+    return out
+
+
+def section(root: Path, stages: dict[str, Stage]) -> list[str]:
+    out = [
+        "## Figures",
+        "",
+        "The equivalents of the paper's figures, as our stages draw them (paths relative to this file).",
+        "",
+    ]
+    for f in FIGURES:
+        title = (
+            f"Paper figure{'s' if ',' in f.paper else ''} {f.paper}: {f.caption}" if f.paper else f"Ours: {f.caption}"
+        )
+        out += [f"### {title} ({f.stage}/{f.file})", "", link(root, stages[f.stage], f.file, f.caption), ""]
+    others = _others(root, stages)
+    if others:
+        out += ["### Other figures the stages wrote", "", *others]
+    return out
