@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,7 @@ class Run:
         except OSError as e:
             raise DataError(f"cannot create out={out} ({e.strerror}); choose another out=DIR") from None
         self._lock = FolderLock(out).acquire()
+        self._started = time.perf_counter()
         try:
             remove_stale_temporaries(out)
             self._was_empty = not any(p.name != LOCK for p in out.iterdir())
@@ -117,7 +119,10 @@ class Run:
             if not failed and not self.complete and not self._incomplete:
                 self._start_writing()
                 self._remove_replaced_leftovers()
-                self.manifest = finish(self.out_dir, self.kind, self.cfg, self.files, **self.extra)
+                # wall time of this process's run (a resumed train counts only its last part; its
+                # metrics.json holds the training time summed over parts)
+                wall = {"wall_seconds": round(time.perf_counter() - self._started, 1)}
+                self.manifest = finish(self.out_dir, self.kind, self.cfg, self.files, **{**wall, **self.extra})
         except BaseException:
             failed = True
             raise
