@@ -79,15 +79,20 @@ def main() -> None:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--ks", default="1,2,5,20,C", help="comma-separated k values; C = all contexts")
     p.add_argument("--figure", type=Path, default=None)
+    p.add_argument("--existing-only", action="store_true", help="train nothing: tabulate the k whose two runs are complete")
     a = p.parse_args(argv)
     n_contexts = json.loads((Path(a.dataset_dir) / "manifest.json").read_text())["n_contexts"]
     ks = [n_contexts if k.strip() == "C" else int(k) for k in a.ks.split(",")]
     rows = []
     for k in ks:
+        name = f"k{k if k < n_contexts else 'all'}"
+        if a.existing_only and not all((a.out / f"{name}_{s}" / "manifest.json").exists() for s in SCHEDULES):
+            continue
         row = {"k": k, "share": min(k, n_contexts) / n_contexts}
         for schedule in SCHEDULES:
             row[schedule] = run_one(a.dataset_dir, a.out, None if k >= n_contexts else k, schedule, extra)
         rows.append(row)
+    rows.sort(key=lambda r: r["k"])  # run in the order given (the most telling first), tabulate by k
     text = table(rows)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "views_per_digit.md").write_text(text + "\n")

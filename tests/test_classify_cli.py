@@ -53,7 +53,7 @@ def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     assert not adv["sanity"]["pgd_weaker_than_fgsm"], adv["sanity"]["failures"]
     assert r["train_seconds"]["ae_set"] > 0 and r["train_seconds"]["mlp"] > 0
     table = (out / "table.md").read_text()
-    assert "loss **bce**" in table and "sigma estimated on the val split" in table
+    assert "loss **bce**" in table and "sigma estimated on the val split" in table and "mean sigma by split: val" in table
     assert "calibrated" in result.stderr  # the final rich table
 
 

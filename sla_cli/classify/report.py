@@ -34,7 +34,7 @@ def _pm(mean: dict, std: dict, *path: str, pct: bool = True) -> str:
     return f"{100 * m:.2f} ± {100 * s:.2f}" if pct else f"{m:.3f} ± {s:.3f}"
 
 
-SCORING_NOTES = {"recon": "-|x - f(z*)|^2 (the paper's)", "full": "eq. (4), per-class sigma",
+SCORING_NOTES = {"recon": "-‖x - f(z*)‖² (the paper's)", "full": "eq. (4), per-class sigma",
                  "calibrated": "eq. (5) weights fitted on val", "learned_sigma": "eq. (4), learned per-pixel sigma"}
 MLP_DETECTOR_NAMES = {"max_softmax": "max softmax", "max_logit": "max logit", "energy": "energy (logsumexp)"}
 
@@ -44,7 +44,9 @@ def table_md(results: dict) -> str:
     scorings = list(results["ae_set"])
     lines = [f"# sla classify: paper vs ours (mean ± std over {n} seed(s), device {results['device']}, preset {results['preset']})", "",
              f"Class autoencoders trained with loss **{results['training_loss']}**; eq. (4)'s per-class sigma estimated "
-             f"on the {results['sigma_estimated_on']} split, its latent Gaussian on the {results['latent_gaussian_fitted_on']} split.", "",
+             f"on the {results['sigma_estimated_on']} split, its latent Gaussian on the {results['latent_gaussian_fitted_on']} split "
+             "(mean sigma by split: " + ", ".join(f"{k} {v:.4f}" for k, v in results["ae_set"]["full"]["sigma_mean_by_split"].items())
+             + ").", "",
              "| model | scoring | paper test acc. % | ours test acc. % | ours val acc. % |", "|---|---|---|---|---|"]
     for s in scorings:
         paper = f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-"

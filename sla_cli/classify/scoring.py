@@ -99,11 +99,13 @@ def residual_sigma_and_latents(model: AutoencoderSet, split: Split, batch: int,
 
 
 def sigma_and_density(model: AutoencoderSet, splits: dict[str, Split], sigma_from: str, density_from: str,
-                      batch: int, max_per_class: int) -> tuple[Tensor, likelihood.LatentGaussian]:
-    """Eq. (4)'s per-class sigma and latent Gaussian, each estimated on the split the config names.
-    A sigma from the training images is optimistic for new inputs (the autoencoder fitted them), so
-    the default takes it from the held-out validation split."""
+                      batch: int, max_per_class: int) -> tuple[Tensor, likelihood.LatentGaussian, dict]:
+    """Eq. (4)'s per-class sigma and latent Gaussian, each estimated on the split the config names,
+    and the sigma of every split looked at ({split: [C]}, to show the difference). A sigma from the
+    training images is optimistic for new inputs (the autoencoder fitted them), so the default
+    takes it from the held-out validation split."""
     sigma, latents = residual_sigma_and_latents(model, splits[sigma_from], batch, max_per_class)
+    by_split = {sigma_from: sigma}
     if density_from != sigma_from:
-        latents = residual_sigma_and_latents(model, splits[density_from], batch, max_per_class)[1]
-    return sigma, likelihood.LatentGaussian.fit_to_latents(latents)
+        by_split[density_from], latents = residual_sigma_and_latents(model, splits[density_from], batch, max_per_class)
+    return sigma, likelihood.LatentGaussian.fit_to_latents(latents), by_split

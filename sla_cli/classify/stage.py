@@ -101,12 +101,13 @@ def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, tu
         times["mlp"] = time.perf_counter() - t0
     for p in list(ae.parameters()) + list(mlp.parameters()):
         p.requires_grad_(False)
-    sigma, density = sigma_and_density(ae, {"train": data.train, "val": data.val}, c.full.sigma_from,
+    sigma, density, sigma_by_split = sigma_and_density(ae, {"train": data.train, "val": data.val}, c.full.sigma_from,
                                        c.full.density_from, c.full.batch, c.full.stats_per_class)
     scorer = SetScorer(ae, sigma, density, jitter=c.full.jitter)
     scorer.calibration = calibrate.fit_calibration(scorer.all_features(data.val.x, c.full.batch)[..., Col.CALIBRATED],
                                                    data.val.y, steps=c.calibrate.steps)
     numbers, arrays = evaluate.classification(scorer, mlp, data, c.full.batch)
+    numbers["ae_set"]["full"]["sigma_mean_by_split"] = {k: float(v.mean()) for k, v in sigma_by_split.items()}
     numbers["ood"] = evaluate.anomalies(scorer, mlp, data, arrays["logits"], c.ood.n, seed, c.full.batch, extra)
     numbers["adversarial"] = evaluate.attacks(scorer, mlp, data, c.adversarial, seed)
     numbers["train_seconds"] = times
