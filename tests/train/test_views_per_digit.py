@@ -61,3 +61,15 @@ def test_one_view_per_digit_leaves_cross_training_nothing():
 def test_cross_steps_zero_is_self_training_only():
     assert {step_kind(s, "alternate", 1, 0) for s in range(50)} == {"self"}
     assert [step_kind(s, "alternate", 1, 1) for s in range(4)] == ["self", "cross", "self", "cross"]
+
+
+def test_views_per_digit_is_checked_with_the_config():
+    import pytest
+
+    from helpers.stages import compose
+    from sla_cli.errors import ConfigError
+
+    assert compose("train", "dataset_dir=x", "train.views_per_digit=3").train.views_per_digit == 3
+    assert compose("train", "dataset_dir=x").train.views_per_digit is None
+    with pytest.raises(ConfigError, match="train.views_per_digit"):
+        compose("train", "dataset_dir=x", "train.views_per_digit=0")
