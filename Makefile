@@ -1,6 +1,8 @@
 # Common jobs. Each works as the first command on a fresh clone: it makes .venv and installs when
 # .venv is missing or older than pyproject.toml.
-#   make test                     the test suite (CPU, minutes)
+#   make test                     the whole test suite, as CI runs it (CPU, minutes)
+#   make test-fast                the suite without the end-to-end CLI runs (marked slow): the edit loop
+#   make lint                     ruff (rules in pyproject.toml)
 #   make demo                     the whole pipeline at CPU scale (preset=demo)
 #   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU)
 #   make bench                    benchmarks (ratios measured side by side in one run)
@@ -15,7 +17,7 @@ DEVICE ?= auto
 SLA_DATA_ROOT ?= $(if $(wildcard ../shared/data/MNIST/raw),$(abspath ../shared/data),data)
 export SLA_DATA_ROOT
 
-.PHONY: install test demo reproduce-paper pipeline bench clean-venv
+.PHONY: install test test-fast lint demo reproduce-paper pipeline bench clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +29,12 @@ install: $(VENV)/.installed
 
 test: install
 	$(PY) -m pytest -q
+
+test-fast: install
+	$(PY) -m pytest -q -m "not slow"
+
+lint: install
+	$(PY) -m ruff check .
 
 demo: install
 	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),demo)

@@ -58,8 +58,8 @@ def naive_step(members, optimizer, x, weight, perm, device) -> None:
 
 def matmul_flops(s: dict) -> float:
     """Forward 2*B*K*N per matmul; backward twice that, less the input gradient of the first layer."""
-    c, b, d, h, l = s["contexts"], s["batch"], s["dim"], s["hidden"], s["latent"]
-    forward = 2 * c * b * 2 * (d * h + h * l)
+    c, b, d, h, latent = s["contexts"], s["batch"], s["dim"], s["hidden"], s["latent"]
+    forward = 2 * c * b * 2 * (d * h + h * latent)
     return 3 * forward - 2 * c * b * d * h
 
 

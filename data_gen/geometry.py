@@ -29,10 +29,11 @@ class Camera:
     size: int  # frame is size x size pixels
 
     @classmethod
-    def from_config(cls, cfg) -> "Camera":
+    def from_config(cls, cfg) -> Camera:
         """From a generate-cubes config (``camera.*`` and ``render.size``; a dict or an OmegaConf node)."""
         cam = cfg["camera"]
-        return cls(float(cam["elevation_deg"]), float(cam["distance"]), float(cam["fov_deg"]), int(cfg["render"]["size"]))
+        return cls(float(cam["elevation_deg"]), float(cam["distance"]), float(cam["fov_deg"]),
+                   int(cfg["render"]["size"]))
 
     @property
     def position(self) -> np.ndarray:

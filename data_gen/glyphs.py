@@ -1,8 +1,9 @@
 """Novel, non-digit glyphs drawn with PIL at MNIST's format (28x28 uint8, white on black, about a
-20x20 box): the paper's figure 8 check sign and plus, and a few more shapes no digit looks like.
+20x20 box): the paper's figure 8 check sign and plus, and more shapes no digit looks like.
 
 Drawn as strokes on a 4x canvas and downsampled with antialiasing, so their strokes resemble
-MNIST pen strokes. Used as anomalies by `sla classify` and as unseen patterns by one-shot work.
+MNIST pen strokes. ``NAMES`` (8 shapes) are `sla classify`'s anomalies, unchanged so its numbers
+stay comparable; ``ONESHOT_NAMES`` adds two more for `sla eval oneshot`'s 10-way tests.
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ _SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "arrow": [[(22, 6), (6, 22)], [(6, 12), (6, 22), (16, 22)]],
     "hash": [[(10, 5), (9, 23)], [(18, 5), (17, 23)], [(5, 10), (23, 10)], [(5, 18), (23, 18)]],
     "star": [[(14, 4), (19.5, 21), (5, 10.5), (23, 10.5), (8.5, 21), (14, 4)]],
+    "zigzag": [[(5, 7), (9.5, 21), (14, 9), (18.5, 21), (23, 7)]],
+    "pi": [[(5, 7), (23, 7)], [(10, 7), (9, 22)], [(18, 7), (20, 22)]],
 }
-NAMES = tuple(_SHAPES)
+NAMES = ("check", "plus", "cross", "triangle", "square", "arrow", "hash", "star")
+ONESHOT_NAMES = (*NAMES, "zigzag", "pi")  # check and plus first: the paper's two-way test
 
 
 def _transform(points, angle: float, scale: float, shift: tuple[float, float]):
@@ -41,7 +45,7 @@ def render(name: str, angle_deg: float = 0.0, scale: float = 1.0, shift: tuple[f
            width: float = 2.2) -> np.ndarray:
     """One glyph as uint8 [28, 28]; ``width`` is the stroke width in output pixels."""
     if name not in _SHAPES:
-        raise ValueError(f"unknown glyph {name!r} (known: {', '.join(NAMES)})")
+        raise ValueError(f"unknown glyph {name!r} (known: {', '.join(_SHAPES)})")
     canvas = Image.new("L", (SIZE * SCALE, SIZE * SCALE), 0)
     draw = ImageDraw.Draw(canvas)
     w = max(1, round(width * SCALE))
@@ -65,7 +69,18 @@ def random_glyphs(n: int, seed: int = 0, names: tuple[str, ...] = NAMES) -> tupl
     images, labels = [], []
     for i in range(n):
         name = names[i % len(names)]
-        images.append(render(name, rng.uniform(-15, 15), rng.uniform(0.8, 1.1), tuple(rng.uniform(-2, 2, 2)),
-                             rng.uniform(1.6, 2.8)))
+        images.append(_jittered(name, rng))
         labels.append(name)
     return np.stack(images) if images else np.zeros((0, SIZE, SIZE), np.uint8), labels
+
+
+def _jittered(name: str, rng: np.random.Generator) -> np.ndarray:
+    return render(name, rng.uniform(-15, 15), rng.uniform(0.8, 1.1), tuple(rng.uniform(-2, 2, 2)),
+                  rng.uniform(1.6, 2.8))
+
+
+def glyph_instances(names: tuple[str, ...] = ONESHOT_NAMES, per_class: int = 10, seed: int = 0) -> np.ndarray:
+    """uint8 [K, per_class, 28, 28]: per class, the canonical drawing first (the one-shot prototype),
+    then per_class - 1 jittered instances (as in ``random_glyphs``) drawn class by class."""
+    rng = np.random.default_rng(seed)
+    return np.stack([np.stack([render(n)] + [_jittered(n, rng) for _ in range(per_class - 1)]) for n in names])

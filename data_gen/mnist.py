@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,10 +25,9 @@ COUNTS = {"train": 60000, "test": 10000}
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 
 
-def _missing_message(root: Path) -> str:
-    names = ", ".join(FILES.values())
+def _missing_message(root: Path, names: list[str]) -> str:
     return (
-        f"MNIST not found under {root}/MNIST/raw: need {names} (gzip or raw); "
+        f"MNIST not found under {root}/MNIST/raw: need {', '.join(names)} (gzip or raw); "
         "set data.root=DIR or SLA_DATA_ROOT=DIR to the folder that holds MNIST/raw"
     )
 
@@ -46,8 +46,12 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as f:
                 return f.read()
         return path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise InputDataError(f"MNIST file {path} is truncated or corrupt ({e})") from None
+    except PermissionError:
+        raise InputDataError(f"MNIST file {path} cannot be read: permission denied") from None
+    except (EOFError, zlib.error, gzip.BadGzipFile) as e:  # a cut or damaged compressed stream
+        raise InputDataError(f"MNIST file {path} is truncated or corrupt ({type(e).__name__}: {e})") from None
+    except OSError as e:
+        raise InputDataError(f"MNIST file {path} cannot be read ({e.strerror or e})") from None
 
 
 def read_idx(path: Path, magic: int, count: int | None = None) -> np.ndarray:
@@ -84,8 +88,11 @@ def load_split(root: str | Path, split: str, download: bool = False) -> tuple[np
     if None in paths.values() and download:
         _download(root)
         paths = {kind: find_file(root, FILES[(split, kind)]) for kind in ("images", "labels")}
-    if None in paths.values():
-        raise InputDataError(_missing_message(root))
+    missing = [FILES[(split, kind)] for kind, path in paths.items() if path is None]
+    if missing:
+        if not any(find_file(root, name) for name in FILES.values()):
+            missing = list(FILES.values())  # none there at all: the user needs all four
+        raise InputDataError(_missing_message(root, missing))
     images = read_idx(paths["images"], IMAGE_MAGIC, COUNTS[split])
     labels = read_idx(paths["labels"], LABEL_MAGIC, COUNTS[split])
     if labels.max() > 9:
@@ -101,4 +108,5 @@ def _download(root: Path) -> None:
         MNIST(str(root), train=True, download=True)
         MNIST(str(root), train=False, download=True)
     except Exception as e:  # network errors come in many types; all mean the same to the user
-        raise InputDataError(f"could not download MNIST into {root} ({type(e).__name__}); {_missing_message(root)}") from None
+        raise InputDataError(f"could not download MNIST into {root} ({type(e).__name__}); "
+                             f"{_missing_message(root, list(FILES.values()))}") from None

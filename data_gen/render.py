@@ -112,7 +112,7 @@ class SparseRenderer:
         self.offsets = torch.cat([counts.new_zeros(1), counts.cumsum(0)[:-1]])
         self.taps, self.weights = keys % (TEXTURE * TEXTURE), weights.float()
 
-    def to(self, device: torch.device) -> "SparseRenderer":
+    def to(self, device: torch.device) -> SparseRenderer:
         for name in ("active", "offsets", "taps", "weights"):
             setattr(self, name, getattr(self, name).to(device))
         return self

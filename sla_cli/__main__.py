@@ -1,20 +1,26 @@
-"""`sla <subcommand> [key=value ...]`: dispatch to the subcommand's Hydra app."""
+"""`sla <subcommand> [key=value ...]`: dispatch to the subcommand's Hydra app (or, for a plain
+command such as `sla report RUN_ROOT`, to its own argument parser)."""
 
 from __future__ import annotations
 
-import sys
+from sla_cli import interrupt
 
-from sla_cli.commands import BY_NAME, COMMANDS
+interrupt.install()  # first of all: Ctrl-C or SIGTERM during the imports below is one line too
+
+import importlib  # noqa: E402
+import sys  # noqa: E402
+
+from sla_cli.commands import BY_NAME, COMMANDS, PLAIN_COMMANDS, PlainCommand  # noqa: E402
 
 USAGE = "usage: sla <command> [key=value ...] [--help | --cfg job | -m]"
 
 
 def _help() -> str:
-    width = max(len(c.name) for c in COMMANDS)
+    width = max(len(c.name) for c in [*COMMANDS, *PLAIN_COMMANDS])
     lines = [USAGE, "", "Sets of autoencoders with shared latent spaces (Morzhakov, 2018).", "", "commands:"]
-    lines += [f"  {c.name:<{width}}  {c.summary}" for c in COMMANDS]
-    lines += ["", "Every command takes preset=smoke|demo|paper seed=N device=auto|cpu|cuda out=DIR.",
-              "`sla <command> --help` shows its config; `-m key=a,b` sweeps."]
+    lines += [f"  {c.name:<{width}}  {c.summary}" for c in [*COMMANDS, *PLAIN_COMMANDS]]
+    lines += ["", "Every stage command takes preset=smoke|demo|paper seed=N device=auto|cpu|cuda out=DIR.",
+              "`sla <command> --help` shows its config (or, for report, its arguments); `-m key=a,b` sweeps."]
     return "\n".join(lines)
 
 
@@ -35,12 +41,15 @@ def main(argv: list[str] | None = None) -> None:
     name, rest = split_command(argv)
     if name is None:
         shown = " ".join(argv[:2]) if argv[0] == "eval" else argv[0]
-        known = ", ".join(c.name for c in COMMANDS)
+        known = ", ".join(BY_NAME)
         print(f"sla: unknown command {shown!r} (known: {known})", file=sys.stderr)
         sys.exit(2)
+    cmd = BY_NAME[name]
+    if isinstance(cmd, PlainCommand):
+        sys.exit(importlib.import_module(cmd.module).main(rest))
     from sla_cli.hydra_app import run_command  # imports Hydra; kept out of `sla --help`
 
-    run_command(BY_NAME[name], rest)
+    run_command(cmd, rest)
 
 
 if __name__ == "__main__":

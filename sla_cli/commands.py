@@ -1,4 +1,5 @@
-"""The subcommands: name, Hydra primary config, the module whose ``run(cfg, out_dir)`` does the work.
+"""The subcommands: name, Hydra primary config, the module whose ``run(cfg, out_dir)`` does the work;
+and the plain commands (no config, their own arguments), whose module's ``main(argv)`` returns the exit code.
 
 Modules are imported only when their command runs, so ``sla --help`` stays fast.
 """
@@ -23,13 +24,32 @@ COMMANDS = [
             "train one autoencoder per context, self- and cross-training into a shared latent space"),
     Command("classify", "classify", "sla_cli.classify.stage",
             "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP"),
-    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot",
+    Command("density", "density", "sla_cli.density.stage",
+            "the autoencoder family as density models on binarized MNIST: DAE, MADE, VAE (IWAE)"),
+    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot.stage",
             "one-shot recognition of unseen glyphs in all contexts from one example"),
-    Command("eval concept", "eval_concept", "sla_cli.eval.concept",
+    Command("eval concept", "eval_concept", "sla_cli.eval.concept.stage",
             "context-likelihood maps and the second-level 'turning cube' autoencoder"),
 ]
 
-BY_NAME = {c.name: c for c in COMMANDS}
+
+@dataclass(frozen=True)
+class PlainCommand:
+    """A command that reads run folders and takes plain arguments (argparse, `--help`), not Hydra overrides."""
+
+    name: str
+    module: str  # defines main(argv: list[str]) -> int
+    summary: str
+
+
+PLAIN_COMMANDS = [
+    PlainCommand("aggregate", "sla_cli.aggregate.cli",
+                 "SWEEP_DIR/aggregate.md|json: mean +- std over seeds of every metric of a -m sweep's run folders"),
+    PlainCommand("verify", "sla_cli.verify",
+                 "check run folders against their manifest.json (every file's sha256)"),
+]
+
+BY_NAME = {c.name: c for c in [*COMMANDS, *PLAIN_COMMANDS]}
 
 # Keys renamed so that a folder input always ends in _dir (`model` is an architecture in train and
 # was a folder in eval). The old spelling keeps working, with a one-line note.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+import math
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -57,8 +60,49 @@ def check_bool(cfg: DictConfig, key: str) -> bool:
     return v
 
 
+def leaves(node: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted key, value) of every leaf of a resolved config; list items as key[i]."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from leaves(v, f"{prefix}.{k}" if prefix else str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from leaves(v, f"{prefix}[{i}]")
+    else:
+        yield prefix, node
+
+
+def _resolved(cfg: DictConfig) -> dict:
+    try:
+        return OmegaConf.to_container(cfg, resolve=True)
+    except OmegaConfBaseException as e:
+        raise ConfigError(str(e).splitlines()[0]) from None
+
+
+def check_finite_numbers(cfg: DictConfig) -> None:
+    """No NaN or infinity anywhere: a range check lets NaN through (every comparison is False)."""
+    for key, v in leaves(_resolved(cfg)):
+        if isinstance(v, float) and not math.isfinite(v):
+            raise ConfigError(f"{key}={v} must be a finite number")
+
+
+def check_out_not_input(cfg: DictConfig) -> None:
+    """A run never writes into a folder it reads (`train dataset_dir=X out=X`): inputs end in _dir."""
+    data = _resolved(cfg)
+    out = data.get("out")
+    if not isinstance(out, str):
+        return
+    out_path = Path(out).expanduser().resolve()
+    for key, v in leaves(data):
+        if key.split(".")[-1].endswith("_dir") and isinstance(v, str) and v != "???":
+            if Path(v).expanduser().resolve() == out_path:
+                raise ConfigError(f"out={out} is the input folder {key}; a run writes into a folder of its own")
+
+
 def validate_common(cfg: DictConfig) -> None:
-    """Keys every subcommand has (conf/common.yaml)."""
+    """Keys every subcommand has (conf/common.yaml), and what holds for every key."""
+    check_finite_numbers(cfg)
+    check_out_not_input(cfg)
     check_choice(cfg, "preset", PRESETS)
     check_int(cfg, "seed", 0, 2**32 - 1)
     check_choice(cfg, "device", DEVICES)

@@ -2,29 +2,37 @@
 
 Hydra reports bad overrides as several lines and a hint about stack traces. So before Hydra
 launches, every job's config (each point of a `-m` sweep too) is composed with Hydra's compose
-API and checked by the stage's ``validate``: a bad value fails before any work is done.
+API and checked: the stage's ``validate``, its ``out`` folder (not a file, writable, not one of
+its inputs) and ``device=cuda`` against the machine. A bad value fails before any work is done.
+Faults that only show while a job runs -- a full disk, memory it cannot have, Ctrl-C or SIGTERM --
+end in one line here, in one place for every stage.
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.resources
+import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig
 from omegaconf.errors import OmegaConfBaseException
 
+from hydra_plugins.sla_launchers.resuming import register as register_launchers
+from sla_cli import interrupt
 from sla_cli.commands import RENAMED_KEYS, Command
 from sla_cli.config_checks import validate_common
-from sla_cli.errors import USER_ERRORS, ConfigError
+from sla_cli.errors import USER_ERRORS, ConfigError, DataError
 from sla_cli.hydra_internals import hydra_args_parser, sweep_jobs
-
 
 
 def conf_dir() -> Path:
@@ -57,10 +65,20 @@ def _job_overrides(overrides: list[str], multirun: bool) -> list[list[str]]:
         try:
             parser.parse_overrides([override])
         except hydra.errors.HydraException as e:
-            raise ConfigError(f"bad override {override!r}: {one_line(str(e))}") from None
+            raise ConfigError(f"bad override {override!r}: {one_line(str(e))}{_quote_hint(override)}") from None
     if not multirun:
         return [overrides]
     return sweep_jobs(parser.parse_overrides(overrides))
+
+
+def _quote_hint(override: str) -> str:
+    """Hydra's grammar stops at spaces before brackets, '=', non-ASCII letters...: quoting helps."""
+    key, eq, val = override.partition("=")
+    if not eq or not val or val[0] in "'\"[{":  # already quoted, or a list or dict
+        return ""
+    if not val.isascii() or re.search(r"[\s=()\[\]{}]", val):
+        return f" (quote such a value for Hydra inside the shell's quotes: \"{key}='{val}'\")"
+    return ""
 
 
 def compose_config(cmd: Command, overrides: list[str], check_values: bool = True) -> DictConfig:
@@ -81,37 +99,101 @@ def precheck(cmd: Command, overrides: list[str], multirun: bool, check_values: b
         jobs = _job_overrides(overrides, multirun)
     except (hydra.errors.HydraException, OmegaConfBaseException, ValueError) as e:
         raise ConfigError(one_line(str(e))) from None
-    for job in jobs:
-        compose_config(cmd, job, check_values)
+    cfgs = [compose_config(cmd, job, check_values) for job in jobs]
+    if check_values:
+        for cfg in cfgs:
+            check_out(cfg.out)
+        check_devices(cfgs)
+
+
+def check_out(out: str) -> None:
+    """``out`` can be a run folder: not a file, and creatable or writable (probed for real: root
+    passes permission checks that /proc or a read-only mount still refuse)."""
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"out={out} is a file, not a folder; choose another out=DIR")
+    probe = path
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise ConfigError(f"out={out}: {probe} is a file, not a folder")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".sla-probe-", dir=probe))
+    except OSError as e:
+        raise ConfigError(f"out={out} cannot be written ({probe}: {e.strerror}); choose another out=DIR") from None
+
+
+def check_devices(cfgs: list[DictConfig]) -> None:
+    """device=cuda in any job of a sweep fails before the first job runs (torch only if asked)."""
+    if any(cfg.get("device") == "cuda" for cfg in cfgs):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError("device=cuda but no CUDA device is visible (use device=auto or device=cpu)")
 
 
 def run_job(cmd: Command, cfg: DictConfig, out_dir: Path) -> None:
     """Run one composed, checked job in this process: the runtime settings, then the stage.
     The CLI and the tests both come through here."""
-    from sla_cli.runtime import configure  # imports torch: only once a job really runs
+    from sla_cli import distributed, memory  # these import torch: only once a job really runs
+    from sla_cli.runtime import configure, resolve_device
 
     configure(cfg.threads, cfg.precision)
-    importlib.import_module(cmd.module).run(cfg, Path(out_dir))
+    memory.check(cmd.name, cfg, resolve_device(cfg.device))  # before anything is allocated or removed
+    out_dir = distributed.setup(cfg.device, Path(out_dir))  # under torchrun, ranks > 0 write to a scratch copy
+    importlib.import_module(cmd.module).run(cfg, out_dir)
 
 
 def _run_job(cmd: Command, cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
-        run_job(cmd, cfg, out_dir)
+        with interrupt.job(f"sla {cmd.name}"):
+            run_job(cmd, cfg, out_dir)
     except USER_ERRORS as e:
         _remove_if_empty(out_dir)
         _fail(cmd, e)
-    except KeyboardInterrupt:
-        print(f"sla {cmd.name}: interrupted; {out_dir} has no manifest.json and is incomplete", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM as interrupt.Interrupted
+        _remove_if_empty(out_dir)
+        left = ("left incomplete (no manifest.json); the same command runs it again" if out_dir.is_dir()
+                else "not written")
+        print(f"sla {cmd.name}: interrupted; {out_dir} {left}", file=sys.stderr)
+        sys.exit(getattr(e, "exit_code", 130))
+    except (MemoryError, OSError, RuntimeError) as e:
+        error = _environment_error(e, out_dir)
+        if error is None:
+            raise  # a bug: keep its traceback
+        _remove_if_empty(out_dir)
+        _fail(cmd, error)
+
+
+def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:
+    """The last resort for what the machine refused: memory (the estimate in sla_cli.memory should
+    have caught it), a full disk, a file it cannot read or write. None for anything else."""
+    if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e):
+        return DataError(f"out of memory ({type(e).__name__}); use a smaller preset or lower the sizes "
+                         "(batch_size, hidden, render.chunk) or device_data_mb")
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DataError(f"no space left on the device of {out_dir} ({e.filename or 'writing'}); "
+                         "free space or choose another out=DIR")
+    if isinstance(e, OSError) and e.strerror:
+        return DataError(f"{e.filename or out_dir}: {e.strerror}")
+    return None
 
 
 def _remove_if_empty(folder: Path) -> None:
-    """Hydra makes the run folder before the job starts; leave no empty one behind a failure."""
-    try:
-        folder.rmdir()
-    except OSError:
-        pass
+    """Hydra makes the run folder (and a sweep's folder above it) before the job starts; leave no
+    empty one behind a failure."""
+    folders = [folder]
+    if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
+        sweep = Path(HydraConfig.get().sweep.dir)
+        if sweep.is_dir() and [p.name for p in sweep.iterdir()] == ["multirun.yaml"]:  # no job got further
+            (sweep / "multirun.yaml").unlink()
+        folders.append(sweep)
+    for f in folders:
+        try:
+            f.rmdir()
+        except OSError:
+            pass
 
 
 def renamed_overrides(cmd: Command, argv: list[str]) -> list[str]:
@@ -141,5 +223,6 @@ def run_command(cmd: Command, argv: list[str]) -> None:
     def app(cfg: DictConfig) -> None:
         _run_job(cmd, cfg)
 
+    register_launchers()  # conf/hydra/launcher/{slurm,local}.yaml: sla's submitit launchers
     sys.argv = [f"sla {cmd.name}", *argv]
     app()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -39,7 +39,8 @@ def _needs_v2(header: dict) -> bool:
 @contextlib.contextmanager
 def npy_chunks(path: Path, shape: tuple[int, ...], dtype) -> Iterator[NpyChunkWriter]:
     """Yield a writer; on success the complete array is renamed to ``path``, else nothing appears."""
-    with atomic_path(Path(path)) as tmp, open(tmp, "wb") as f:
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize + 4096  # refused up front when the disk cannot hold it
+    with atomic_path(Path(path), size) as tmp, open(tmp, "wb") as f:
         writer = NpyChunkWriter(f, shape, dtype)
         yield writer
         if writer.rows != shape[0]:

@@ -23,7 +23,8 @@ def save_figure(fig, path: Path, dpi: int = 100, tight: bool = True) -> None:
     plt.close(fig)
 
 
-def tile(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: float = 0.5, border: bool = False) -> np.ndarray:
+def tile(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: float = 0.5,
+         border: bool = False) -> np.ndarray:
     """Images [K, H, W] (values in 0..1) as one grid image in reading order, ``cols`` to a row
     (default: near-square), with ``gap``-pixel grey lines so black frames stay apart."""
     k, h, w = images.shape

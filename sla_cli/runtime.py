@@ -8,12 +8,15 @@ import random
 
 import numpy as np
 import torch
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from sla_cli.console import console  # noqa: F401  (stages import it from here)
 from sla_cli.errors import ConfigError
 
-console = Console(stderr=True)
+# oneDNN's AMX bf16 kernels die with SIGILL on hosts (VMs) that advertise AMX without enabling its
+# tile state (precision=bf16 on CPU); capping oneDNN at AVX512-BF16 is safe everywhere. oneDNN
+# reads this once, at its first op of any kind (fp32 too), so it is set on import, before any work.
+os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -55,17 +58,23 @@ def autocast(device: torch.device):
     the GPU path without a GPU); fp32 never autocasts."""
     if _precision == "fp32" or (_precision == "auto" and device.type != "cuda"):
         return contextlib.nullcontext()
-    if device.type == "cpu":
-        # oneDNN's AMX bf16 kernels die with SIGILL on hosts (VMs) that advertise AMX without
-        # enabling its tile state; capping oneDNN at AVX512-BF16 is safe everywhere. Read lazily
-        # by oneDNN, so setting it before the first bf16 op is enough.
-        os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
     return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+class _Progress(Progress):
+    """A run that fails or is interrupted ends in one line, not behind a half-drawn bar (rich draws
+    the bar's last state on exit, also when stderr is not a terminal)."""
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            for task in list(self.task_ids):
+                self.remove_task(task)
+        return super().__exit__(exc_type, exc, tb)
 
 
 def progress() -> Progress:
     """A rich progress bar on stderr; `progress.update(task, advance=1, loss=...)` shows extra fields."""
-    return Progress(
+    return _Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+import sla_cli.runtime  # noqa: F401  caps oneDNN's CPU ISA (see there) before any test runs torch
 from helpers.data import shared_data_root
 
 
@@ -16,3 +17,23 @@ def mnist_root() -> Path:
     if root is None:
         pytest.skip("real MNIST not found: set SLA_DATA_ROOT to a folder holding MNIST/raw")
     return root
+
+
+@pytest.fixture(scope="session")
+def smoke_dataset(tmp_path_factory, mnist_root) -> Path:
+    """`sla generate-cubes preset=smoke`, made once per test session (read-only for tests)."""
+    from helpers.stages import run_stage
+
+    out = tmp_path_factory.mktemp("smoke") / "dataset"
+    run_stage("generate-cubes", "preset=smoke", f"data.root={mnist_root}", out=out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def smoke_model(tmp_path_factory, smoke_dataset) -> Path:
+    """`sla train preset=smoke` on the smoke dataset, made once per test session (read-only for tests)."""
+    from helpers.stages import run_stage
+
+    out = tmp_path_factory.mktemp("smoke") / "model"
+    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", out=out)
+    return out

@@ -23,13 +23,6 @@ def restore_precision():
     runtime.configure(0, "auto")
 
 
-@pytest.fixture(scope="module")
-def smoke_cubes(tmp_path_factory, mnist_root):
-    out = tmp_path_factory.mktemp("cubes")
-    run_stage("generate-cubes", "preset=smoke", f"data.root={mnist_root}", out=out)
-    return out
-
-
 @pytest.mark.parametrize("precision, expected", [("bf16", torch.bfloat16), ("auto", torch.float32),
                                                  ("fp32", torch.float32)])
 def test_autocast_on_cpu_follows_the_precision_setting(restore_precision, precision, expected):
@@ -38,8 +31,8 @@ def test_autocast_on_cpu_follows_the_precision_setting(restore_precision, precis
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == expected
 
 
-def test_train_learns_under_bf16(restore_precision, smoke_cubes, tmp_path):
-    run_stage("train", "preset=smoke", f"dataset_dir={smoke_cubes}", "precision=bf16", out=tmp_path)
+def test_train_learns_under_bf16(restore_precision, smoke_dataset, tmp_path):
+    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "precision=bf16", out=tmp_path)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert all(math.isfinite(v) for v in metrics.values() if isinstance(v, float))
     assert metrics["test_cross_mse"] < metrics["mean_image_mse"]

@@ -38,7 +38,8 @@ def test_unknown_subcommand_is_one_line_exit_2(argv):
 
 
 # The run folders a command reads are required keys: without them its config does not validate.
-REQUIRED = {"train": ["dataset_dir=some/dataset"], "eval oneshot": ["model_dir=some/model"], "eval concept": ["model_dir=some/model"]}
+REQUIRED = {"train": ["dataset_dir=some/dataset"], "eval oneshot": ["model_dir=some/model"],
+            "eval concept": ["model_dir=some/model"]}
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)
@@ -109,6 +110,7 @@ def test_makefile_names_the_common_jobs():
         assert f"\n{target}" in makefile
 
 
+@pytest.mark.slow
 def test_multirun_writes_one_complete_folder_per_job(tmp_path, mnist_root):
     sweep = tmp_path / "sweep"
     result = run_sla("generate-cubes", "-m", "preset=smoke", "seed=0,1", "digits.train=20", "digits.test=10",

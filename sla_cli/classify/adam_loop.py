@@ -7,6 +7,7 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
+from sla_cli import distributed
 from sla_cli.runtime import autocast, progress
 
 
@@ -18,12 +19,12 @@ def train_with_adam(model: nn.Module, lr: float, epochs: int, steps: int, device
     ``epoch_order(epoch)`` draws the epoch's sample order; ``batch_loss(order, step)`` is the loss of
     one batch of it (run under bf16 autocast on GPU); ``describe(loss)`` is what the bar shows.
     """
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    opt = distributed.sync_gradients(torch.optim.Adam(model.parameters(), lr=lr))  # torchrun: all-reduced
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
     with progress() as bar:
         task = bar.add_task(label, total=epochs * steps, info="")
         for epoch in range(epochs):
-            order = epoch_order(epoch)
+            order = distributed.shard_batches(epoch_order(epoch))  # torchrun: each rank a slice of each batch
             for s in range(steps):
                 with autocast(device):
                     value = batch_loss(order, s)

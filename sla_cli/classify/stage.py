@@ -9,9 +9,9 @@ from pathlib import Path
 import torch
 from omegaconf import OmegaConf
 
-from sla_cli import runfolder
+from sla_cli import distributed, runfolder
 from sla_cli.classify import data as mnist_data
-from sla_cli.classify import calibrate, evaluate, figures, ood, report, weights
+from sla_cli.classify import calibrate, density_members, evaluate, figures, ood, report, weights
 from sla_cli.classify.class_autoencoders import train_class_autoencoders
 from sla_cli.classify.mlp import train_mlp
 from sla_cli.classify.scoring import SCORINGS, Col, SetScorer, sigma_and_density
@@ -74,6 +74,7 @@ def validate(cfg) -> None:
     wf = value(cfg, "classify.weights_from")
     if wf is not None and not isinstance(wf, str):
         raise ConfigError("classify.weights_from must be null or the folder of an earlier sla classify run")
+    density_members.validate(cfg)
 
 
 def _sync(device) -> None:
@@ -111,6 +112,8 @@ def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, tu
     numbers["ood"] = evaluate.anomalies(scorer, mlp, data, arrays["logits"], c.ood.n, seed, c.full.batch, extra)
     numbers["adversarial"] = evaluate.attacks(scorer, mlp, data, c.adversarial, seed)
     numbers["train_seconds"] = times
+    if (members := density_members.evaluate(cfg, seed, data, device)) is not None:  # classify.members=dae|made|vae
+        numbers["density_members"] = members
     return numbers, arrays, (ae, mlp)
 
 
@@ -129,14 +132,16 @@ def run(cfg, out_dir: Path) -> None:
         per_seed = [_seed_with_outputs(run, cfg, seed, data, device, i == 0, extra) for i, seed in enumerate(c.seeds)]
         results = {**report.combine(per_seed, "mean"), "std": report.combine(per_seed, "std"), "per_seed": per_seed,
                    "paper": report.PAPER, "seeds": list(c.seeds), "device": str(device), "preset": cfg.preset,
+                   "world_size": distributed.world_size(),
                    "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
                    "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
                    "training_loss": _loss_name(c.model), "sigma_estimated_on": c.full.sigma_from,
                    "latent_gaussian_fitted_on": c.full.density_from,
                    "weights_from": c.weights_from}
         run.save_json("results.json", results)
-        run.save_text("table.md", report.table_md(results))
+        run.save_text("table.md", report.table_md(results) + density_members.table_md(results))
         report.print_table(results)
+        density_members.print_table(results)
         run.describe(device=str(device), seeds=list(c.seeds),
                      accuracy={**{s: v["accuracy"] for s, v in results["ae_set"].items()},
                                "mlp": results["mlp"]["accuracy"]})

@@ -14,7 +14,7 @@ def panels_figure(panels: list[tuple[str, np.ndarray]], pixels_per_cell: int = 4
     scale = pixels_per_cell / 100  # inches per image pixel at dpi 100
     fig, axes = plt.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights},
                              figsize=(width * scale + 0.4, sum(heights) * scale + 0.45 * len(panels)))
-    for ax, (title, image) in zip(axes[:, 0], panels):
+    for ax, (title, image) in zip(axes[:, 0], panels, strict=True):
         ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(title, fontsize=9)
         ax.axis("off")
@@ -24,13 +24,14 @@ def panels_figure(panels: list[tuple[str, np.ndarray]], pixels_per_cell: int = 4
 
 def contexts_figure(images: np.ndarray, n_side: int):
     """One digit in every context [C, H, W] uint8, ten to a row: figure 5."""
-    return panels_figure([(f"one digit in {len(images)} contexts: {n_side} side-face, "
-                       f"{len(images) - n_side} top-face orientations", tile(images / 255.0, 10, fill=0.35, border=True))])
+    title = f"one digit in {len(images)} contexts: {n_side} side-face, {len(images) - n_side} top-face orientations"
+    return panels_figure([(title, tile(images / 255.0, 10, fill=0.35, border=True))])
 
 
 def masks_figure(masks: np.ndarray):
     """The masks [C, H, W] of every context: figure 7."""
-    return panels_figure([(f"masks of the {len(masks)} contexts (warp of an all-ones texture)", tile(masks, 10, fill=0.35, border=True))])
+    title = f"masks of the {len(masks)} contexts (warp of an all-ones texture)"
+    return panels_figure([(title, tile(masks, 10, fill=0.35, border=True))])
 
 
 def cubes_figure(panels: list[tuple[str, np.ndarray]], cols: int):

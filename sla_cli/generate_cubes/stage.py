@@ -100,7 +100,8 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         with progress() as bar:
             splits = _write_digit_splits(run, cfg, render, (len(contexts), camera.size, camera.size), chunk, bar)
             run.save_npy("masks.npy", mask.astype(np.float32))
-            cube_textures = _write_cube_sets(run, cfg, splits[cfg.cubes.split], camera, contexts, ss, device, chunk, bar)
+            cube_textures = _write_cube_sets(run, cfg, splits[cfg.cubes.split], camera, contexts, ss, device, chunk,
+                                             bar)
         _write_previews(run, cfg, splits["train"], render, mask, cube_textures, camera, ss, device)
         run.describe(
             n_contexts=len(contexts), image_size=camera.size, n_side=int(cfg.contexts.n_side),

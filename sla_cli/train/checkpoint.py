@@ -31,11 +31,14 @@ def list_checkpoints(out_dir: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
-def save(out_dir: Path, step: int, state: dict, keep: int) -> Path:
-    path = path_for(out_dir, step)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save(run: runfolder.Run, step: int, state: dict, keep: int) -> Path:
+    """Write step ``step``'s checkpoint through the run (atomic), then prune: checkpoints of later
+    steps belong to a run this one replaces (overwrite=true), and only the newest ``keep`` stay."""
+    path = run.unlisted_path(path_for(Path("."), step).as_posix())
     runfolder.save_torch(path, state)
-    for _, old in list_checkpoints(out_dir)[:-keep]:
+    found = list_checkpoints(run.out_dir)
+    ours = [p for s, p in found if s <= step]
+    for old in [p for s, p in found if s > step] + ours[:-keep]:
         old.unlink()
     return path
 

@@ -69,9 +69,9 @@ def _load(folder: Path, name: str, mmap: bool) -> np.ndarray:
 def load_dataset(folder: str | Path) -> Dataset:
     folder = Path(folder)
     manifest = runfolder.read_manifest(folder, "dataset")
-    for small in ("masks.npy", "train_labels.npy", "test_labels.npy"):  # the images are too big to hash each run
-        if small in manifest.get("sha256", {}):
-            runfolder.verify_file(folder, manifest, small)
+    # every array is hashed once per run, the big image arrays streamed (a progress bar past 1 s):
+    # a flipped byte would otherwise train silently
+    runfolder.verify_files(folder, manifest, ARRAYS)
     data = Dataset(folder, dataset_identity(folder, manifest),
                    _load(folder, "train_images.npy", True), _load(folder, "test_images.npy", True),
                    _load(folder, "train_labels.npy", False), _load(folder, "test_labels.npy", False),

@@ -49,7 +49,7 @@ def curves_figure(rows: list[dict]):
     for key in ("self_loss", "cross_loss"):
         points = [(r["step"], r[key]) for r in rows if r.get(key) not in (None, "")]
         if points:
-            ax.plot(*zip(*points), label=key.replace("_", " "))
+            ax.plot(*zip(*points, strict=True), label=key.replace("_", " "))
     ax.set_xlabel("step")
     ax.set_ylabel("training loss (masked)")
     if all(r.get(k, 1) in (None, "") or float(r.get(k, 1)) > 0 for r in rows for k in ("self_loss", "cross_loss")):

@@ -1,4 +1,10 @@
-"""Resume policy of `sla train`: what makes two runs the same run, and which checkpoint may continue."""
+"""Resume policy of `sla train`: what makes two runs the same run, and which checkpoint may continue.
+
+``train.resume=auto`` (the default) continues an unfinished run of the same config in ``out`` and
+says so in one line, so rerunning a killed command (an interrupted `make demo`) goes on where it
+stopped; ``true`` insists (a mismatched checkpoint is an error either way); ``false`` refuses a
+folder holding checkpoints unless overwrite=true starts again.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.runtime import console
 from sla_cli.train import checkpoint
@@ -15,6 +22,7 @@ from sla_cli.train.data import Dataset, same_dataset
 # How a run is carried out, not what it computes: left out of the run's identity, so an
 # interrupted-then-resumed run is the same run as an uninterrupted one.
 HOW_KEYS = ("resume", "stop_after")
+RESUME_CHOICES = ("auto", True, False)
 # What a checkpoint must agree on to be continued (train.steps may grow).
 RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb",
                "views_per_digit")
@@ -33,20 +41,37 @@ def resume_key(cfg: DictConfig) -> dict:
             "train": {k: cfg.train[k] for k in RESUME_KEYS}}
 
 
-def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset) -> dict | None:
-    """The newest checkpoint's state when it may continue this config on this dataset, else None
-    (no checkpoint); a mismatched one is a one-line DataError."""
+def resume_point(cfg: DictConfig, run: runfolder.Run, data: Dataset) -> dict | None:
+    """The checkpoint state this run continues from, or None to start at step 0 (see the module doc)."""
+    out_dir, mode = run.out_dir, cfg.train.resume
     found = checkpoint.list_checkpoints(out_dir)
     if not found:
-        console.print(f"[yellow]train.resume=true but {out_dir} holds no checkpoint: starting from step 0")
+        if mode is True:
+            console.print(f"[yellow]train.resume=true but {out_dir} holds no checkpoint: starting from step 0")
         return None
-    state = checkpoint.load(found[-1][1])
+    if mode is False or (mode == "auto" and cfg.overwrite):
+        if not cfg.overwrite:
+            raise DataError(f"{out_dir} holds checkpoints of an unfinished run and train.resume=false; "
+                            "drop it to continue the run or pass overwrite=true to start again")
+        return None  # start again: the first new checkpoint replaces the old ones
+    state = checkpoint_to_resume(cfg, out_dir, data, found[-1][1])
+    console.print(f"resuming the unfinished run in {out_dir} from step {state['step']} ({found[-1][1].name}; "
+                  f"train.resume=false refuses, overwrite=true starts again)", soft_wrap=True)
+    return state
+
+
+def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Path) -> dict:
+    """The state of checkpoint ``path`` when it may continue this config on this dataset; a
+    mismatched one is a one-line DataError."""
+    state = checkpoint.load(path)
+    if not isinstance(state.get("dataset"), dict) or not isinstance(state.get("resume_key"), dict):
+        raise DataError(f"{path} is not an sla train checkpoint (no dataset or resume key)")
     if not same_dataset(state["dataset"], data.identity):
         raise DataError(f"{out_dir} was trained on another dataset ({state['dataset'].get('folder')}); "
-                        f"it does not match {cfg.dataset_dir}")
+                        f"it does not match {cfg.dataset_dir} (pass overwrite=true to start again)")
     want = resume_key(cfg)
     for section, values in want.items():
         if state["resume_key"].get(section) != values:
-            raise DataError(f"{found[-1][1]} was made with different `{section}` settings "
+            raise DataError(f"{path} was made with different `{section}` settings "
                             f"({state['resume_key'].get(section)}); resume with the same ones or pass overwrite=true")
     return state

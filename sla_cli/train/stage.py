@@ -7,7 +7,6 @@ manifest.json (kind "model").
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
@@ -15,11 +14,10 @@ from rich.table import Table
 
 from sla_cli import runfolder
 from sla_cli.config_checks import check_bool, check_choice, check_float, check_int, value
-from sla_cli.errors import ConfigError, DataError
+from sla_cli.errors import ConfigError
 from sla_cli.runtime import console
-from sla_cli.train import checkpoint
 from sla_cli.train.data import load_dataset
-from sla_cli.train.resume import checkpoint_to_resume, identity_cfg
+from sla_cli.train.resume import RESUME_CHOICES, identity_cfg, resume_point
 from sla_cli.train.trainer import Trainer
 
 KIND = "model"
@@ -46,7 +44,9 @@ def validate(cfg: DictConfig) -> None:
     check_int(cfg, "train.log_every", 1)
     check_int(cfg, "train.checkpoint_every", 1)
     check_int(cfg, "train.keep_checkpoints", 1)
-    check_bool(cfg, "train.resume")
+    resume = value(cfg, "train.resume")
+    if not (isinstance(resume, bool) or resume in RESUME_CHOICES):
+        raise ConfigError(f"train.resume={cfg.train.resume!r} must be auto, true or false")
     check_int(cfg, "train.stop_after", 0)
     check_float(cfg, "train.device_data_mb", 0)
     check_int(cfg, "eval.test_digits", 1)
@@ -57,18 +57,11 @@ def validate(cfg: DictConfig) -> None:
 
 def run(cfg: DictConfig, out_dir: Path) -> None:
     out_dir = Path(out_dir)
-    data = load_dataset(cfg.dataset_dir)  # before touching out: a bad dataset leaves nothing behind
-    done = (out_dir / runfolder.MANIFEST).exists()
-    if checkpoint.list_checkpoints(out_dir) and not done and not cfg.train.resume and not cfg.overwrite:
-        raise DataError(f"{out_dir} holds checkpoints of an unfinished run; pass train.resume=true to continue it "
-                        "or overwrite=true to start again")
-    resume_from = checkpoint_to_resume(cfg, out_dir, data) if cfg.train.resume else None
+    data = load_dataset(cfg.dataset_dir)  # checked and hash-verified before touching out
     with runfolder.Run(out_dir, KIND, identity_cfg(cfg)) as run:
         if run.complete:
             return
-        if resume_from is None:
-            shutil.rmtree(out_dir / checkpoint.FOLDER, ignore_errors=True)  # overwrite=true: start clean
-        trainer = Trainer(cfg, run, data, resume_from)
+        trainer = Trainer(cfg, run, data, resume_point(cfg, run, data))  # decided under the folder's lock
         if not trainer.run():
             run.leave_incomplete()
             return

@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import time
+from pathlib import Path
 
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from sla_cli import runfolder
+from sla_cli import distributed, runfolder
 from sla_cli.errors import SlaError
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.runtime import console, progress, resolve_device, seed_everything
@@ -33,8 +34,9 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         self.generator = seed_everything(cfg.seed)
         m = cfg.model
-        self.model = AutoencoderSet(data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma).to(self.device)
-        self.optimizer = make_optimizer(self.model, cfg.train.lr, self.device)
+        self.model = AutoencoderSet(data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma)
+        self.model.to(self.device)
+        self.optimizer = distributed.sync_gradients(make_optimizer(self.model, cfg.train.lr, self.device))
         self.weight = loss_weights(torch.from_numpy(data.masks).to(self.device))
         self.batches = BatchSource(data.train_images, self.device, cfg.train.device_data_mb)
         views = view_choice(len(self.batches), data.n_contexts, cfg.train.views_per_digit, cfg.seed)
@@ -53,10 +55,10 @@ class Trainer:
         self.step, self.rows, self.seconds = state["step"], state["rows"], state["train_seconds"]
         self.interval = {k: list(v) for k, v in state["interval"].items()}
         self.last_checkpoint = checkpoint.path_for(self.out_dir, self.step)
-        console.print(f"resuming from step {self.step} ({self.last_checkpoint.name})")
 
     def run(self) -> bool:
-        """Train to train.steps (True, the run's files written) or to train.stop_after (False)."""
+        """Train to train.steps (True, the run's files written) or to train.stop_after (False; False
+        too on torchrun's ranks > 0, which write nothing)."""
         t = self.cfg.train
         end = t.steps if not t.stop_after else min(t.steps, t.stop_after)
         start = time.perf_counter()
@@ -69,7 +71,9 @@ class Trainer:
                 raise
         if self.step < t.steps:
             console.print(f"stopped after step {self.step} as asked (train.stop_after); "
-                          f"continue with train.resume=true")
+                          f"the same command without it continues")
+            return False
+        if distributed.rank() > 0:  # torchrun: rank 0 evaluates and writes; the others' copies would be thrown away
             return False
         self._finish()
         return True
@@ -95,7 +99,7 @@ class Trainer:
     def _one_step(self) -> None:
         t = self.cfg.train
         kind = step_kind(self.step, t.schedule, t.self_steps, t.cross_steps)
-        index = torch.randint(len(self.batches), (t.batch_size,), generator=self.generator)
+        index = distributed.shard(torch.randint(len(self.batches), (t.batch_size,), generator=self.generator))
         perm = random_derangement(self.data.n_contexts, self.generator).to(self.device)
         seen = None if self.views is None else self.views[index.to(self.device)].T.float()  # [C, B]
         losses = train_step(self.model, self.optimizer, self.batches.batch(index), self.weight, kind, perm,
@@ -107,7 +111,8 @@ class Trainer:
         """One host sync for all steps since the last check; a non-finite loss ends the run."""
         if not self.pending:
             return
-        values = torch.stack([v.float() for _, losses in self.pending for v in losses.values()]).cpu().tolist()
+        values = torch.stack([v.float() for _, losses in self.pending for v in losses.values()])
+        values = distributed.batch_mean(values).cpu().tolist()  # torchrun: the global batch's losses
         it = iter(values)
         for step, losses in self.pending:
             for name in losses:
@@ -128,6 +133,8 @@ class Trainer:
         return row
 
     def _save_checkpoint(self) -> None:
+        if distributed.rank() > 0:  # torchrun: rank 0 alone writes checkpoints
+            return
         state = {
             "step": self.step,
             "model": self.model.state_dict(),
@@ -139,7 +146,7 @@ class Trainer:
             "dataset": self.data.identity,
             "resume_key": resume_key(self.cfg),
         }
-        self.last_checkpoint = checkpoint.save(self.out_dir, self.step, state, self.cfg.train.keep_checkpoints)
+        self.last_checkpoint = checkpoint.save(self.run_folder, self.step, state, self.cfg.train.keep_checkpoints)
         self._write_csv()
 
     def _write_csv(self) -> None:
@@ -158,9 +165,10 @@ class Trainer:
                       "run_config": OmegaConf.to_container(identity_cfg(cfg), resolve=True)}
         run.save_torch("model.pt", model_file)
         with console.status("evaluating on held-out test digits"):
-            numbers = evaluate(self.model, self.data, self.device, cfg.eval.test_digits, cfg.eval.latent_digits, cfg.seed)
+            numbers = evaluate(self.model, self.data, self.device, cfg.eval.test_digits, cfg.eval.latent_digits,
+                               cfg.seed)
         metrics = {"steps": self.step, "train_seconds": round(self.seconds, 3), "device": device_name(self.device),
-                   **numbers}
+                   "world_size": distributed.world_size(), **numbers}
         run.save_json("metrics.json", metrics)
         source = min(cfg.eval.transfer_source, self.data.n_contexts - 1)
         run.save_figure("transfer.png", transfer_figure(self.model, self.data, self.device, source,

@@ -10,7 +10,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_sla(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_sla(*args: str, env: dict | None = None, cwd: Path | None = None,
+            timeout: int = 600) -> subprocess.CompletedProcess:
     """Run `python -m sla_cli ARGS` from this checkout; returns the finished process (text output)."""
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     full_env.pop("HYDRA_FULL_ERROR", None)

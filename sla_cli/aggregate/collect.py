@@ -1,0 +1,108 @@
+"""The run folders of a sweep: which completed, their configs, and their metrics as flat numbers.
+
+A `-m` sweep writes one folder per job under SWEEP_DIR (conf/common.yaml: hydra.sweep.subdir is the
+job number) and Hydra's multirun.yaml beside them, which names the swept keys. A folder with
+manifest.json is complete; any other job folder is listed as incomplete and never averaged.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sla_cli import runfolder
+from sla_cli.errors import DataError
+
+# Each kind's numbers; another kind's are those of every JSON file its manifest lists.
+METRIC_FILES = {"model": "metrics.json", "classify": "results.json"}
+# Parts of a metrics file that are not this run's measurements (spreads, per-seed copies, the paper's
+# numbers, settings) and counters that are not measurements either.
+SKIP_PARTS = {"std", "per_seed", "paper", "arch", "config", "seeds", "seed"}
+SKIP_LEAVES = {"world_size", "steps", "n_train", "n_val", "n_test"}
+
+
+@dataclass
+class RunFolder:
+    path: Path
+    complete: bool
+    reason: str = ""  # why an incomplete folder is incomplete
+    kind: str = ""
+    config: dict = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def find_runs(sweep_dir: Path) -> list[RunFolder]:
+    """Every job folder under ``sweep_dir`` (hidden ones such as .submitit skipped), in name order."""
+    sweep_dir = Path(sweep_dir)
+    if not sweep_dir.is_dir():
+        raise DataError(f"{sweep_dir} does not exist or is not a folder "
+                        "(expected the out=DIR of an `sla ... -m` sweep)")
+    runs = [read_run(p) for p in _job_folders(sweep_dir)]
+    if not runs:
+        raise DataError(f"{sweep_dir} holds no run folders (expected one folder per job of an `sla ... -m` sweep)")
+    return runs
+
+
+def _job_folders(folder: Path) -> list[Path]:
+    found = []
+    for p in sorted(folder.iterdir(), key=_natural):
+        if not p.is_dir() or p.name.startswith("."):
+            continue
+        is_run = (p / runfolder.MANIFEST).exists() or (p / runfolder.CONFIG).exists()
+        subdirs = [q for q in p.iterdir() if q.is_dir() and not q.name.startswith(".")]
+        found += [p] if is_run or not subdirs else _job_folders(p)  # nested sweeps (subdir with a /)
+    return found
+
+
+def _natural(p: Path):
+    return (0, int(p.name), "") if p.name.isdigit() else (1, 0, p.name)
+
+
+def read_run(path: Path) -> RunFolder:
+    manifest_path = path / runfolder.MANIFEST
+    if not manifest_path.exists():
+        why = "no manifest.json: its job died, was stopped or is still running" if (path / runfolder.CONFIG).exists() \
+            else "empty: its job never started its stage"
+        return RunFolder(path, complete=False, reason=why)
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as e:
+        return RunFolder(path, complete=False, reason=f"manifest.json unreadable ({e})")
+    kind = manifest.get("kind", "")
+    names = [METRIC_FILES[kind]] if kind in METRIC_FILES else \
+        [n for n in manifest.get("sha256", {}) if n.endswith(".json")]
+    metrics: dict[str, float] = {}
+    try:
+        for name in names:
+            data = json.loads(runfolder.verify_file(path, manifest, name).read_text())
+            prefix = "" if len(names) == 1 else f"{name[:-5]}."
+            metrics.update(flatten_numbers(data, prefix))
+    except (DataError, ValueError) as e:
+        return RunFolder(path, complete=False, reason=f"its metrics are unreadable ({e})")
+    return RunFolder(path, complete=True, kind=kind, config=manifest.get("config", {}), metrics=metrics)
+
+
+def flatten_numbers(obj, prefix: str = "") -> dict[str, float]:
+    """Numeric leaves of nested dicts as {"a.b.c": value}; lists, strings, booleans and SKIP_* dropped."""
+    out: dict[str, float] = {}
+    if not isinstance(obj, dict):
+        return out
+    for key, v in obj.items():
+        if key in SKIP_PARTS:
+            continue
+        if isinstance(v, dict):
+            out.update(flatten_numbers(v, f"{prefix}{key}."))
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and key not in SKIP_LEAVES:
+            out[f"{prefix}{key}"] = float(v)
+    return out
+
+
+def config_value(config: dict, dotted: str):
+    """``config["a"]["b"]`` for "a.b"; None when the key is absent."""
+    node = config
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node

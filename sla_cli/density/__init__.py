@@ -1,0 +1,1 @@
+"""`sla density`: the autoencoder family as density models on binarized MNIST (DAE, MADE, VAE)."""

@@ -1,0 +1,65 @@
+"""What the concept stage reads: the rotating cubes of the model's own dataset (rendered once, by
+`sla generate-cubes`) and the two new textures it back-projects. All checked before a run starts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from data_gen import glyphs
+from data_gen.mnist import load_split
+from sla_cli import runfolder
+from sla_cli.errors import DataError
+
+CUBE_FILES = ("cubes_images.npy", "cubes_angles.npy", "cubes_contexts.npy", "cubes_compare_images.npy")
+
+
+@dataclass
+class Cubes:
+    images: np.ndarray  # uint8 [K, H, W]: cubes of `digit` on every face
+    compare: np.ndarray  # uint8 [K, H, W]: cubes of `compare_digit` at the same yaws
+    angles: np.ndarray  # float [K], degrees in [0, 90)
+    contexts: np.ndarray  # int [K, 3]: the context of each face slot (top, side A, side B), -1 = hidden
+    digit: int
+    compare_digit: int
+    faces: list[str]  # per context: 'side' or 'top'
+    yaws: np.ndarray  # per context, degrees
+
+
+def load_cubes(dataset_dir: Path, manifest: dict) -> Cubes:
+    """The dataset's cubes, each file checked against the manifest; a one-line DataError without them."""
+    missing = [n for n in CUBE_FILES if n not in manifest.get("sha256", {})]
+    if missing:
+        raise DataError(f"{dataset_dir} has no rotating cubes ({', '.join(missing)}): the concept stage needs a "
+                        "dataset from `sla generate-cubes` with cubes.count > 0 and cubes.compare_digit set")
+    arrays = {n: np.load(runfolder.verify_file(dataset_dir, manifest, n)) for n in CUBE_FILES}
+    contexts = manifest.get("contexts", [])
+    if not contexts or any("face" not in c or "yaw_deg" not in c for c in contexts):
+        raise DataError(f"{dataset_dir}/manifest.json lists no context faces and yaws "
+                        "(not an `sla generate-cubes` dataset)")
+    images, compare = arrays["cubes_images.npy"], arrays["cubes_compare_images.npy"]
+    if len(images) < 4 or compare.shape != images.shape or len(arrays["cubes_angles.npy"]) != len(images):
+        raise DataError(f"{dataset_dir}: cube arrays disagree in shape or hold fewer than 4 cubes")
+    return Cubes(images, compare, arrays["cubes_angles.npy"].astype(np.float64),
+                 arrays["cubes_contexts.npy"].astype(np.int64),
+                 int(manifest.get("cube_digit", -1)), int(manifest.get("compare_digit", -1)),
+                 [c["face"] for c in contexts], np.array([c["yaw_deg"] for c in contexts], dtype=np.float64))
+
+
+def new_textures(data_root: str, digit: int, glyph: str) -> dict[str, np.ndarray]:
+    """The back-projected textures, uint8 [28, 28] each: the first MNIST test image of ``digit``
+    (the model trained on training digits only) and a glyph no digit looks like."""
+    images, labels = load_split(data_root, "test")
+    first = np.flatnonzero(labels == digit)
+    if not len(first):
+        raise DataError(f"MNIST test split under {data_root} holds no digit {digit}")
+    return {f"digit {digit}": images[first[0]], f"{glyph} glyph": glyphs.render(glyph)}
+
+
+def default_source(faces: list[str], yaws: np.ndarray) -> int:
+    """The side context nearest yaw 0: the face the camera sees most squarely."""
+    side = [i for i, f in enumerate(faces) if f == "side"]
+    pool = side or list(range(len(faces)))
+    return int(min(pool, key=lambda i: abs(yaws[i])))

@@ -1,0 +1,18 @@
+"""Run folders: the one owner of every file a stage writes (see ``run.Run``).
+
+``atomic``: writes that appear whole or not at all, disk-full as one line, stale temporaries.
+``lock``: one writer per folder (an fcntl lock the kernel releases when its process dies).
+``manifest``: what makes a folder complete, its checks and the hashes of its files.
+``run``: ``with Run(out_dir, kind, cfg) as run:`` -- the only way a stage writes a run folder.
+"""
+
+from sla_cli.runfolder.atomic import (atomic_path, load_torch, remove_stale_temporaries, save_npy, save_torch,
+                                      write_json, write_text)
+from sla_cli.runfolder.lock import LOCK, FolderLock
+from sla_cli.runfolder.manifest import (CONFIG, MANIFEST, config_dict, finish, identity, read_manifest, sha256,
+                                        verify_file, verify_files)
+from sla_cli.runfolder.run import Run
+
+__all__ = ["CONFIG", "LOCK", "MANIFEST", "FolderLock", "Run", "atomic_path", "config_dict", "finish",
+           "identity", "load_torch", "read_manifest", "remove_stale_temporaries", "save_npy", "save_torch",
+           "sha256", "verify_file", "verify_files", "write_json", "write_text"]

@@ -1,0 +1,166 @@
+"""``manifest.json``: written last, so a folder without one is incomplete. It holds the kind, the
+resolved config, the run's identity and the sha256 of every file (``config.yaml`` among them).
+
+Readers get a manifest only after its shape is checked (a hand-edited one of the wrong shape is
+one line, not a traceback), and files only after their hash is (large ones streamed, with a
+progress bar once hashing has taken a second).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from pathlib import Path, PurePosixPath
+from typing import Any
+from collections.abc import Iterable
+
+from omegaconf import DictConfig, OmegaConf
+
+from sla_cli.errors import DataError
+from sla_cli.runfolder.atomic import write_json
+
+MANIFEST = "manifest.json"
+CONFIG = "config.yaml"
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+BLOCK = 1 << 24
+
+
+def sha256(path: Path, chunk: int = BLOCK) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def config_dict(cfg: DictConfig, out_dir: Path) -> dict:
+    """The resolved config as plain data, with ``out`` set to the folder actually written."""
+    data = OmegaConf.to_container(cfg, resolve=True)
+    data["out"] = str(out_dir)
+    return data
+
+
+def identity(config: dict) -> str:
+    """Hash of what determines a run's content: the config less where it goes, whether to overwrite,
+    and the hardware it runs on."""
+    relevant = {k: v for k, v in config.items() if k not in ("out", "overwrite", "device", "threads")}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def finish(out_dir: Path, kind: str, cfg: DictConfig, files: list[str], **extra: Any) -> dict:
+    """Write manifest.json last: kind, config, identity, sha256 of each listed file (and of
+    config.yaml when the folder has one), and extras."""
+    out_dir = Path(out_dir)
+    config = config_dict(cfg, out_dir)
+    names = list(files) + ([CONFIG] if (out_dir / CONFIG).exists() and CONFIG not in files else [])
+    manifest = {
+        "kind": kind,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "identity": identity(config),
+        "seed": config.get("seed"),
+        **extra,
+        "config": config,
+        "sha256": {name: sha256(out_dir / name) for name in names},
+    }
+    write_json(out_dir / MANIFEST, manifest)
+    return manifest
+
+
+def _shape_problem(m: Any) -> str | None:
+    if not isinstance(m, dict):
+        return f"a JSON {type(m).__name__}, not an object"
+    for key, kind in (("kind", str), ("identity", str), ("config", dict), ("sha256", dict)):
+        if not isinstance(m.get(key), kind):
+            return f"`{key}` is {'missing' if key not in m else type(m[key]).__name__}, expected {kind.__name__}"
+    for name, digest in m["sha256"].items():
+        parts = PurePosixPath(name).parts
+        if name.startswith("/") or ".." in parts or not parts:
+            return f"file name {name!r} leaves the folder"
+        if not isinstance(digest, str) or not HEX64.match(digest):
+            return f"the sha256 of {name!r} is not 64 hex digits"
+    if "dataset" in m and not isinstance(m["dataset"], dict):
+        return "`dataset` is not an object"
+    return None
+
+
+def load_manifest(path: Path) -> dict:
+    """A manifest.json of the right shape, or one DataError line."""
+    try:
+        manifest = json.loads(Path(path).read_text())
+    except PermissionError:
+        raise DataError(f"{path} cannot be read (permission denied)") from None
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path} is unreadable or corrupt ({e})") from None
+    problem = _shape_problem(manifest)
+    if problem:
+        raise DataError(f"{path} is not an sla manifest ({problem}): hand-edited or corrupt")
+    return manifest
+
+
+def read_manifest(folder: str | Path, kind: str | None) -> dict:
+    """The manifest of a complete run folder of the given kind (None: any), or a one-line DataError."""
+    folder = Path(folder)
+    what = f"an sla {kind}" if kind else "an sla run"
+    if not folder.is_dir():
+        raise DataError(f"{folder} does not exist (expected {what} folder)")
+    path = folder / MANIFEST
+    if not path.exists():
+        raise DataError(f"{folder} has no manifest.json: it is incomplete (its run died or is still running) "
+                        f"or not {what} folder")
+    manifest = load_manifest(path)
+    if kind is not None and manifest["kind"] != kind:
+        raise DataError(f"{folder} holds an sla {manifest['kind']} run, not a {kind}")
+    return manifest
+
+
+def verify_file(folder: Path, manifest: dict, name: str) -> Path:
+    """Path of a listed file after checking its sha256 against the manifest (catches corruption)."""
+    verify_files(folder, manifest, [name])
+    return Path(folder) / name
+
+
+def verify_files(folder: Path, manifest: dict, names: Iterable[str] | None = None, label: str = "verifying") -> None:
+    """Check the sha256 of ``names`` (default: every listed file) in one streaming pass; a progress
+    bar appears when it takes more than a second. A missing, unreadable or changed file is one line."""
+    folder = Path(folder)
+    listed = manifest.get("sha256", {})
+    names = [n for n in (listed if names is None else names) if n in listed]
+    paths = [folder / n for n in names]
+    for path in paths:
+        if not path.is_file():
+            raise DataError(f"{path} is missing (listed in manifest.json)")
+    total, done, start, bar = sum(p.stat().st_size for p in paths), 0, time.perf_counter(), None
+    try:
+        for name, path in zip(names, paths, strict=True):
+            h = hashlib.sha256()
+            try:
+                with open(path, "rb") as f:
+                    while block := f.read(BLOCK):
+                        h.update(block)
+                        done += len(block)
+                        if bar is None and time.perf_counter() - start > 1.0:
+                            bar, task = _bytes_bar(f"{label} {folder.name}", total)
+                        if bar is not None:
+                            bar.update(task, completed=done)
+            except PermissionError:
+                raise DataError(f"{path} cannot be read (permission denied)") from None
+            except OSError as e:
+                raise DataError(f"{path} cannot be read ({e.strerror})") from None
+            if h.hexdigest() != listed[name]:
+                raise DataError(f"{path} does not match its sha256 in manifest.json (corrupt or changed)")
+    finally:
+        if bar is not None:
+            bar.stop()
+
+
+def _bytes_bar(description: str, total: int):
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from sla_cli.console import console
+
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                   console=console, transient=True)
+    bar.start()
+    return bar, bar.add_task(description, total=total)

@@ -1,0 +1,134 @@
+"""Known-answer tests of the concept stage's pure parts: peaks, composition, maps, measures, second level."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sla_cli.eval.concept import backproject, maps, measures, second_level
+from sla_cli.models.ae_set import AutoencoderSet
+
+# 6 side contexts at yaws -75..75 (30 apart) then 4 top contexts at 0, 90, 180, 270
+FACES = ["side"] * 6 + ["top"] * 4
+YAWS = np.array([-75, -45, -15, 15, 45, 75, 0, 90, 180, 270], dtype=np.float64)
+
+
+def test_peaks_of_a_known_map_are_its_faces():
+    m = np.full((3, 10), 0.01)
+    m[0, [2, 5, 7]] = [0.5, 0.3, 0.9]  # two sides 90 deg apart and a top
+    m[1, [3, 4, 8]] = [0.6, 0.4, 0.2]  # 4 is beside 3, not a local max: one side face
+    m[2, [0, 4, 6]] = [0.05, 0.7, 0.3]  # 0 is a local max but weaker than fraction x max
+    got = backproject.pick_peaks(m, FACES, YAWS, fraction=0.2)
+    np.testing.assert_array_equal(got, [[7, 2, 5], [8, 3, -1], [6, 4, -1]])
+
+
+def test_a_second_side_peak_too_close_is_the_same_face():
+    m = np.full((1, 10), 0.01)
+    m[0, [1, 3, 9]] = [0.8, 0.7, 0.5]  # side yaws -45 and 15: 60 deg apart, both kept; top 270
+    assert backproject.pick_peaks(m, FACES, YAWS, 0.2).tolist() == [[9, 1, 3]]
+    m[0, 3] = 0.01
+    m[0, [1, 2]] = 0.8  # a plateau: 1 and 2 are both local maxima but 30 deg apart, one face
+    assert backproject.pick_peaks(m, FACES, YAWS, 0.2)[0, 1:].tolist() == [1, -1]
+
+
+def test_composition_sums_masked_faces_and_clips():
+    masks = torch.zeros(4, 6)
+    masks[0, :2] = 1
+    masks[1, 2:4] = 1
+    masks[2, 3:6] = 0.5
+    faces = torch.tensor([[[0.2] * 6, [0.9] * 6, [1.0] * 6]])  # slots decoded in contexts 0, 1, 2
+    img = backproject.compose(faces, masks, np.array([[0, 1, 2]]))
+    torch.testing.assert_close(img[0], torch.tensor([0.2, 0.2, 0.9, 1.0, 0.5, 0.5]))
+    img = backproject.compose(faces, masks, np.array([[0, -1, -1]]))
+    torch.testing.assert_close(img[0], torch.tensor([0.2, 0.2, 0, 0, 0, 0]))
+
+
+def test_decode_in_contexts_uses_each_contexts_member():
+    torch.manual_seed(0)
+    model = AutoencoderSet(5, 12, 8, 3)
+    code = torch.randn(3)
+    out = backproject.decode_in_contexts(model, code, np.array([[4, 1, -1]]))
+    want = model.decode(code.expand(5, 1, 3).contiguous())[:, 0]
+    torch.testing.assert_close(out[0, 0], want[4])
+    torch.testing.assert_close(out[0, 1], want[1])
+    assert out[0, 2].abs().max() == 0
+
+
+def test_normalised_maps_peak_where_the_score_is_best_and_ignore_offsets():
+    groups = maps.face_groups(FACES)
+    s = torch.randn(2, 10) * 0.01
+    s[0, 2] += 1.0
+    s[0, 8] += 1.0
+    s[1] = s[0] * 3 - 7  # another digit: scaled and shifted scores, same ranking within groups
+    m = maps.normalise(s, groups, temperature=0.3)
+    torch.testing.assert_close(m.sum(1), torch.ones(2))
+    assert m[0, :6].argmax() == 2 and m[0, 6:].argmax() == 2
+    assert maps.cosine_rows(m[:1], m[1:]).item() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_context_scores_prefer_the_context_a_face_was_drawn_in():
+    # two "contexts" whose members reproduce their own face perfectly and see nothing elsewhere
+    masks = torch.zeros(2, 2, 2)
+    masks[0, 0] = 1
+    masks[1, 1] = 1
+    model = AutoencoderSet(2, 4, 4, 4)
+    with torch.no_grad():  # identity-ish: x -> relu -> x, output through a steep sigmoid
+        for p in model.parameters():
+            p.zero_()
+        model.enc1_w[:] = torch.eye(4) * 10
+        model.enc2_w[:] = torch.eye(4)
+        model.dec2_b[:] = -5
+    images = np.zeros((1, 2, 2), np.uint8)
+    images[0, 0] = 255  # a bright face in context 0's region, black in context 1's
+    images[0, 1] = 128
+    s = maps.context_scores(model, images, masks)
+    assert s.shape == (1, 2)
+    assert s[0, 0] > s[0, 1]  # a near-perfect reconstruction (1 -> sigmoid(95)) beats 0.5 -> sigmoid(45)
+
+
+def test_spearman_and_ranks():
+    assert measures.spearman(np.arange(10), np.arange(10) ** 3) == pytest.approx(1.0)
+    assert measures.spearman(np.arange(10), -np.exp(np.arange(10))) == pytest.approx(-1.0)
+    np.testing.assert_allclose(measures.ranks(np.array([3.0, 1.0, 3.0, 0.0])), [2.5, 1.0, 2.5, 0.0])
+    assert measures.spearman(np.zeros(5), np.arange(5)) == 0.0
+
+
+def test_isotonic_and_monotone_fit_recover_a_decreasing_map():
+    np.testing.assert_allclose(measures.isotonic(np.array([1.0, 3.0, 2.0, 4.0])), [1, 2.5, 2.5, 4])
+    z = np.linspace(0, 1, 50)
+    angle = 90 * (1 - z) ** 2
+    fit = measures.MonotoneFit(z, angle)
+    assert fit.sign == -1.0
+    np.testing.assert_allclose(fit(np.array([0.0, 0.5, 1.0, 2.0])), [90, 22.5, 0, 0], atol=0.1)
+
+
+def test_far_apart_cosine_uses_only_far_pairs():
+    m = np.array([[1.0, 0], [1.0, 0], [0, 1.0]])
+    assert measures.mean_cosine_far_apart(m, np.array([0.0, 5.0, 40.0]), 20) == pytest.approx(0.0)
+    assert measures.mean_cosine_far_apart(m[:2], np.array([0.0, 30.0]), 20) == pytest.approx(1.0)
+    rng = np.random.default_rng(0)
+    many, angles = rng.random((50, 4)), rng.uniform(0, 90, 50)
+    assert measures.mean_cosine_far_apart(many, angles, 20, block=7) == pytest.approx(
+        measures.mean_cosine_far_apart(many, angles, 20, block=1000))
+
+
+def test_split_is_disjoint_and_covers():
+    tr, te = measures.split_indices(10, 0.3, seed=1)
+    assert len(te) == 3 and sorted(np.r_[tr, te].tolist()) == list(range(10))
+
+
+def test_second_level_orders_a_one_parameter_family_of_maps():
+    # maps of a bump travelling along 20 contexts: a 1-latent AE must order them by position
+    pos = torch.linspace(2, 17, 200)
+    grid = torch.arange(20.0)
+    m = torch.softmax(-((grid[None] - pos[:, None]) ** 2) / 4, 1)
+    ae, losses = second_level.train(m, hidden=32, latent=1, steps=600, batch_size=64, lr=0.01, restarts=2, seed=0)
+    with torch.no_grad():
+        u = ae.latent01(m)[:, 0].numpy()
+        assert u.min() == pytest.approx(0, abs=1e-5) and u.max() == pytest.approx(1, abs=1e-5)
+        assert abs(measures.spearman(u, pos.numpy())) > 0.98
+        assert len(losses) == 2
+        err = ((ae(m) - m) ** 2).mean() / m.var()
+        assert err < 0.1
+
