@@ -4,8 +4,8 @@
 
 Every renderer draws the same digits in the same contexts at the same frame size (plain bilinear,
 supersample 1, so PIL does the same work); the supersampled (antialiased) renderers are timed too.
-Each method is timed several times, interleaved with the others, and its best time is kept, which
-is the fairest figure on a machine shared with other jobs. The ratios are taken from this one run.
+Every method is timed the same number of times, in interleaved rounds, and its best time is kept,
+which is the fairest figure on a machine shared with other jobs. The ratios are taken from this one run.
 ``--memory`` also runs ``sla generate-cubes`` in a subprocess and reports its peak resident memory.
 """
 
@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -53,18 +52,26 @@ def render_pil(digits: np.ndarray, coefficients: list[tuple[float, ...]], size: 
     return out
 
 
-def best_time(fn, repeats: int) -> float:
-    fn()  # warm up (allocations, lazy init, CUDA kernels)
-    times = []
+def _timed(fn) -> float:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    fn()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def best_times(methods: dict, repeats: int) -> dict[str, float]:
+    """Each method's best of ``repeats`` timings, every method timed the same number of times and in
+    interleaved rounds (one run of each per round), so a burst of load on a shared machine hits all alike."""
+    for fn in methods.values():
+        fn()  # warm up (allocations, lazy init, CUDA kernels)
+    times = {name: [] for name in methods}
     for _ in range(repeats):
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for name, fn in methods.items():
+            times[name].append(_timed(fn))
+    return {name: min(t) for name, t in times.items()}
 
 
 def bench(size: int, n_digits: int, n_pil: int, repeats: int) -> dict:
@@ -74,12 +81,11 @@ def bench(size: int, n_digits: int, n_pil: int, repeats: int) -> dict:
     digits = torch.from_numpy(images[:n_digits].copy())
     coefficients = [pil_coefficients(homography(camera, c.face, c.yaw_deg)) for c in contexts]
     n_ctx = len(contexts)
-    results = {"size": size, "contexts": n_ctx, "digits": n_digits, "pil_digits": n_pil, "methods": {}}
+    results = {"size": size, "contexts": n_ctx, "digits": n_digits, "pil_digits": n_pil, "repeats": repeats,
+               "methods": {}}
 
     pil_images = render_pil(images[:n_pil], coefficients, size)
-    t = best_time(lambda: render_pil(images[:n_pil], coefficients, size), max(1, repeats // 2))
-    results["methods"]["pil_loop/cpu"] = n_pil * n_ctx / t
-
+    methods = {"pil_loop/cpu": (n_pil, lambda: render_pil(images[:n_pil], coefficients, size))}
     devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
     for device in devices:
         d = digits.to(device)
@@ -90,10 +96,10 @@ def bench(size: int, n_digits: int, n_pil: int, repeats: int) -> dict:
                 ours = sparse(d[:n_pil]).numpy().astype(np.float32)
                 results["mean_abs_diff_vs_pil"] = float(np.abs(ours - pil_images).mean())
             buffer = torch.zeros(n_digits, *sparse.shape, dtype=torch.uint8, device=device)  # reused, as the stage does
-            results["methods"][f"sparse_ss{ss}/{device.type}"] = \
-                n_digits * n_ctx / best_time(partial(sparse, d, out=buffer), repeats)
-            results["methods"][f"grid_sample_ss{ss}/{device.type}"] = \
-                n_digits * n_ctx / best_time(partial(render_grid_sample, d, grids, ss), repeats)
+            methods[f"sparse_ss{ss}/{device.type}"] = (n_digits, lambda s=sparse, d=d, b=buffer: s(d, out=b))
+            methods[f"grid_sample_ss{ss}/{device.type}"] = (n_digits, lambda d=d, g=grids, ss=ss: render_grid_sample(d, g, ss))
+    seconds = best_times({name: fn for name, (_, fn) in methods.items()}, repeats)
+    results["methods"] = {name: n * n_ctx / seconds[name] for name, (n, _) in methods.items()}
     pil = results["methods"]["pil_loop/cpu"]
     results["ratio_vs_pil"] = {k: v / pil for k, v in results["methods"].items()}
     results["antialiasing_error"] = antialiasing_error(camera, contexts[::4], digits[:32])

@@ -23,6 +23,10 @@ from torch import Tensor
 
 from sla_cli.models.ae_set import AutoencoderSet, pick
 
+# Below 1/100 of the intensity range a learned sigma only chases quantisation noise, and an
+# unbounded log-sigma would let the NLL run to minus infinity on pixels that are always 0.
+MIN_LOG_SIGMA = math.log(0.01)
+
 
 @dataclass
 class Terms:
@@ -39,13 +43,14 @@ class Terms:
 
 
 class LatentGaussian:
-    """One full-covariance Gaussian per member, fitted to that member's latents of its training data."""
+    """One full-covariance Gaussian per member, fitted to that member's latents of some images."""
 
     def __init__(self, mean: Tensor, chol: Tensor):
         self.mean, self.chol = mean, chol  # [C, L], [C, L, L] lower-triangular
 
     @classmethod
-    def fit(cls, latents: list[Tensor], shrink: float = 1e-3) -> "LatentGaussian":
+    def fit_to_latents(cls, latents: list[Tensor], shrink: float = 1e-3) -> "LatentGaussian":
+        """Mean and shrunk covariance of each member's latents ``latents[c]`` [N_c, L]."""
         means, chols = [], []
         for z in latents:  # z [N_c, L]
             mu = z.mean(0)
@@ -55,6 +60,8 @@ class LatentGaussian:
             means.append(mu)
             chols.append(torch.linalg.cholesky(cov))
         return cls(torch.stack(means), torch.stack(chols))
+
+    fit = fit_to_latents  # the old name, until every stage calls fit_to_latents
 
     def log_prob(self, z: Tensor, members: Tensor | None = None) -> Tensor:
         mean = self.mean if members is None else self.mean[members]
@@ -85,6 +92,13 @@ def decode_with_jacobian(model: AutoencoderSet, z: Tensor, members: Tensor | Non
     return out, jt * (out * (1 - out))[:, :, None, :]
 
 
+def model_sigma(model: AutoencoderSet) -> Tensor | None:
+    """The model's learned per-pixel sigma [C, D] (``learn_sigma``, section 9), bounded as in training; else None."""
+    if model.log_sigma is None:
+        return None
+    return model.log_sigma.clamp_min(MIN_LOG_SIGMA).exp()
+
+
 def _per_pixel(sigma: Tensor | None, members: Tensor | None, rows: int, dim: int, like: Tensor) -> Tensor:
     """sigma as [R, 1 or D]: scalar per member ([C]) or per pixel ([C, D]); 1 when None."""
     if sigma is None:
@@ -96,9 +110,16 @@ def _per_pixel(sigma: Tensor | None, members: Tensor | None, rows: int, dim: int
 def score(model: AutoencoderSet, x: Tensor, members: Tensor | None = None, mask: Tensor | None = None,
           sigma: Tensor | None = None, density: LatentGaussian | None = None, logdet: bool = True,
           jitter: float = 1e-6) -> Terms:
-    """Eq. (4)'s terms for x[R, B, D]; ``mask`` ([R, B, D] or [R, D], 1 = pixel counts) drops pixels
-    from both the residual and J^T J, as an infinite sigma would."""
+    """Eq. (4)'s terms for x[R, B, D].
+
+    ``sigma``: a scalar per member [C] or per pixel [C, D]; None uses the model's learned per-pixel
+    sigma when it has one (``learn_sigma``), else 1. ``mask`` ([R, B, D] or [R, D], in 0..1) weights
+    each pixel's Gaussian log-density by m, in the residual and in J^T J alike (0 drops a pixel, as
+    an infinite sigma would); training weights squared residuals the same way (``train.loop.loss_weights``).
+    """
     rows, _, dim = x.shape
+    if sigma is None:
+        sigma = model_sigma(model)
     z = model.encode(x, members)
     s = _per_pixel(sigma, members, rows, dim, x)  # [R, 1 or D]
     s = s[:, None]  # [R, 1, 1 or D]

@@ -20,26 +20,44 @@ def margin_loss(logits: Tensor, y: Tensor) -> Tensor:
     return wrong - true
 
 
-def _grad(fn: LogitsFn, x: Tensor, y: Tensor) -> Tensor:
+def _grad_and_loss(fn: LogitsFn, x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """(d margin / dx, margin per image) at x, from one forward pass."""
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
-        loss = margin_loss(fn(x), y).sum()
-        (g,) = torch.autograd.grad(loss, x)
-    return g
+        loss = margin_loss(fn(x), y)
+        (g,) = torch.autograd.grad(loss.sum(), x)
+    return g, loss.detach().float()
+
+
+def _grad(fn: LogitsFn, x: Tensor, y: Tensor) -> Tensor:
+    return _grad_and_loss(fn, x, y)[0]
 
 
 def fgsm(fn: LogitsFn, x: Tensor, y: Tensor, eps: float) -> Tensor:
     return (x + eps * _grad(fn, x, y).sign()).clamp(0, 1).detach()
 
 
-def pgd(fn: LogitsFn, x: Tensor, y: Tensor, eps: float, steps: int, gen: torch.Generator) -> Tensor:
+def pgd(fn: LogitsFn, x: Tensor, y: Tensor, eps: float, steps: int, gen: torch.Generator, restarts: int = 1) -> Tensor:
+    """L-inf PGD from ``restarts`` random starts; per image, the iterate with the highest margin loss
+    over all steps and restarts (the first misclassifying one scores above every correct one), so
+    more steps or restarts can only make the attack stronger."""
     alpha = 2.5 * eps / max(steps, 1)
-    start = (torch.rand(x.shape, generator=gen).to(x.device) * 2 - 1) * eps
-    adv = (x + start).clamp(0, 1)
-    for _ in range(steps):
-        adv = adv + alpha * _grad(fn, adv, y).sign()
-        adv = torch.min(torch.max(adv, x - eps), x + eps).clamp(0, 1).detach()
-    return adv
+    best, best_loss = x.clone(), torch.full((len(x),), float("-inf"), device=x.device)
+
+    def keep(adv: Tensor, loss: Tensor) -> None:
+        better = loss > best_loss
+        best[better], best_loss[better] = adv[better], loss[better]
+
+    for _ in range(restarts):
+        start = (torch.rand(x.shape, generator=gen).to(x.device) * 2 - 1) * eps
+        adv = (x + start).clamp(0, 1)
+        for _ in range(steps):
+            g, loss = _grad_and_loss(fn, adv, y)  # the loss of this iterate comes with its gradient
+            keep(adv, loss)
+            adv = torch.min(torch.max(adv + alpha * g.sign(), x - eps), x + eps).clamp(0, 1).detach()
+        with torch.no_grad():
+            keep(adv, margin_loss(fn(adv), y).float())
+    return best.detach()
 
 
 def batched(fn: Callable[[Tensor, Tensor], Tensor], x: Tensor, y: Tensor, batch: int) -> Tensor:

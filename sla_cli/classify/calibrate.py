@@ -55,7 +55,7 @@ def _lbfgs(params: list[Tensor], loss_fn, steps: int) -> None:
     opt.step(closure)
 
 
-def fit(features: Tensor, y: Tensor, steps: int = 100, l2: float = 1e-3) -> Calibration:
+def fit_calibration(features: Tensor, y: Tensor, steps: int = 100, l2: float = 1e-3) -> Calibration:
     """features [N, C, K] on the validation split (K >= 1, column 0 = -sqerr)."""
     features, y = features.detach().float(), y
     n_classes, k = features.shape[1], features.shape[2]

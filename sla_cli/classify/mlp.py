@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from sla_cli.classify.data import Split
-from sla_cli.classify.fit import fit
+from sla_cli.classify.adam_loop import train_with_adam
 
 
 class Mlp(nn.Module):
@@ -36,7 +36,7 @@ def train_mlp(train: Split, n_classes: int, hidden: int, epochs: int, batch_size
         idx = perm[s * batch_size:(s + 1) * batch_size]
         return F.cross_entropy(model(train.x[idx]).float(), train.y[idx])
 
-    return fit(model, lr, epochs, steps, device, label,
+    return train_with_adam(model, lr, epochs, steps, device, label,
                epoch_order=lambda epoch: torch.randperm(len(train), generator=gen).to(train.y.device),
                batch_loss=batch_loss, describe=lambda v: f"loss {v.item():.3f}")
 

@@ -1,9 +1,10 @@
 """The set as a Bayes classifier: every class autoencoder scores every image, argmax wins.
 
 Scorings (logits [N, C], higher = more likely):
-  recon      -|x - f(g(x))|^2, the only term the paper used;
-  full       eq. (4): recon term with a per-class sigma + log p(z*) + the Jacobian volume term;
-  calibrated per-class weights over the terms of eq. (5), fitted on the validation split.
+  recon          -|x - f(g(x))|^2, the only term the paper used;
+  full           eq. (4): recon term with a per-class sigma + log p(z*) + the Jacobian volume term;
+  calibrated     per-class weights over the terms of eq. (5), fitted on the validation split;
+  learned_sigma  eq. (4) with the model's own per-pixel sigma (only when trained with learn_sigma).
 """
 
 from __future__ import annotations
@@ -17,6 +18,19 @@ from sla_cli.classify.data import Split
 from sla_cli.models.ae_set import AutoencoderSet
 
 SCORINGS = ("recon", "full", "calibrated")
+LEARNED_SIGMA = "learned_sigma"
+
+
+class Col:
+    """The feature columns of ``SetScorer.features`` (last axis)."""
+
+    NEG_SQERR = 0  # -|x - f(z*)|^2
+    LOG_PZ = 1  # log p(z*)
+    VOLUME = 2  # L/2 log 2pi - 1/2 logdet(J^T J / sigma^2), sigma = the per-class scalar
+    RECON = 3  # log N(x; f(z*), sigma^2 I), sigma = the per-class scalar
+    RECON_LEARNED = 4  # the same two terms with the learned per-pixel sigma (learn_sigma models only)
+    VOLUME_LEARNED = 5
+    CALIBRATED = slice(0, 3)  # what the calibration weighs: the three terms of eq. (5)
 
 
 class SetScorer:
@@ -28,22 +42,32 @@ class SetScorer:
     def n_classes(self) -> int:
         return self.model.n_members
 
+    @property
+    def scorings(self) -> tuple[str, ...]:
+        return SCORINGS + ((LEARNED_SIGMA,) if self.model.log_sigma is not None else ())
+
     def features(self, x: Tensor, logdet: bool = True) -> Tensor:
-        """[B, C, 3]: (-sqerr, log p(z*), volume term) of every class autoencoder, plus the full
-        recon log-likelihood as a 4th column (it differs from -sqerr by the per-class sigma)."""
+        """[B, C, K]: the ``Col`` columns of every class autoencoder for each image."""
         xs = x.float().unsqueeze(0).expand(self.n_classes, -1, -1)
         t = likelihood.score(self.model, xs, sigma=self.sigma, density=self.density, logdet=logdet, jitter=self.jitter)
-        return torch.stack([-t.sqerr, t.log_pz, t.logdet, t.recon], -1).transpose(0, 1)
+        cols = [-t.sqerr, t.log_pz, t.logdet, t.recon]
+        own = likelihood.model_sigma(self.model)
+        if own is not None:
+            learned = likelihood.score(self.model, xs, sigma=own, logdet=logdet, jitter=self.jitter)
+            cols += [learned.recon, learned.logdet]
+        return torch.stack(cols, -1).transpose(0, 1)
 
     @staticmethod
     def logits_from_features(f: Tensor, scoring: str, calibration: Calibration | None) -> Tensor:
         if scoring == "recon":
-            return f[..., 0]
+            return f[..., Col.NEG_SQERR]
         if scoring == "full":
-            return f[..., 3] + f[..., 1] + f[..., 2]
+            return f[..., Col.RECON] + f[..., Col.LOG_PZ] + f[..., Col.VOLUME]
+        if scoring == LEARNED_SIGMA:
+            return f[..., Col.RECON_LEARNED] + f[..., Col.LOG_PZ] + f[..., Col.VOLUME_LEARNED]
         if calibration is None:
             raise RuntimeError("calibrated scoring asked for before calibration")
-        return calibration.apply(f[..., :3])
+        return calibration.apply(f[..., Col.CALIBRATED])
 
     def logits(self, x: Tensor, scoring: str) -> Tensor:
         """Differentiable [B, C] logits: attacks take their gradients here."""
@@ -55,12 +79,13 @@ class SetScorer:
 
 
 @torch.no_grad()
-def fit_stats(model: AutoencoderSet, train: Split, batch: int, max_per_class: int) -> tuple[Tensor, likelihood.LatentGaussian]:
-    """Per-class sigma from each autoencoder's residuals on its own training images, and a Gaussian
-    fitted to its latents of them (eq. (4)'s sigma and p(z))."""
+def residual_sigma_and_latents(model: AutoencoderSet, split: Split, batch: int,
+                               max_per_class: int) -> tuple[Tensor, list[Tensor]]:
+    """Per class c: the RMS residual of autoencoder c on (at most ``max_per_class``) class-c images
+    of ``split`` (eq. (4)'s sigma), and its latents of them (for p(z))."""
     sigmas, latents = [], []
     for c in range(model.n_members):
-        xc = train.x[train.y == c][:max_per_class]
+        xc = split.x[split.y == c][:max_per_class]
         member = torch.tensor([c], device=xc.device)
         sq, zs = 0.0, []
         for i in range(0, len(xc), batch):
@@ -70,4 +95,17 @@ def fit_stats(model: AutoencoderSet, train: Split, batch: int, max_per_class: in
             zs.append(z[0].float())
         sigmas.append((sq / (len(xc) * xc.shape[1])) ** 0.5)
         latents.append(torch.cat(zs))
-    return torch.tensor(sigmas, device=train.x.device), likelihood.LatentGaussian.fit(latents)
+    return torch.tensor(sigmas, device=split.x.device), latents
+
+
+def sigma_and_density(model: AutoencoderSet, splits: dict[str, Split], sigma_from: str, density_from: str,
+                      batch: int, max_per_class: int) -> tuple[Tensor, likelihood.LatentGaussian, dict]:
+    """Eq. (4)'s per-class sigma and latent Gaussian, each estimated on the split the config names,
+    and the sigma of every split looked at ({split: [C]}, to show the difference). A sigma from the
+    training images is optimistic for new inputs (the autoencoder fitted them), so the default
+    takes it from the held-out validation split."""
+    sigma, latents = residual_sigma_and_latents(model, splits[sigma_from], batch, max_per_class)
+    by_split = {sigma_from: sigma}
+    if density_from != sigma_from:
+        by_split[density_from], latents = residual_sigma_and_latents(model, splits[density_from], batch, max_per_class)
+    return sigma, likelihood.LatentGaussian.fit_to_latents(latents), by_split

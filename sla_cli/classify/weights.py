@@ -29,7 +29,7 @@ def save(path: Path, ae_set: AutoencoderSet, mlp: Mlp, seed: int) -> None:
 def expected_configs(cfg, dim: int = 784, n_classes: int = 10) -> tuple[dict, dict]:
     c = cfg.classify
     ae = {"n_members": n_classes, "dim": dim, "hidden": c.model.hidden, "latent": c.model.latent,
-          "tied": True, "learn_sigma": False}
+          "tied": True, "learn_sigma": bool(c.model.learn_sigma)}
     return ae, {"dim": dim, "hidden": c.mlp.hidden, "n_classes": n_classes}
 
 

@@ -124,3 +124,18 @@ class BatchSource:
             return self.resident.index_select(1, index.to(self.device)).float().div_(255)
         rows = np.sort(index.numpy())  # sorted reads are kinder to the memory map; order in a batch is irrelevant
         return to_batch(self.images[rows], self.device)
+
+
+def view_choice(n_digits: int, n_contexts: int, views_per_digit: int | None, seed: int) -> Tensor | None:
+    """bool [N, C]: which contexts' views of each training digit the training set holds
+    (``train.views_per_digit=k``): k distinct contexts per digit, a fixed random choice drawn from
+    its own seeded stream, so every run with the same seed and k sees the same views. None: all of them.
+    """
+    if views_per_digit is None or views_per_digit >= n_contexts:
+        return None
+    gen = torch.Generator().manual_seed(seed + 7919)  # the views stream: apart from the batch sampler's
+    keys = torch.rand(n_digits, n_contexts, generator=gen)
+    chosen = keys.argsort(dim=1)[:, :views_per_digit]  # k distinct contexts per digit, uniformly
+    seen = torch.zeros(n_digits, n_contexts, dtype=torch.bool)
+    seen.scatter_(1, chosen, True)
+    return seen

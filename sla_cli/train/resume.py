@@ -24,7 +24,8 @@ from sla_cli.train.data import Dataset, same_dataset
 HOW_KEYS = ("resume", "stop_after")
 RESUME_CHOICES = ("auto", True, False)
 # What a checkpoint must agree on to be continued (train.steps may grow).
-RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb")
+RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb",
+               "views_per_digit")
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:

@@ -39,6 +39,8 @@ def validate(cfg: DictConfig) -> None:
     if cfg.train.self_steps + cfg.train.cross_steps == 0:
         raise ConfigError("train.self_steps + train.cross_steps must be >= 1")
     check_float(cfg, "train.cross_weight", 0)
+    if value(cfg, "train.views_per_digit") is not None:
+        check_int(cfg, "train.views_per_digit", 1)
     check_int(cfg, "train.log_every", 1)
     check_int(cfg, "train.checkpoint_every", 1)
     check_int(cfg, "train.keep_checkpoints", 1)
@@ -71,11 +73,10 @@ def _print_table(metrics: dict, out: Path) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, v in metrics.items():
+        if isinstance(v, str) and len(v) > 40:  # the long descriptions stay in metrics.json
+            continue
         table.add_row(key, f"{v:.5g}" if isinstance(v, float) else str(v))
-    floor = metrics["mean_image_mse"]
-    if floor > 0:
-        table.add_row("test_cross_mse / mean_image_mse", f"{metrics['test_cross_mse'] / floor:.3f}")
-    same = metrics["latent_distance_same_digit"]
-    if same > 0:
-        table.add_row("latent distance different / same", f"{metrics['latent_distance_different_digit'] / same:.2f}")
+    for floor in ("mean_image_mse", "class_mean_image_mse"):
+        if metrics[floor] > 0:
+            table.add_row(f"test_cross_mse / {floor}", f"{metrics['test_cross_mse'] / metrics[floor]:.3f}")
     console.print(table)

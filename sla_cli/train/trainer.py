@@ -15,7 +15,7 @@ from sla_cli.errors import SlaError
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.runtime import console, progress, resolve_device, seed_everything
 from sla_cli.train import checkpoint
-from sla_cli.train.data import BatchSource, Dataset
+from sla_cli.train.data import BatchSource, Dataset, view_choice
 from sla_cli.train.figures import curves_figure, transfer_figure
 from sla_cli.train.loop import loss_weights, make_optimizer, random_derangement, step_kind, train_step
 from sla_cli.train.metrics import evaluate
@@ -39,6 +39,8 @@ class Trainer:
         self.optimizer = distributed.sync_gradients(make_optimizer(self.model, cfg.train.lr, self.device))
         self.weight = loss_weights(torch.from_numpy(data.masks).to(self.device))
         self.batches = BatchSource(data.train_images, self.device, cfg.train.device_data_mb)
+        views = view_choice(len(self.batches), data.n_contexts, cfg.train.views_per_digit, cfg.seed)
+        self.views = None if views is None else views.to(self.device)  # [N, C]: the views training may use
         self.step, self.rows, self.seconds = 0, [], 0.0
         self.interval = {"self": [0.0, 0], "cross": [0.0, 0]}  # loss sums and counts since the last row
         self.pending: list[tuple[int, dict]] = []  # device-side losses not yet checked (avoids a sync per step)
@@ -99,8 +101,9 @@ class Trainer:
         kind = step_kind(self.step, t.schedule, t.self_steps, t.cross_steps)
         index = distributed.shard(torch.randint(len(self.batches), (t.batch_size,), generator=self.generator))
         perm = random_derangement(self.data.n_contexts, self.generator).to(self.device)
+        seen = None if self.views is None else self.views[index.to(self.device)].T.float()  # [C, B]
         losses = train_step(self.model, self.optimizer, self.batches.batch(index), self.weight, kind, perm,
-                            t.cross_weight)
+                            t.cross_weight, seen)
         self.step += 1
         self.pending.append((self.step, losses))
 

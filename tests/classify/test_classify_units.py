@@ -49,7 +49,7 @@ def recon_accuracy(f, y):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_calibrated_never_worse_than_recon_on_validation(seed):
     f, y = synthetic_features(seed=seed)
-    cal = calibrate.fit(f, y, steps=50)
+    cal = calibrate.fit_calibration(f, y, steps=50)
     acc = float((cal.apply(f).argmax(1) == y).float().mean())
     assert acc >= recon_accuracy(f, y)
     assert cal.val_accuracy == pytest.approx(acc) and cal.val_accuracy_recon == pytest.approx(recon_accuracy(f, y))
@@ -58,11 +58,11 @@ def test_calibrated_never_worse_than_recon_on_validation(seed):
 
 def test_calibration_falls_back_to_recon_when_fitting_cannot_help():
     f, y = synthetic_features(seed=5)
-    cal = calibrate.fit(f, y, steps=0)  # no fitting: the recon-equivalent weights must remain
+    cal = calibrate.fit_calibration(f, y, steps=0)  # no fitting: the recon-equivalent weights must remain
     assert torch.equal(cal.apply(f).argmax(1), f[..., 0].argmax(1))
     noisy = f.clone()
     noisy[..., 1:] = torch.randn_like(noisy[..., 1:]) * 1e3  # huge, useless extra terms
-    cal = calibrate.fit(noisy, y, steps=30)
+    cal = calibrate.fit_calibration(noisy, y, steps=30)
     assert float((cal.apply(noisy).argmax(1) == y).float().mean()) >= recon_accuracy(noisy, y)
 
 

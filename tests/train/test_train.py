@@ -35,13 +35,18 @@ def smoke_run(dataset, tmp_path_factory):
 def test_smoke_beats_the_mean_image_floor(smoke_run):
     out, _ = smoke_run
     m = json.loads((out / "metrics.json").read_text())
-    assert set(m) == {"steps", "train_seconds", "device", "world_size", "test_self_mse", "test_cross_mse",
-                      "mean_image_mse", "latent_distance_same_digit", "latent_distance_different_digit"}
+    mses = ("test_self_mse", "test_cross_mse", "mean_image_mse", "class_mean_image_mse")
+    assert set(m) == {"steps", "train_seconds", "device", "world_size", *mses, *(f"{k}_covered" for k in mses),
+                      "contexts_covered", "latent_distance_same_digit", "latent_distance_different_digit",
+                      "latent_distance_ratio", "latent_distance_measured"}
     assert m["device"] == "cpu" and m["steps"] == 400 and m["world_size"] == 1
     assert m["test_self_mse"] < 0.9 * m["mean_image_mse"], m
     assert m["test_cross_mse"] < 0.9 * m["mean_image_mse"], m
+    # knowing the class helps the floor (at smoke scale cross-transfer is about level with it: the demo run
+    # is where it has to beat it)
+    assert m["class_mean_image_mse"] < m["mean_image_mse"], m
     # a shared latent space: one digit across contexts is closer than two digits in one context
-    assert m["latent_distance_same_digit"] < m["latent_distance_different_digit"], m
+    assert m["latent_distance_ratio"] > 1, m
 
 
 def test_smoke_writes_every_file(smoke_run, dataset):
@@ -86,6 +91,6 @@ def test_variants_train(dataset, tmp_path, extra):
                      "train.log_every=20", *extra, env=SINGLE_THREAD_ENV)
     assert result.returncode == 0, result.stderr
     m = json.loads((out / "metrics.json").read_text())
-    assert all(v == v for v in m.values())  # no NaN anywhere
+    assert all(v == v for v in m.values() if isinstance(v, float))  # no NaN anywhere
     saved = torch.load(out / "model.pt", weights_only=True)
     assert ("log_sigma" in saved["state_dict"]) == ("model.learn_sigma=true" in extra)

@@ -1,4 +1,4 @@
-"""The training loop the set and the MLP share, so "the same training budget" is the same code."""
+"""The Adam training loop the set and the MLP share, so "the same training budget" is the same code."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sla_cli import distributed
 from sla_cli.runtime import autocast, progress
 
 
-def fit(model: nn.Module, lr: float, epochs: int, steps: int, device: torch.device, label: str,
+def train_with_adam(model: nn.Module, lr: float, epochs: int, steps: int, device: torch.device, label: str,
         epoch_order: Callable[[int], Any], batch_loss: Callable[[Any, int], torch.Tensor],
         describe: Callable[[torch.Tensor], str], show_every: int = 50) -> nn.Module:
     """Adam with a cosine learning-rate schedule over ``epochs * steps`` steps, with a progress bar.
