@@ -81,8 +81,14 @@ def bench(size: int, n_digits: int, n_pil: int, repeats: int) -> dict:
     digits = torch.from_numpy(images[:n_digits].copy())
     coefficients = [pil_coefficients(homography(camera, c.face, c.yaw_deg)) for c in contexts]
     n_ctx = len(contexts)
-    results = {"size": size, "contexts": n_ctx, "digits": n_digits, "pil_digits": n_pil, "repeats": repeats,
-               "methods": {}}
+    results = {
+        "size": size,
+        "contexts": n_ctx,
+        "digits": n_digits,
+        "pil_digits": n_pil,
+        "repeats": repeats,
+        "methods": {},
+    }
 
     pil_images = render_pil(images[:n_pil], coefficients, size)
     methods = {"pil_loop/cpu": (n_pil, lambda: render_pil(images[:n_pil], coefficients, size))}
@@ -97,7 +103,10 @@ def bench(size: int, n_digits: int, n_pil: int, repeats: int) -> dict:
                 results["mean_abs_diff_vs_pil"] = float(np.abs(ours - pil_images).mean())
             buffer = torch.zeros(n_digits, *sparse.shape, dtype=torch.uint8, device=device)  # reused, as the stage does
             methods[f"sparse_ss{ss}/{device.type}"] = (n_digits, lambda s=sparse, d=d, b=buffer: s(d, out=b))
-            methods[f"grid_sample_ss{ss}/{device.type}"] = (n_digits, lambda d=d, g=grids, ss=ss: render_grid_sample(d, g, ss))
+            methods[f"grid_sample_ss{ss}/{device.type}"] = (
+                n_digits,
+                lambda d=d, g=grids, ss=ss: render_grid_sample(d, g, ss),
+            )
     seconds = best_times({name: fn for name, (_, fn) in methods.items()}, repeats)
     results["methods"] = {name: n * n_ctx / seconds[name] for name, (n, _) in methods.items()}
     pil = results["methods"]["pil_loop/cpu"]
@@ -111,8 +120,12 @@ def antialiasing_error(camera: Camera, contexts, digits: torch.Tensor) -> dict:
     reference for the true area average: shows what plain bilinear loses when a face shrinks."""
     reference = SparseRenderer(context_grids(camera, contexts, 8), 8)(digits).float()
     covered = reference > 0
-    return {f"ss{s}": float((SparseRenderer(context_grids(camera, contexts, s), s)(digits).float() - reference)
-                            .abs()[covered].mean()) for s in (1, 2, 4)}
+    return {
+        f"ss{s}": float(
+            (SparseRenderer(context_grids(camera, contexts, s), s)(digits).float() - reference).abs()[covered].mean()
+        )
+        for s in (1, 2, 4)
+    }
 
 
 PEAK_CHILD = """
@@ -134,8 +147,12 @@ def peak_memory(overrides: list[str]) -> dict:
     with tempfile.TemporaryDirectory() as out:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", PEAK_CHILD, "generate-cubes", f"out={out}/ds", *overrides],
-                              env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", PEAK_CHILD, "generate-cubes", f"out={out}/ds", *overrides],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(done.stderr)
@@ -150,20 +167,38 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=48, help="frame size in pixels (paper: 48)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--memory", action="store_true", help="measure peak memory of a generate-cubes run")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="torch CPU threads (default 1: one core each, like the PIL loop; 0 = torch's default)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="torch CPU threads (default 1: one core each, like the PIL loop; 0 = torch's default)",
+    )
     args = parser.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     n_digits, n_pil, repeats = (64, 8, 3) if args.quick else (512, 32, 7)
     results = bench(args.size, n_digits, n_pil, repeats)
-    results["machine"] = {"cpu": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-                          "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-                          "torch": torch.__version__}
+    results["machine"] = {
+        "cpu": platform.processor() or platform.machine(),
+        "threads": torch.get_num_threads(),
+        "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+        "torch": torch.__version__,
+    }
     if args.memory:  # the same run at two sizes: a bounded peak does not grow with N
         counts = (500, 2000) if args.quick else (1000, 8000)
-        results["memory"] = [peak_memory(["preset=demo", "device=cpu", "render.size=48", f"digits.train={n}",
-                                          "digits.test=100", "cubes.count=200"]) for n in counts]
+        results["memory"] = [
+            peak_memory(
+                [
+                    "preset=demo",
+                    "device=cpu",
+                    "render.size=48",
+                    f"digits.train={n}",
+                    "digits.test=100",
+                    "cubes.count=200",
+                ]
+            )
+            for n in counts
+        ]
 
     from rich.console import Console
     from rich.table import Table
@@ -177,11 +212,15 @@ def main() -> None:
     console = Console()
     console.print(table)
     console.print(f"same picture: mean |sparse_ss1 - PIL| = {results['mean_abs_diff_vs_pil']:.2f} of 255")
-    console.print("antialiasing, mean |error| vs 8x8 supersampling: "
-                  + ", ".join(f"{k} {v:.2f}" for k, v in results["antialiasing_error"].items()))
+    console.print(
+        "antialiasing, mean |error| vs 8x8 supersampling: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in results["antialiasing_error"].items())
+    )
     for m in results.get("memory", []):
-        console.print(f"generate-cubes peak RSS {m['peak_rss_mib']:.0f} MiB writing {m['output_mib']:.0f} MiB "
-                      f"({' '.join(m['overrides'])}) in {m['seconds']:.1f} s")
+        console.print(
+            f"generate-cubes peak RSS {m['peak_rss_mib']:.0f} MiB writing {m['output_mib']:.0f} MiB "
+            f"({' '.join(m['overrides'])}) in {m['seconds']:.1f} s"
+        )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
 

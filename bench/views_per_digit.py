@@ -30,8 +30,17 @@ SCHEDULES = {"cross": [], "self": ["train.cross_steps=0"]}
 
 def run_one(dataset_dir: str, out: Path, k: int | None, schedule: str, extra: list[str]) -> dict:
     folder = out / f"k{k if k is not None else 'all'}_{schedule}"
-    args = [sys.executable, "-m", "sla_cli", "train", f"dataset_dir={dataset_dir}", f"out={folder}",
-            f"train.views_per_digit={'null' if k is None else k}", *SCHEDULES[schedule], *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "sla_cli",
+        "train",
+        f"dataset_dir={dataset_dir}",
+        f"out={folder}",
+        f"train.views_per_digit={'null' if k is None else k}",
+        *SCHEDULES[schedule],
+        *extra,
+    ]
     if not (folder / "manifest.json").exists():
         print(" ".join(args[2:]), flush=True)
         done = subprocess.run(args, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL)
@@ -41,16 +50,24 @@ def run_one(dataset_dir: str, out: Path, k: int | None, schedule: str, extra: li
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| views per digit k | share of digits per context | self MSE, cross-trained | self MSE, self only "
-             "| cross / self | same, covered contexts: cross | self only |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| views per digit k | share of digits per context | self MSE, cross-trained | self MSE, self only "
+        "| cross / self | same, covered contexts: cross | self only |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         c, s = r["cross"], r["self"]
-        lines.append(f"| {r['k']} | {r['share']:.3f} | {c['test_self_mse']:.5f} | {s['test_self_mse']:.5f} | "
-                     f"{c['test_self_mse'] / s['test_self_mse']:.3f} | {c['test_self_mse_covered']:.5f} | "
-                     f"{s['test_self_mse_covered']:.5f} |")
+        lines.append(
+            f"| {r['k']} | {r['share']:.3f} | {c['test_self_mse']:.5f} | {s['test_self_mse']:.5f} | "
+            f"{c['test_self_mse'] / s['test_self_mse']:.3f} | {c['test_self_mse_covered']:.5f} | "
+            f"{s['test_self_mse_covered']:.5f} |"
+        )
     floor = rows[-1]["cross"]
-    lines += ["", f"Floors (all contexts): mean image {floor['mean_image_mse']:.5f}, class-mean image "
-              f"{floor['class_mean_image_mse']:.5f}."]
+    lines += [
+        "",
+        f"Floors (all contexts): mean image {floor['mean_image_mse']:.5f}, class-mean image "
+        f"{floor['class_mean_image_mse']:.5f}.",
+    ]
     return "\n".join(lines)
 
 
@@ -72,14 +89,16 @@ def figure(rows: list[dict], path: Path) -> None:
 
 def main() -> None:
     argv = sys.argv[1:]
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    argv = argv[: argv.index("--")] if "--" in argv else argv
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset-dir", required=True)
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--ks", default="1,2,5,20,C", help="comma-separated k values; C = all contexts")
     p.add_argument("--figure", type=Path, default=None)
-    p.add_argument("--existing-only", action="store_true", help="train nothing: tabulate the k whose two runs are complete")
+    p.add_argument(
+        "--existing-only", action="store_true", help="train nothing: tabulate the k whose two runs are complete"
+    )
     a = p.parse_args(argv)
     n_contexts = json.loads((Path(a.dataset_dir) / "manifest.json").read_text())["n_contexts"]
     ks = [n_contexts if k.strip() == "C" else int(k) for k in a.ks.split(",")]

@@ -49,14 +49,18 @@ class LatentGaussian:
         self.mean, self.chol = mean, chol  # [C, L], [C, L, L] lower-triangular
 
     @classmethod
-    def fit_to_latents(cls, latents: list[Tensor], shrink: float = 1e-3) -> "LatentGaussian":
+    def fit_to_latents(cls, latents: list[Tensor], shrink: float = 1e-3) -> LatentGaussian:
         """Mean and shrunk covariance of each member's latents ``latents[c]`` [N_c, L]."""
         means, chols = [], []
         for z in latents:  # z [N_c, L]
             mu = z.mean(0)
             cov = torch.cov((z - mu).T)
             # shrink toward the diagonal so a few hundred samples still give a well-conditioned cov
-            cov = (1 - shrink) * cov + shrink * torch.diag(torch.diagonal(cov)) + 1e-6 * torch.eye(len(mu), device=z.device)
+            cov = (
+                (1 - shrink) * cov
+                + shrink * torch.diag(torch.diagonal(cov))
+                + 1e-6 * torch.eye(len(mu), device=z.device)
+            )
             means.append(mu)
             chols.append(torch.linalg.cholesky(cov))
         return cls(torch.stack(means), torch.stack(chols))
@@ -70,13 +74,13 @@ class LatentGaussian:
         white = torch.linalg.solve_triangular(chol, diff, upper=False)  # [R, L, B]
         half_logdet = torch.log(torch.diagonal(chol, dim1=1, dim2=2)).sum(-1)  # [R]
         dim = z.shape[-1]
-        return -0.5 * (white ** 2).sum(1) - half_logdet[:, None] - 0.5 * dim * math.log(2 * math.pi)
+        return -0.5 * (white**2).sum(1) - half_logdet[:, None] - 0.5 * dim * math.log(2 * math.pi)
 
     def state(self) -> dict:
         return {"mean": self.mean.cpu(), "chol": self.chol.cpu()}
 
     @classmethod
-    def from_state(cls, state: dict, device) -> "LatentGaussian":
+    def from_state(cls, state: dict, device) -> LatentGaussian:
         return cls(state["mean"].to(device), state["chol"].to(device))
 
 
@@ -107,9 +111,16 @@ def _per_pixel(sigma: Tensor | None, members: Tensor | None, rows: int, dim: int
     return s[:, None] if s.dim() == 1 else s
 
 
-def score(model: AutoencoderSet, x: Tensor, members: Tensor | None = None, mask: Tensor | None = None,
-          sigma: Tensor | None = None, density: LatentGaussian | None = None, logdet: bool = True,
-          jitter: float = 1e-6) -> Terms:
+def score(
+    model: AutoencoderSet,
+    x: Tensor,
+    members: Tensor | None = None,
+    mask: Tensor | None = None,
+    sigma: Tensor | None = None,
+    density: LatentGaussian | None = None,
+    logdet: bool = True,
+    jitter: float = 1e-6,
+) -> Terms:
     """Eq. (4)'s terms for x[R, B, D].
 
     ``sigma``: a scalar per member [C] or per pixel [C, D]; None uses the model's learned per-pixel
@@ -131,11 +142,11 @@ def score(model: AutoencoderSet, x: Tensor, members: Tensor | None = None, mask:
     resid2 = (x - out) ** 2 * m
     sqerr = resid2.sum(-1)
     n_pix = m.sum(-1)
-    recon = -(resid2 / (2 * s ** 2)).sum(-1) - (m * torch.log(s)).sum(-1) - 0.5 * n_pix * math.log(2 * math.pi)
+    recon = -(resid2 / (2 * s**2)).sum(-1) - (m * torch.log(s)).sum(-1) - 0.5 * n_pix * math.log(2 * math.pi)
     log_pz = density.log_prob(z, members) if density is not None else torch.zeros_like(sqerr)
     if jt is None:
         return Terms(sqerr, recon, log_pz, torch.zeros_like(sqerr))
-    weight = (m / s ** 2)[:, :, None, :]  # [R, B, 1, D]
+    weight = (m / s**2)[:, :, None, :]  # [R, B, 1, D]
     gram = torch.matmul(jt * weight, jt.transpose(-1, -2))  # [R, B, L, L]
     lat = z.shape[-1]
     gram = gram + jitter * torch.eye(lat, device=x.device, dtype=gram.dtype)

@@ -3,7 +3,9 @@
 import importlib.util
 from pathlib import Path
 
-SPEC = importlib.util.spec_from_file_location("bench_render", Path(__file__).resolve().parents[1] / "bench" / "render.py")
+SPEC = importlib.util.spec_from_file_location(
+    "bench_render", Path(__file__).resolve().parents[1] / "bench" / "render.py"
+)
 bench_render = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(bench_render)
 

@@ -125,13 +125,15 @@ def test_eq4_total_matches_a_numerical_integral_over_a_2d_latent(fractional):
     mask = torch.ones(1, d, dtype=torch.float64)
     if fractional:
         mask = torch.tensor([[1.0, 0.3, 0.7, 0.0, 0.5, 1.0, 0.15, 0.9]], dtype=torch.float64)
-    density = likelihood.LatentGaussian(torch.zeros(1, 2, dtype=torch.float64),
-                                        torch.linalg.cholesky(torch.tensor([[[1.0, 0.3], [0.3, 0.8]]], dtype=torch.float64)))
+    density = likelihood.LatentGaussian(
+        torch.zeros(1, 2, dtype=torch.float64),
+        torch.linalg.cholesky(torch.tensor([[[1.0, 0.3], [0.3, 0.8]]], dtype=torch.float64)),
+    )
     total = likelihood.score(model, x, mask=mask, sigma=sigma, density=density, jitter=0.0).total.item()
     expected = _numerical_log_evidence(model, x[0, 0], mask[0], sigma[0], density, half_width=0.25)
     assert total == pytest.approx(expected, abs=0.02)
     if fractional:  # the test can tell the two mask conventions apart
-        squared = likelihood.score(model, x, mask=mask ** 2, sigma=sigma, density=density, jitter=0.0).total.item()
+        squared = likelihood.score(model, x, mask=mask**2, sigma=sigma, density=density, jitter=0.0).total.item()
         assert abs(squared - expected) > 0.3
 
 

@@ -4,7 +4,7 @@ a transfer attack (examples crafted on the MLP), which a truly robust model must
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

@@ -36,7 +36,7 @@ class Calibration:
                 "val_accuracy_recon": self.val_accuracy_recon}
 
     @classmethod
-    def from_state(cls, s: dict, device) -> "Calibration":
+    def from_state(cls, s: dict, device) -> Calibration:
         return cls(s["bias"].to(device), s["weight"].to(device), s["scale"].to(device), bool(s["fell_back"]),
                    float(s["val_accuracy"]), float(s["val_accuracy_recon"]))
 

@@ -30,9 +30,20 @@ def class_reconstruction_loss(model: AutoencoderSet, x: torch.Tensor, loss: str)
     return per_image.mean(-1).sum()
 
 
-def train_class_autoencoders(train: Split, n_classes: int, hidden: int, latent: int, epochs: int, batch_size: int,
-                             lr: float, loss: str, learn_sigma: bool, device: torch.device, seed: int,
-                             label: str) -> AutoencoderSet:
+def train_class_autoencoders(
+    train: Split,
+    n_classes: int,
+    hidden: int,
+    latent: int,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    loss: str,
+    learn_sigma: bool,
+    device: torch.device,
+    seed: int,
+    label: str,
+) -> AutoencoderSet:
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = AutoencoderSet(n_classes, train.x.shape[1], hidden, latent, tied=True, learn_sigma=learn_sigma).to(device)
@@ -40,9 +51,19 @@ def train_class_autoencoders(train: Split, n_classes: int, hidden: int, latent: 
     steps = -(-first.shape[1] // batch_size)
 
     def batch_loss(idx: torch.Tensor, s: int) -> torch.Tensor:
-        return class_reconstruction_loss(model, train.x[idx[:, s * batch_size:(s + 1) * batch_size]], loss)  # [C, B, 784]
+        return class_reconstruction_loss(
+            model, train.x[idx[:, s * batch_size : (s + 1) * batch_size]], loss
+        )  # [C, B, 784]
 
-    return train_with_adam(model, lr, epochs, steps, device, label,
-                           epoch_order=lambda epoch: first if epoch == 0 else class_epoch_indices(train.y, n_classes, gen),
-                           batch_loss=batch_loss, describe=lambda v: f"loss/class {v.item() / n_classes:.2f}",
-                           show_every=20)
+    return train_with_adam(
+        model,
+        lr,
+        epochs,
+        steps,
+        device,
+        label,
+        epoch_order=lambda epoch: first if epoch == 0 else class_epoch_indices(train.y, n_classes, gen),
+        batch_loss=batch_loss,
+        describe=lambda v: f"loss/class {v.item() / n_classes:.2f}",
+        show_every=20,
+    )

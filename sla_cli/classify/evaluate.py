@@ -25,22 +25,37 @@ def classification(scorer: SetScorer, mlp: Mlp, data: Mnist, batch: int) -> tupl
     out["ae_set"]["calibrated"]["fell_back_to_recon"] = scorer.calibration.fell_back
     out["ae_set"]["full"]["sigma_per_class"] = [round(float(v), 5) for v in scorer.sigma]
     m_logits = mlp_logits(mlp, data.test.x)
-    out["mlp"] = {"accuracy": accuracy(m_logits, data.test.y), "val_accuracy": accuracy(mlp_logits(mlp, data.val.x), data.val.y)}
+    out["mlp"] = {
+        "accuracy": accuracy(m_logits, data.test.y),
+        "val_accuracy": accuracy(mlp_logits(mlp, data.val.x), data.val.y),
+    }
     arrays["logits"]["mlp"] = m_logits
     arrays["confusion"] = {k: confusion(v, data.test.y, scorer.n_classes) for k, v in arrays["logits"].items()}
     return out, arrays
 
 
-def anomalies(scorer: SetScorer, mlp: Mlp, data: Mnist, test_logits: dict, n: int, seed: int, batch: int,
-              extra: dict | None = None) -> dict:
+def anomalies(
+    scorer: SetScorer,
+    mlp: Mlp,
+    data: Mnist,
+    test_logits: dict,
+    n: int,
+    seed: int,
+    batch: int,
+    extra: dict | None = None,
+) -> dict:
     """AUROC of 'is a digit' for each anomaly kind (built-in, then the user's folders): from the set's
     best class score under each scoring, and from the MLP's logits by each of ``ood.MLP_DETECTORS``."""
     sets = ood.anomalies(data.test.x, n, seed)
     sets.update({k: v.to(data.test.x.device) for k, v in (extra or {}).items()})
     in_set = {s: test_logits[s].max(1).values.cpu() for s in scorer.scorings}
     in_mlp = {d: f(test_logits["mlp"]).cpu() for d, f in ood.MLP_DETECTORS.items()}
-    result = {"n_in": len(data.test), "n_per_kind": {k: len(v) for k, v in sets.items()},
-              "ae_set": {s: {} for s in scorer.scorings}, "mlp": {d: {} for d in ood.MLP_DETECTORS}}
+    result = {
+        "n_in": len(data.test),
+        "n_per_kind": {k: len(v) for k, v in sets.items()},
+        "ae_set": {s: {} for s in scorer.scorings},
+        "mlp": {d: {} for d in ood.MLP_DETECTORS},
+    }
     for kind, x in sets.items():
         feats = scorer.all_features(x, batch)
         for s in scorer.scorings:
@@ -60,22 +75,36 @@ def attacks(scorer: SetScorer, mlp: Mlp, data: Mnist, cfg_adv, seed: int) -> dic
     x, y = data.test.x[:n], data.test.y[:n]
     gen = torch.Generator().manual_seed(seed)
     targets = {"mlp": mlp}
-    targets.update({s: (lambda s: (lambda v: scorer.logits(v, s)))(s) for s in cfg_adv.scorings})
+    targets.update({s: (lambda v, s=s: scorer.logits(v, s)) for s in cfg_adv.scorings})
     eps_list = [float(e) for e in cfg_adv.eps]
-    result = {"n": len(y), "pgd_steps": steps, "restarts": restarts, "eps": eps_list,
-              "loss": "margin (best wrong - true logit)"}
+    result = {
+        "n": len(y),
+        "pgd_steps": steps,
+        "restarts": restarts,
+        "eps": eps_list,
+        "loss": "margin (best wrong - true logit)",
+    }
     mlp_pgd = {}
     with progress() as bar:
         task = bar.add_task(f"seed {seed} attacks", total=len(targets) * (len(eps_list) + 1), info="")
         for name, fn in targets.items():
-            pgd = lambda a, b, eps: adversarial.pgd(fn, a, b, eps, steps, gen, restarts)
+
+            def pgd(a, b, eps, fn=fn):
+                return adversarial.pgd(fn, a, b, eps, steps, gen, restarts)
+
             clean = adversarial.correct(fn, x, y, batch)
-            r = {"clean": float(clean.float().mean()), "fgsm": {}, "pgd_alone": {}, "pgd": {}, "worst_case": {},
-                 "gradient": adversarial.gradient_stats(fn, x, y, batch)}
+            r = {
+                "clean": float(clean.float().mean()),
+                "fgsm": {},
+                "pgd_alone": {},
+                "pgd": {},
+                "worst_case": {},
+                "gradient": adversarial.gradient_stats(fn, x, y, batch),
+            }
             for eps in eps_list:
                 bar.update(task, info=f"{name} eps={eps}")
-                adv_f = adversarial.batched(lambda a, b: adversarial.fgsm(fn, a, b, eps), x, y, batch)
-                adv_p = adversarial.batched(lambda a, b: pgd(a, b, eps), x, y, batch)
+                adv_f = adversarial.batched(lambda a, b, fn=fn, eps=eps: adversarial.fgsm(fn, a, b, eps), x, y, batch)
+                adv_p = adversarial.batched(lambda a, b, eps=eps: pgd(a, b, eps), x, y, batch)
                 ok_f, ok_p = adversarial.correct(fn, adv_f, y, batch), adversarial.correct(fn, adv_p, y, batch)
                 e = str(eps)
                 r["fgsm"][e], r["pgd_alone"][e] = _share(ok_f), _share(ok_p)
@@ -90,8 +119,9 @@ def attacks(scorer: SetScorer, mlp: Mlp, data: Mnist, cfg_adv, seed: int) -> dic
                 r["worst_case"][e] = _share(survived)
                 bar.advance(task)
             bar.update(task, info=f"{name} eps=1 (sanity)")
-            r["accuracy_at_eps_1"] = _share(adversarial.correct(fn, adversarial.batched(lambda a, b: pgd(a, b, 1.0), x, y,
-                                                                                       batch), y, batch))
+            r["accuracy_at_eps_1"] = _share(
+                adversarial.correct(fn, adversarial.batched(lambda a, b: pgd(a, b, 1.0), x, y, batch), y, batch)
+            )
             bar.advance(task)
             if name != "mlp":
                 r["gradient_masking_suspected"] = _masking(r)
@@ -112,11 +142,19 @@ def sanity_checks(result: dict, n_classes: int, tolerance: float = 0.0) -> dict:
     chance = 1.0 / n_classes
     targets = {k: v for k, v in result.items() if isinstance(v, dict) and "fgsm" in v}
     above = {k: v["accuracy_at_eps_1"] for k, v in targets.items() if v["accuracy_at_eps_1"] > chance + tolerance}
-    weaker = {f"{k} eps={e}": [v["pgd_alone"][e], v["fgsm"][e]] for k, v in targets.items() for e in v["fgsm"]
-              if v["pgd_alone"][e] > v["fgsm"][e] + tolerance}
-    return {"chance": chance, "above_chance_at_eps_1": bool(above), "pgd_weaker_than_fgsm": bool(weaker),
-            "failures": sorted(f"{k}: accuracy {a:.3f} at eps=1" for k, a in above.items())
-            + sorted(f"{k}: PGD {p:.3f} > FGSM {f:.3f}" for k, (p, f) in weaker.items())}
+    weaker = {
+        f"{k} eps={e}": [v["pgd_alone"][e], v["fgsm"][e]]
+        for k, v in targets.items()
+        for e in v["fgsm"]
+        if v["pgd_alone"][e] > v["fgsm"][e] + tolerance
+    }
+    return {
+        "chance": chance,
+        "above_chance_at_eps_1": bool(above),
+        "pgd_weaker_than_fgsm": bool(weaker),
+        "failures": sorted(f"{k}: accuracy {a:.3f} at eps=1" for k, a in above.items())
+        + sorted(f"{k}: PGD {p:.3f} > FGSM {f:.3f}" for k, (p, f) in weaker.items()),
+    }
 
 
 def _masking(r: dict) -> bool:

@@ -9,7 +9,7 @@ from sla_cli.plotting import plt
 
 def confusion_figure(matrices: dict, accuracies: dict):
     fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 4.2))
-    for ax, (name, m) in zip(np.atleast_1d(axes), matrices.items()):
+    for ax, (name, m) in zip(np.atleast_1d(axes), matrices.items(), strict=False):
         m = m.numpy()
         ax.imshow(np.log1p(m), cmap="Blues")
         for i in range(m.shape[0]):

@@ -66,7 +66,9 @@ def validate(cfg) -> None:
     check_int(cfg, "classify.adversarial.pgd_steps", 1)
     check_int(cfg, "classify.adversarial.restarts", 1)
     eps = value(cfg, "classify.adversarial.eps")
-    if not OmegaConf.is_list(eps) or not all(isinstance(e, (int, float)) and not isinstance(e, bool) and 0 < e <= 1 for e in eps):
+    if not OmegaConf.is_list(eps) or not all(
+        isinstance(e, (int, float)) and not isinstance(e, bool) and 0 < e <= 1 for e in eps
+    ):
         raise ConfigError(f"classify.adversarial.eps={eps!r} must be a list of numbers in (0, 1]")
     scorings = value(cfg, "classify.adversarial.scorings")
     if not OmegaConf.is_list(scorings) or any(s not in SCORINGS for s in scorings):
@@ -90,23 +92,50 @@ def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, tu
         ae, mlp = weights.load_from_run(c.weights_from, seed, cfg, device)
     else:
         t0 = time.perf_counter()
-        ae = train_class_autoencoders(data.train, N_CLASSES, c.model.hidden, c.model.latent, c.train.epochs,
-                                      c.train.batch_size, c.train.lr, c.model.loss, c.model.learn_sigma, device, seed,
-                                      f"seed {seed} class autoencoders")
+        ae = train_class_autoencoders(
+            data.train,
+            N_CLASSES,
+            c.model.hidden,
+            c.model.latent,
+            c.train.epochs,
+            c.train.batch_size,
+            c.train.lr,
+            c.model.loss,
+            c.model.learn_sigma,
+            device,
+            seed,
+            f"seed {seed} class autoencoders",
+        )
         _sync(device)
         times["ae_set"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        mlp = train_mlp(data.train, N_CLASSES, c.mlp.hidden, c.train.epochs, c.mlp.batch_size, c.train.lr, device,
-                        seed, f"seed {seed} MLP")
+        mlp = train_mlp(
+            data.train,
+            N_CLASSES,
+            c.mlp.hidden,
+            c.train.epochs,
+            c.mlp.batch_size,
+            c.train.lr,
+            device,
+            seed,
+            f"seed {seed} MLP",
+        )
         _sync(device)
         times["mlp"] = time.perf_counter() - t0
     for p in list(ae.parameters()) + list(mlp.parameters()):
         p.requires_grad_(False)
-    sigma, density, sigma_by_split = sigma_and_density(ae, {"train": data.train, "val": data.val}, c.full.sigma_from,
-                                       c.full.density_from, c.full.batch, c.full.stats_per_class)
+    sigma, density, sigma_by_split = sigma_and_density(
+        ae,
+        {"train": data.train, "val": data.val},
+        c.full.sigma_from,
+        c.full.density_from,
+        c.full.batch,
+        c.full.stats_per_class,
+    )
     scorer = SetScorer(ae, sigma, density, jitter=c.full.jitter)
-    scorer.calibration = calibrate.fit_calibration(scorer.all_features(data.val.x, c.full.batch)[..., Col.CALIBRATED],
-                                                   data.val.y, steps=c.calibrate.steps)
+    scorer.calibration = calibrate.fit_calibration(
+        scorer.all_features(data.val.x, c.full.batch)[..., Col.CALIBRATED], data.val.y, steps=c.calibrate.steps
+    )
     numbers, arrays = evaluate.classification(scorer, mlp, data, c.full.batch)
     numbers["ae_set"]["full"]["sigma_mean_by_split"] = {k: float(v.mean()) for k, v in sigma_by_split.items()}
     numbers["ood"] = evaluate.anomalies(scorer, mlp, data, arrays["logits"], c.ood.n, seed, c.full.batch, extra)
@@ -127,24 +156,37 @@ def run(cfg, out_dir: Path) -> None:
         if run.complete:
             return
         device = resolve_device(cfg.device)
-        data = mnist_data.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size,
-                               cfg.seed)
+        data = mnist_data.load(
+            cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed
+        )
         per_seed = [_seed_with_outputs(run, cfg, seed, data, device, i == 0, extra) for i, seed in enumerate(c.seeds)]
-        results = {**report.combine(per_seed, "mean"), "std": report.combine(per_seed, "std"), "per_seed": per_seed,
-                   "paper": report.PAPER, "seeds": list(c.seeds), "device": str(device), "preset": cfg.preset,
-                   "world_size": distributed.world_size(),
-                   "n_train": len(data.train), "n_val": len(data.val), "n_test": len(data.test),
-                   "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
-                   "training_loss": _loss_name(c.model), "sigma_estimated_on": c.full.sigma_from,
-                   "latent_gaussian_fitted_on": c.full.density_from,
-                   "weights_from": c.weights_from}
+        results = {
+            **report.combine(per_seed, "mean"),
+            "std": report.combine(per_seed, "std"),
+            "per_seed": per_seed,
+            "paper": report.PAPER,
+            "seeds": list(c.seeds),
+            "device": str(device),
+            "preset": cfg.preset,
+            "world_size": distributed.world_size(),
+            "n_train": len(data.train),
+            "n_val": len(data.val),
+            "n_test": len(data.test),
+            "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
+            "training_loss": _loss_name(c.model),
+            "sigma_estimated_on": c.full.sigma_from,
+            "latent_gaussian_fitted_on": c.full.density_from,
+            "weights_from": c.weights_from,
+        }
         run.save_json("results.json", results)
         run.save_text("table.md", report.table_md(results) + density_members.table_md(results))
         report.print_table(results)
         density_members.print_table(results)
-        run.describe(device=str(device), seeds=list(c.seeds),
-                     accuracy={**{s: v["accuracy"] for s, v in results["ae_set"].items()},
-                               "mlp": results["mlp"]["accuracy"]})
+        run.describe(
+            device=str(device),
+            seeds=list(c.seeds),
+            accuracy={**{s: v["accuracy"] for s, v in results["ae_set"].items()}, "mlp": results["mlp"]["accuracy"]},
+        )
     console.print(f"wrote {run.out_dir}")
 
 
@@ -164,6 +206,7 @@ def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: 
         accs = {**{s: v["accuracy"] for s, v in numbers["ae_set"].items()}, "mlp": numbers["mlp"]["accuracy"]}
         run.save_figure("confusion.png", figures.confusion_figure(arrays["confusion"], accs), dpi=110)
         full = SetScorer.logits_from_features(arrays["test_features"], "full", None)
-        run.save_figure("loglik_hist.png", figures.loglik_hist_figure(full.cpu().numpy(), data.test.y.cpu().numpy()),
-                        dpi=110)
+        run.save_figure(
+            "loglik_hist.png", figures.loglik_hist_figure(full.cpu().numpy(), data.test.y.cpu().numpy()), dpi=110
+        )
     return numbers

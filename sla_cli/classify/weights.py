@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 
 from sla_cli.classify.mlp import Mlp
 from sla_cli.errors import DataError
@@ -20,16 +19,25 @@ def file_name(seed: int) -> str:
 
 
 def save(path: Path, ae_set: AutoencoderSet, mlp: Mlp, seed: int) -> None:
-    blob = {"kind": KIND, "seed": seed,
-            "ae_set": {"config": ae_set.config(), "state": {k: v.cpu() for k, v in ae_set.state_dict().items()}},
-            "mlp": {"config": mlp.config(), "state": {k: v.cpu() for k, v in mlp.state_dict().items()}}}
+    blob = {
+        "kind": KIND,
+        "seed": seed,
+        "ae_set": {"config": ae_set.config(), "state": {k: v.cpu() for k, v in ae_set.state_dict().items()}},
+        "mlp": {"config": mlp.config(), "state": {k: v.cpu() for k, v in mlp.state_dict().items()}},
+    }
     save_torch(path, blob)
 
 
 def expected_configs(cfg, dim: int = 784, n_classes: int = 10) -> tuple[dict, dict]:
     c = cfg.classify
-    ae = {"n_members": n_classes, "dim": dim, "hidden": c.model.hidden, "latent": c.model.latent,
-          "tied": True, "learn_sigma": bool(c.model.learn_sigma)}
+    ae = {
+        "n_members": n_classes,
+        "dim": dim,
+        "hidden": c.model.hidden,
+        "latent": c.model.latent,
+        "tied": True,
+        "learn_sigma": bool(c.model.learn_sigma),
+    }
     return ae, {"dim": dim, "hidden": c.mlp.hidden, "n_classes": n_classes}
 
 
@@ -57,7 +65,8 @@ def load_from_run(folder: str, seed: int, cfg, device) -> tuple[AutoencoderSet, 
     manifest = read_manifest(folder, KIND)
     name = file_name(seed)
     if name not in manifest.get("sha256", {}):
-        raise DataError(f"{folder} holds no weights for seed {seed} (has {', '.join(sorted(k for k in manifest['sha256'] if k.endswith('.pt')))})")
+        held = ", ".join(sorted(k for k in manifest["sha256"] if k.endswith(".pt")))
+        raise DataError(f"{folder} holds no weights for seed {seed} (has {held})")
     path = verify_file(Path(folder), manifest, name)
     ae_config, mlp_config = expected_configs(cfg)
     return load_file(path, ae_config, mlp_config, device)

@@ -41,8 +41,9 @@ def random_derangement(n: int, generator: torch.Generator) -> Tensor:
             return perm
 
 
-def masked_context_loss(model: AutoencoderSet, logits: Tensor, target: Tensor, weight: Tensor,
-                        seen: Tensor | None = None) -> Tensor:
+def masked_context_loss(
+    model: AutoencoderSet, logits: Tensor, target: Tensor, weight: Tensor, seen: Tensor | None = None
+) -> Tensor:
     """Mean over the batch of the mask-weighted error; row c of ``logits`` is decoder c's output.
 
     With a learned sigma it is the Gaussian negative log-likelihood (less its constant) with
@@ -60,8 +61,9 @@ def masked_context_loss(model: AutoencoderSet, logits: Tensor, target: Tensor, w
     return (per_pixel * weight).sum() / target.shape[1]
 
 
-def step_losses(model: AutoencoderSet, x: Tensor, weight: Tensor, kind: str, perm: Tensor,
-                seen: Tensor | None = None) -> dict[str, Tensor]:
+def step_losses(
+    model: AutoencoderSet, x: Tensor, weight: Tensor, kind: str, perm: Tensor, seen: Tensor | None = None
+) -> dict[str, Tensor]:
     """The losses of one step: kind is "self", "cross" or "mixed" (both, sharing one encode and one decode).
 
     With ``seen``, a cross pair (encoder perm[c] -> decoder c) counts only when the training set
@@ -75,8 +77,10 @@ def step_losses(model: AutoencoderSet, x: Tensor, weight: Tensor, kind: str, per
         return {"cross": masked_context_loss(model, model.decode_logits(z[perm]), x, weight, seen_cross)}
     b = x.shape[1]
     logits = model.decode_logits(torch.cat([z, z[perm]], dim=1))  # [C, 2B, D]: one batched decode
-    return {"self": masked_context_loss(model, logits[:, :b], x, weight, seen),
-            "cross": masked_context_loss(model, logits[:, b:], x, weight, seen_cross)}
+    return {
+        "self": masked_context_loss(model, logits[:, :b], x, weight, seen),
+        "cross": masked_context_loss(model, logits[:, b:], x, weight, seen_cross),
+    }
 
 
 def step_kind(step: int, schedule: str, self_steps: int, cross_steps: int) -> str:
@@ -87,12 +91,24 @@ def step_kind(step: int, schedule: str, self_steps: int, cross_steps: int) -> st
     return "self" if step % (self_steps + cross_steps) < self_steps else "cross"
 
 
-def train_step(model: AutoencoderSet, optimizer: torch.optim.Optimizer, x: Tensor, weight: Tensor, kind: str,
-               perm: Tensor, cross_weight: float = 1.0, seen: Tensor | None = None) -> dict[str, Tensor]:
+def train_step(
+    model: AutoencoderSet,
+    optimizer: torch.optim.Optimizer,
+    x: Tensor,
+    weight: Tensor,
+    kind: str,
+    perm: Tensor,
+    cross_weight: float = 1.0,
+    seen: Tensor | None = None,
+) -> dict[str, Tensor]:
     """One Adam step; returns the detached losses (no host sync: the caller checks them in bulk)."""
     with autocast(x.device):
         losses = step_losses(model, x, weight, kind, perm, seen)
-    total = losses.get("self", 0) + cross_weight * losses.get("cross", 0) if kind == "mixed" else next(iter(losses.values()))
+    total = (
+        losses.get("self", 0) + cross_weight * losses.get("cross", 0)
+        if kind == "mixed"
+        else next(iter(losses.values()))
+    )
     optimizer.zero_grad(set_to_none=True)
     total.backward()
     optimizer.step()

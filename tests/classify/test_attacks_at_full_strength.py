@@ -50,7 +50,10 @@ def test_restarts_only_strengthen_the_attack():
 def test_eps_one_drives_a_linear_model_below_chance():
     torch.manual_seed(0)
     w = torch.randn(20, 10)
-    fn = lambda v: v @ w
+
+    def fn(v):
+        return v @ w
+
     x = torch.rand(100, 20)
     y = fn(x).argmax(1)
     adv = adversarial.pgd(fn, x, y, 1.0, 5, torch.Generator().manual_seed(0))

@@ -27,7 +27,15 @@ def smoke_run(tmp_path_factory, mnist_root):
 @pytest.mark.slow
 def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     out, result = smoke_run
-    for name in ("results.json", "table.md", "confusion.png", "loglik_hist.png", "weights_seed0.pt", "config.yaml", "manifest.json"):
+    for name in (
+        "results.json",
+        "table.md",
+        "confusion.png",
+        "loglik_hist.png",
+        "weights_seed0.pt",
+        "config.yaml",
+        "manifest.json",
+    ):
         assert (out / name).stat().st_size > 0, name
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "classify" and "weights_seed0.pt" in manifest["sha256"]
@@ -54,22 +62,36 @@ def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     assert not adv["sanity"]["pgd_weaker_than_fgsm"], adv["sanity"]["failures"]
     assert r["train_seconds"]["ae_set"] > 0 and r["train_seconds"]["mlp"] > 0
     table = (out / "table.md").read_text()
-    assert "loss **bce**" in table and "sigma estimated on the val split" in table and "mean sigma by split: val" in table
+    assert (
+        "loss **bce**" in table and "sigma estimated on the val split" in table and "mean sigma by split: val" in table
+    )
     assert "calibrated" in result.stderr  # the final rich table
 
 
 def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
-    """classify.model.learn_sigma=true adds the learned_sigma scoring; an extra anomaly folder gets its own AUROC rows."""
+    """classify.model.learn_sigma=true adds the learned_sigma scoring; an extra anomaly folder gets its own
+    AUROC rows."""
     folder = tmp_path / "my_noise"
     folder.mkdir()
     rng = np.random.default_rng(0)
     for i in range(12):
         Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(folder / f"{i}.png")
     out = tmp_path / "run"
-    result = run_sla("classify", "preset=smoke", f"out={out}", "classify.model.learn_sigma=true", "classify.model.loss=mse",
-                     f"classify.ood.extra=[{folder}]", "classify.train.epochs=1", "classify.test_size=200",
-                     "classify.ood.n=20", "classify.adversarial.n=10", "classify.adversarial.eps=[0.1]",
-                     "classify.adversarial.scorings=[recon]", env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla(
+        "classify",
+        "preset=smoke",
+        f"out={out}",
+        "classify.model.learn_sigma=true",
+        "classify.model.loss=mse",
+        f"classify.ood.extra=[{folder}]",
+        "classify.train.epochs=1",
+        "classify.test_size=200",
+        "classify.ood.n=20",
+        "classify.adversarial.n=10",
+        "classify.adversarial.eps=[0.1]",
+        "classify.adversarial.scorings=[recon]",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     r = json.loads((out / "results.json").read_text())
     assert r["training_loss"].startswith("gaussian_nll") and r["ae_set"]["learned_sigma"]["accuracy"] > 0.3
@@ -82,7 +104,9 @@ def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
 
 
 def test_bad_extra_anomaly_folder_is_one_line_error(tmp_path):
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'o'}", f"classify.ood.extra=[{tmp_path / 'nowhere'}]")
+    result = run_sla(
+        "classify", "preset=smoke", f"out={tmp_path / 'o'}", f"classify.ood.extra=[{tmp_path / 'nowhere'}]"
+    )
     assert_one_line_error(result, "classify.ood.extra", "nowhere", code=1)
     assert not (tmp_path / "o").exists()
 
@@ -104,16 +128,27 @@ def test_rerun_into_the_same_folder_is_a_no_op(smoke_run, mnist_root):
 
 @pytest.mark.slow
 def test_saved_weights_with_another_architecture_is_one_line_error(smoke_run, mnist_root, tmp_path):
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'b'}", f"classify.weights_from={smoke_run[0]}",
-                     "classify.model.hidden=32", env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla(
+        "classify",
+        "preset=smoke",
+        f"out={tmp_path / 'b'}",
+        f"classify.weights_from={smoke_run[0]}",
+        "classify.model.hidden=32",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert_one_line_error(result, "architecture differs", "hidden=64", "32", code=1)
     assert not (tmp_path / "b").exists()
 
 
 @pytest.mark.slow
 def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_path):
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'b'}", f"classify.weights_from={smoke_run[0]}",
-                     env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla(
+        "classify",
+        "preset=smoke",
+        f"out={tmp_path / 'b'}",
+        f"classify.weights_from={smoke_run[0]}",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     old = json.loads((smoke_run[0] / "results.json").read_text())
     new = json.loads((tmp_path / "b" / "results.json").read_text())
@@ -124,8 +159,13 @@ def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_
 
 
 def test_weights_from_a_non_classify_folder_is_one_line_error(mnist_root, tmp_path):
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'b'}", f"classify.weights_from={tmp_path}",
-                     env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla(
+        "classify",
+        "preset=smoke",
+        f"out={tmp_path / 'b'}",
+        f"classify.weights_from={tmp_path}",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert_one_line_error(result, "manifest.json", code=1)
 
 
@@ -148,28 +188,34 @@ def test_corrupt_mnist_is_one_line_error(tmp_path, mnist_root):
     assert_one_line_error(result, "truncated", code=1)
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("classify.seeds=[-1]", "classify.seeds"),
-    ("preset=huge", "preset"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("classify.seeds=[-1]", "classify.seeds"),
+        ("preset=huge", "preset"),
+    ],
+)
 def test_bad_config_is_one_line_error(override, fragment, tmp_path):
     result = run_sla("classify", "preset=smoke", override, f"out={tmp_path / 'o'}")
     assert_one_line_error(result, fragment, code=2)
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("classify.seeds=[]", "classify.seeds"),
-    ("classify.seeds=[1,1]", "classify.seeds"),
-    ("classify.seeds=abc", "classify.seeds"),
-    ("classify.model.hidden=0", "classify.model.hidden"),
-    ("threads=-1", "threads"),
-    ("classify.adversarial.eps=[0.1,2]", "classify.adversarial.eps"),
-    ("classify.adversarial.scorings=[nope]", "classify.adversarial.scorings"),
-    ("classify.adversarial.restarts=0", "classify.adversarial.restarts"),
-    ("classify.ood.extra=3", "classify.ood.extra"),
-    ("classify.full.sigma_from=test", "classify.full.sigma_from"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("classify.seeds=[]", "classify.seeds"),
+        ("classify.seeds=[1,1]", "classify.seeds"),
+        ("classify.seeds=abc", "classify.seeds"),
+        ("classify.model.hidden=0", "classify.model.hidden"),
+        ("threads=-1", "threads"),
+        ("classify.adversarial.eps=[0.1,2]", "classify.adversarial.eps"),
+        ("classify.adversarial.scorings=[nope]", "classify.adversarial.scorings"),
+        ("classify.adversarial.restarts=0", "classify.adversarial.restarts"),
+        ("classify.ood.extra=3", "classify.ood.extra"),
+        ("classify.full.sigma_from=test", "classify.full.sigma_from"),
+    ],
+)
 def test_bad_config_values_are_refused_before_work(override, fragment):
     """The same check the CLI runs before launching (in-process: one subprocess per case is slow)."""
     with pytest.raises(ConfigError, match=fragment.replace(".", r"\.")) as err:
@@ -182,5 +228,9 @@ def test_presets_compose_and_validate(preset):
     cfg = compose_config(BY_NAME["classify"], [f"preset={preset}"])
     assert cfg.classify.model.latent == 16 or preset == "smoke"
     if preset == "paper":
-        assert list(cfg.classify.seeds) == [0, 1, 2] and cfg.classify.model.hidden == 2048 and cfg.classify.mlp.hidden == 2048
+        assert (
+            list(cfg.classify.seeds) == [0, 1, 2]
+            and cfg.classify.model.hidden == 2048
+            and cfg.classify.mlp.hidden == 2048
+        )
         assert cfg.classify.model.loss == "mse"  # the paper's L2

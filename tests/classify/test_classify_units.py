@@ -69,7 +69,10 @@ def test_calibration_falls_back_to_recon_when_fitting_cannot_help():
 def test_margin_loss_and_attacks_on_a_linear_model():
     torch.manual_seed(0)
     w = torch.randn(20, 3)
-    fn = lambda x: x @ w
+
+    def fn(x):
+        return x @ w
+
     x = torch.rand(64, 20)
     y = fn(x).argmax(1)
     assert (adversarial.margin_loss(fn(x), y) < 0).all()  # all correct: best wrong logit below the true one
@@ -79,18 +82,26 @@ def test_margin_loss_and_attacks_on_a_linear_model():
     for eps in (0.05, 0.3):
         adv = adversarial.pgd(fn, x, y, eps, 10, gen)
         assert (adv - x).abs().max() <= eps + 1e-6 and adv.min() >= 0 and adv.max() <= 1
-        assert adversarial.accuracy(fn, adv, y, 16) <= adversarial.accuracy(fn, adversarial.fgsm(fn, x, y, eps), y, 16) + 0.05
+        assert (
+            adversarial.accuracy(fn, adv, y, 16)
+            <= adversarial.accuracy(fn, adversarial.fgsm(fn, x, y, eps), y, 16) + 0.05
+        )
     assert adversarial.accuracy(fn, adversarial.pgd(fn, x, y, 0.3, 10, gen), y, 16) < 0.9
 
 
 def test_gradient_stats_flag_a_flat_scoring():
-    fn = lambda x: torch.round(x @ torch.ones(20, 3))  # piecewise constant: hides its gradient
+    def fn(x):
+        return torch.round(x @ torch.ones(20, 3))  # piecewise constant: hides its gradient
+
     x = torch.rand(8, 20)
     assert adversarial.gradient_stats(fn, x, torch.zeros(8, dtype=torch.long), 8)["zero_gradient_fraction"] == 1.0
 
 
 def test_combine_seeds():
-    trees = [{"a": 0.5, "n": 3, "f": False, "s": "x", "d": {"b": 1.0}}, {"a": 0.7, "n": 3, "f": True, "s": "x", "d": {"b": 3.0}}]
+    trees = [
+        {"a": 0.5, "n": 3, "f": False, "s": "x", "d": {"b": 1.0}},
+        {"a": 0.7, "n": 3, "f": True, "s": "x", "d": {"b": 3.0}},
+    ]
     mean, std = report.combine(trees, "mean"), report.combine(trees, "std")
     assert mean == {"a": pytest.approx(0.6), "n": 3, "f": True, "s": "x", "d": {"b": 2.0}}
-    assert std["a"] == pytest.approx(0.02 ** 0.5) and std["d"]["b"] == pytest.approx(2 ** 0.5) and std["n"] == 0
+    assert std["a"] == pytest.approx(0.02**0.5) and std["d"]["b"] == pytest.approx(2**0.5) and std["n"] == 0

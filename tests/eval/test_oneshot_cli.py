@@ -52,7 +52,7 @@ def test_builtin_glyphs_end_to_end(smoke_model, tmp_path):
 
 
 def _write_folder(root, classes=("plus", "check", "zigzag"), per_class=3):
-    for k, name in enumerate(classes):
+    for _k, name in enumerate(classes):
         (root / name).mkdir(parents=True)
         for i in range(per_class):
             big = Image.fromarray(render(name, angle_deg=8 * i)).resize((64, 56))
@@ -62,8 +62,15 @@ def _write_folder(root, classes=("plus", "check", "zigzag"), per_class=3):
 
 def test_png_folder_every_source_in_process(smoke_model, tmp_path):
     out = tmp_path / "oneshot"
-    run_stage("eval oneshot", "preset=smoke", f"model_dir={smoke_model}", f"out={out}", "device=cpu",
-              f"oneshot.glyphs_dir={_write_folder(tmp_path / 'glyphs')}", "oneshot.source_context=all")
+    run_stage(
+        "eval oneshot",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"out={out}",
+        "device=cpu",
+        f"oneshot.glyphs_dir={_write_folder(tmp_path / 'glyphs')}",
+        "oneshot.source_context=all",
+    )
     r = json.loads((out / "oneshot.json").read_text())
     assert r["glyphs"] == {"source": str(tmp_path / "glyphs"), "classes": ["check", "plus", "zigzag"]}
     assert r["protocols"]["paper"]["n_classes"] == 2 and r["protocols"]["new_instances"]["n_classes"] == 3
@@ -89,8 +96,14 @@ def test_bad_inputs_are_refused_before_the_run(smoke_model, tmp_path, case):
     if case == "no_model":
         model = named = tmp_path / "no_such_model"
     with pytest.raises(DataError) as err:
-        run_stage("eval oneshot", "preset=smoke", f"model_dir={model}", f"out={tmp_path / 'out'}",
-                  "device=cpu", f"oneshot.glyphs_dir={glyphs}")
+        run_stage(
+            "eval oneshot",
+            "preset=smoke",
+            f"model_dir={model}",
+            f"out={tmp_path / 'out'}",
+            "device=cpu",
+            f"oneshot.glyphs_dir={glyphs}",
+        )
     assert str(named) in str(err.value) and "\n" not in str(err.value)
     assert not (tmp_path / "out").exists()  # inputs are checked before the run folder opens
 

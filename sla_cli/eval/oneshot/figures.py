@@ -14,8 +14,10 @@ PAPER_SAME, PAPER_DIFFERENT = 0.98, 6.21  # section 10: |E10(V) - E99(V')| and |
 def decoded_figure(rendered: np.ndarray, decoded: np.ndarray, name: str, source: int):
     """Figure 9: the glyph as each context sees it, beside its source latent decoded by each context."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 6.4))
-    for ax, images, title in ((axes[0], rendered, f"'{name}' rendered in each of {len(rendered)} contexts"),
-                              (axes[1], decoded, f"encoded by context {source} only, decoded by each (masked)")):
+    for ax, images, title in (
+        (axes[0], rendered, f"'{name}' rendered in each of {len(rendered)} contexts"),
+        (axes[1], decoded, f"encoded by context {source} only, decoded by each (masked)"),
+    ):
         ax.imshow(tile(np.clip(images, 0, 1)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(title, fontsize=10)
         ax.axis("off")
@@ -26,10 +28,16 @@ def distance_figure(same: np.ndarray, different: np.ndarray, source_label: str):
     """Figures 10-11: the two distance distributions, with the paper's single pair marked."""
     fig, ax = plt.subplots(figsize=(7, 4))
     bins = np.linspace(0, max(float(different.max()), float(same.max()), PAPER_DIFFERENT) * 1.05, 60)
-    ax.hist(same, bins=bins, alpha=0.6, density=True,
-            label=f"same glyph, source vs other contexts (mean {same.mean():.2f})")
-    ax.hist(different, bins=bins, alpha=0.6, density=True,
-            label=f"different glyphs, same context (mean {different.mean():.2f})")
+    ax.hist(
+        same, bins=bins, alpha=0.6, density=True, label=f"same glyph, source vs other contexts (mean {same.mean():.2f})"
+    )
+    ax.hist(
+        different,
+        bins=bins,
+        alpha=0.6,
+        density=True,
+        label=f"different glyphs, same context (mean {different.mean():.2f})",
+    )
     for x, text in ((PAPER_SAME, "paper same"), (PAPER_DIFFERENT, "paper different")):
         ax.axvline(x, color="k", ls="--", lw=0.8)
         ax.text(x, ax.get_ylim()[1] * 0.95, f" {text} {x}", fontsize=8, va="top")
@@ -43,7 +51,7 @@ def as_grid(values: np.ndarray) -> np.ndarray:
     """[C] -> a near-square grid (10x10 for 100 contexts), contexts in reading order, NaN padding."""
     cols = math.ceil(math.sqrt(len(values)))
     grid = np.full(cols * math.ceil(len(values) / cols), np.nan)
-    grid[:len(values)] = values
+    grid[: len(values)] = values
     return grid.reshape(-1, cols)
 
 
@@ -51,8 +59,9 @@ def accuracy_maps_figure(summaries: dict[str, dict[str, dict]]):
     """Per-context accuracy heat maps: a row per method (ours, baselines), a column per protocol."""
     methods = list(summaries)
     protocols = list(summaries[methods[0]])
-    fig, axes = plt.subplots(len(methods), len(protocols), figsize=(3.6 * len(protocols), 3.3 * len(methods)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(methods), len(protocols), figsize=(3.6 * len(protocols), 3.3 * len(methods)), squeeze=False
+    )
     for i, method in enumerate(methods):
         for j, protocol in enumerate(protocols):
             s = summaries[method][protocol]
@@ -67,7 +76,7 @@ def accuracy_maps_figure(summaries: dict[str, dict[str, dict]]):
 def matrix_figure(matrices: dict[str, np.ndarray]):
     """With every context as the source: accuracy[source, probe context] per protocol."""
     fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 4), squeeze=False)
-    for ax, (protocol, m) in zip(axes[0], matrices.items()):
+    for ax, (protocol, m) in zip(axes[0], matrices.items(), strict=False):
         image = ax.imshow(m, cmap="viridis", vmin=0, vmax=1)
         ax.set_title(f"{protocol}: mean {m.mean():.2f}", fontsize=9)
         ax.set_xlabel("probe context")

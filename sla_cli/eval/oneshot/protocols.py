@@ -29,7 +29,7 @@ class GlyphSet:
     prototypes: np.ndarray  # int64 [K]: the row of each class's prototype (its first instance)
 
     @classmethod
-    def from_classes(cls, source: str, names: list[str], per_class: list[np.ndarray]) -> "GlyphSet":
+    def from_classes(cls, source: str, names: list[str], per_class: list[np.ndarray]) -> GlyphSet:
         """Instances grouped by class; each class's first instance is its prototype."""
         counts = [len(a) for a in per_class]
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
