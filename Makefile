@@ -5,6 +5,7 @@
 #   make lint                     ruff (rules in pyproject.toml)
 #   make demo                     the whole pipeline at CPU scale (preset=demo), then OUT/report.md
 #   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU), then OUT/report.md
+#   make readme-figures           copy the README's figures from outputs/demo (after make demo)
 #   make bench                    benchmarks (ratios measured side by side in one run)
 # Variables: PRESET=smoke|demo|paper  OUT=run-folder root  DEVICE=auto|cpu|cuda
 SHELL := /bin/bash
@@ -17,7 +18,7 @@ DEVICE ?= auto
 SLA_DATA_ROOT ?= $(if $(wildcard ../shared/data/MNIST/raw),$(abspath ../shared/data),data)
 export SLA_DATA_ROOT
 
-.PHONY: install test test-fast lint demo reproduce-paper pipeline bench clean-venv
+.PHONY: install test test-fast lint demo reproduce-paper pipeline readme-figures bench clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,11 +43,12 @@ demo: install
 reproduce-paper: install
 	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),paper) GOAL=reproduce-paper
 
-# One run folder per stage under OUT; a stage whose folder already holds the same complete run is
-# skipped, so an interrupted pipeline picks up where it stopped. A stage that fails does not stop
-# the others (a later stage that needs its folder fails at once, saying so); OUT/report.md (paper
-# vs ours, every figure) is written last either way, showing failed stages as such, and make then
-# exits non-zero. `sla report OUT` rebuilds the report at any time.
+# One run folder per stage under OUT; model_self_only is the same training without cross steps,
+# the one-shot stage's ablation (what cross-training adds). A stage whose folder already holds the
+# same complete run is skipped, so an interrupted pipeline picks up where it stopped. A stage that
+# fails does not stop the others (a later stage that needs its folder fails at once, saying so);
+# OUT/report.md (paper vs ours, every figure) is written last either way, showing failed stages as
+# such, and make then exits non-zero. `sla report OUT` rebuilds the report at any time.
 pipeline: OUT ?= outputs/$(PRESET)
 pipeline: GOAL ?= pipeline
 pipeline:
@@ -55,11 +57,24 @@ pipeline:
 	stage dataset generate-cubes preset=$(PRESET) device=$(DEVICE) out=$(OUT)/dataset; \
 	stage model train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset out=$(OUT)/model; \
 	stage classify classify preset=$(PRESET) device=$(DEVICE) out=$(OUT)/classify; \
-	stage oneshot eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/oneshot; \
+	stage model_self_only train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset \
+	    out=$(OUT)/model_self_only train.cross_steps=0; \
+	stage oneshot eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model \
+	    oneshot.ablation_model_dir=$(OUT)/model_self_only out=$(OUT)/oneshot; \
 	stage concept eval concept preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/concept; \
 	echo "$(SLA) report $(OUT)"; \
 	$(SLA) report $(OUT) --made-by "make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)" || exit 1; \
 	if [ -n "$$failed" ]; then echo "make $(GOAL): failed:$$failed (see $(OUT)/report.md)" >&2; exit 1; fi
+
+# The README's figures: copied from a finished `make demo` (OUT=outputs/demo) into docs/figures/.
+README_FIGURES := dataset/contexts.png:demo_contexts.png dataset/cubes.png:demo_cubes.png \
+	model/transfer.png:demo_transfer.png classify/loglik_hist.png:demo_loglik_hist.png \
+	oneshot/decoded.png:demo_oneshot_decoded.png oneshot/accuracy_maps.png:demo_oneshot_accuracy_maps.png \
+	oneshot/distances.png:demo_oneshot_distances.png concept/likelihood_maps.png:demo_likelihood_maps.png \
+	concept/concept_sweep.png:demo_concept_sweep.png concept/backprojection.png:demo_backprojection.png
+readme-figures: OUT ?= outputs/demo
+readme-figures:
+	@for pair in $(README_FIGURES); do cp -v "$(OUT)/$${pair%%:*}" "docs/figures/$${pair##*:}" || exit 1; done
 
 bench: install
 	$(PY) bench/render.py --quick

@@ -38,14 +38,15 @@ def classify(c: Stage) -> list[str]:
     ]
     rows.append(["MLP", "softmax", cell(c, "mlp", "accuracy", scale=100), cell(c, "mlp", "val_accuracy", scale=100)])
     out += table(["model", "scoring", "test accuracy %", "validation accuracy %"], rows) + [""]
-    kinds = keys(c, "ood", "mlp")
+    kinds = keys(c, "ood", "mlp", "max_softmax")  # classify's results.json: ood.mlp.<detector>.<kind>
     if kinds:
         out += ["Anomaly detection, AUROC of MNIST test digits against each kind of non-digit:", ""]
         rows = [
             [f"set, best class score ({s})", *(cell(c, "ood", "ae_set", s, k, digits=3) for k in kinds)]
             for s in SCORINGS
         ]
-        rows.append(["MLP, max softmax", *(cell(c, "ood", "mlp", k, digits=3) for k in kinds)])
+        rows += [[f"MLP, {d.replace('_', ' ')}", *(cell(c, "ood", "mlp", d, k, digits=3) for k in kinds)]
+                 for d in keys(c, "ood", "mlp")]
         out += table(["detector", *kinds], rows) + [""]
     targets = [t for t in keys(c, "adversarial") if t == "mlp" or t.startswith("ae_set_")]
     eps = keys(c, "adversarial", "mlp", "worst_case")

@@ -61,7 +61,7 @@ def classify_seed(recon: float, mlp: float) -> dict:
             "n_in": 1000,
             "n_per_kind": 100,
             "ae_set": {s: {"noise": 1.0, "glyphs": 0.98} for s in ("recon", "full", "calibrated")},
-            "mlp": {"noise": 0.945, "glyphs": 0.947},
+            "mlp": {d: {"noise": 0.945, "glyphs": 0.947} for d in ("max_softmax", "max_logit", "energy")},
         },
         "adversarial": {
             "n": 50,
@@ -352,6 +352,10 @@ def test_wall_time_from_the_manifest_else_from_file_times(tmp_path):
     manifest = json.loads((root / "model" / "manifest.json").read_text())
     manifest["wall_seconds"] = 123.4
     runfolder.write_json(root / "model" / "manifest.json", manifest)
+    for stage in ("classify", "dataset", "oneshot"):  # manifests without a wall time (older runs)
+        old = json.loads((root / stage / "manifest.json").read_text())
+        old.pop("wall_seconds", None)
+        runfolder.write_json(root / stage / "manifest.json", old)
     created = json.loads((root / "classify" / "manifest.json").read_text())["created"]
     from datetime import datetime
 
