@@ -3,13 +3,12 @@ density model on binarized MNIST; writes density.json, samples.png, curves.png (
 
 from __future__ import annotations
 
-import copy
 import shutil
 import time
 from pathlib import Path
 
 import torch
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 from rich.table import Table
 
 from sla_cli import runfolder
@@ -70,11 +69,7 @@ def epochs(cfg: DictConfig) -> int:
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
-    run_cfg = copy.deepcopy(cfg)
-    with open_dict(run_cfg):
-        for key in HOW_KEYS:
-            run_cfg.density.pop(key, None)
-    return run_cfg
+    return runfolder.without_how_keys(cfg, "density", HOW_KEYS)
 
 
 def resume_key(cfg: DictConfig) -> dict:

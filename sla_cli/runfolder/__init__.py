@@ -10,9 +10,9 @@ from sla_cli.runfolder.atomic import (atomic_path, load_torch, remove_stale_temp
                                       write_json, write_text)
 from sla_cli.runfolder.lock import LOCK, FolderLock
 from sla_cli.runfolder.manifest import (CONFIG, MANIFEST, config_dict, finish, identity, read_manifest, sha256,
-                                        verify_file, verify_files)
+                                        verify_file, verify_files, without_how_keys)
 from sla_cli.runfolder.run import Run
 
 __all__ = ["CONFIG", "LOCK", "MANIFEST", "FolderLock", "Run", "atomic_path", "config_dict", "finish",
            "identity", "load_torch", "read_manifest", "remove_stale_temporaries", "save_npy", "save_torch",
-           "sha256", "verify_file", "verify_files", "write_json", "write_text"]
+           "sha256", "verify_file", "verify_files", "without_how_keys", "write_json", "write_text"]

@@ -8,6 +8,7 @@ progress bar once hashing has taken a second).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -16,7 +17,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from collections.abc import Iterable
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from sla_cli.errors import DataError
 from sla_cli.runfolder.atomic import write_json
@@ -47,6 +48,16 @@ def identity(config: dict) -> str:
     and the hardware it runs on."""
     relevant = {k: v for k, v in config.items() if k not in ("out", "overwrite", "device", "threads")}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def without_how_keys(cfg: DictConfig, section: str, how_keys: tuple[str, ...]) -> DictConfig:
+    """A copy of ``cfg`` less ``section``'s keys that say how a run is carried out (resume, stop
+    after...), not what it computes: an interrupted-then-resumed run is then the same run."""
+    run_cfg = copy.deepcopy(cfg)
+    with open_dict(run_cfg):
+        for key in how_keys:
+            run_cfg[section].pop(key, None)
+    return run_cfg
 
 
 def finish(out_dir: Path, kind: str, cfg: DictConfig, files: list[str], **extra: Any) -> dict:

@@ -8,10 +8,9 @@ folder holding checkpoints unless overwrite=true starts again.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 from sla_cli import runfolder
 from sla_cli.errors import DataError
@@ -29,11 +28,7 @@ RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cro
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
-    run_cfg = copy.deepcopy(cfg)
-    with open_dict(run_cfg):
-        for key in HOW_KEYS:
-            run_cfg.train.pop(key, None)
-    return run_cfg
+    return runfolder.without_how_keys(cfg, "train", HOW_KEYS)
 
 
 def resume_key(cfg: DictConfig) -> dict:
