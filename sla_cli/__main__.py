@@ -20,7 +20,8 @@ def _help() -> str:
     lines = [USAGE, "", "Sets of autoencoders with shared latent spaces (Morzhakov, 2018).", "", "commands:"]
     lines += [f"  {c.name:<{width}}  {c.summary}" for c in [*COMMANDS, *PLAIN_COMMANDS]]
     lines += ["", "Every stage command takes preset=smoke|demo|paper seed=N device=auto|cpu|cuda out=DIR.",
-              "`sla <command> --help` shows its config (or, for report, its arguments); `-m key=a,b` sweeps."]
+              "`sla <command> --help` shows its config (for report, aggregate and verify: their arguments);",
+              "`-m key=a,b` sweeps."]
     return "\n".join(lines)
 
 
