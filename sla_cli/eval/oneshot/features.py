@@ -20,12 +20,12 @@ RENDER_CHUNK = 256  # glyphs per render call
 
 @torch.no_grad()
 def render_frames(render, images: np.ndarray, device: torch.device) -> Tensor:
-    """uint8 glyphs [N, 28, 28] -> float frames [C, N, H*W] in 0..1 on ``device``, quantised to
-    uint8 levels as the dataset's images are (the encoders never saw finer levels)."""
+    """uint8 glyphs [N, 28, 28] -> float frames [C, N, H*W] in 0..1 on ``device``. ``render`` gives
+    uint8 levels / 255, as the dataset's images are (the encoders never saw finer levels)."""
     parts = []
     for start in range(0, len(images), RENDER_CHUNK):
         r = torch.as_tensor(render(images[start:start + RENDER_CHUNK])).to(device).float()  # [n, C, H, W]
-        parts.append(r.mul(255).round_().div_(255).flatten(2).transpose(0, 1))
+        parts.append(r.flatten(2).transpose(0, 1))
     return torch.cat(parts, dim=1).contiguous()
 
 

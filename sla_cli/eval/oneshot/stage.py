@@ -9,7 +9,6 @@ cross-training (``oneshot.ablation_model_dir``).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import numpy as np
@@ -55,13 +54,12 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     with runfolder.Run(out_dir, KIND, cfg) as run:
         if run.complete:
             return
-        started = time.perf_counter()
         frames = render_frames(trained.render, glyphs.images, device)  # [C, N, D]
         latents = _encode(cfg, [("shared latent", trained), ("no cross-training", ablation)], frames, device)
         result = _measure(run, trained, glyphs, frames, latents, sources)
         run.save_json("oneshot.json", result)
         run.describe(n_contexts=trained.n_contexts, device=str(device), source_contexts=len(sources),
-                     glyph_instances=len(glyphs.labels), seconds=round(time.perf_counter() - started, 2))
+                     glyph_instances=len(glyphs.labels))
     label = "all" if len(sources) > 1 else str(int(sources[0]))
     print_table(result, out_dir, label, trained.n_contexts)
 
