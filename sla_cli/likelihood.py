@@ -65,8 +65,6 @@ class LatentGaussian:
             chols.append(torch.linalg.cholesky(cov))
         return cls(torch.stack(means), torch.stack(chols))
 
-    fit = fit_to_latents  # the old name, until every stage calls fit_to_latents
-
     def log_prob(self, z: Tensor, members: Tensor | None = None) -> Tensor:
         mean = self.mean if members is None else self.mean[members]
         chol = self.chol if members is None else self.chol[members]

@@ -68,7 +68,7 @@ def test_recon_term_is_masked_gaussian_log_density():
 def test_latent_gaussian_matches_multivariate_normal():
     torch.manual_seed(1)
     latents = [torch.randn(200, 3, dtype=torch.float64) * s + s for s in (1.0, 2.0)]
-    density = likelihood.LatentGaussian.fit(latents, shrink=0.0)
+    density = likelihood.LatentGaussian.fit_to_latents(latents, shrink=0.0)
     z = torch.randn(2, 6, 3, dtype=torch.float64)
     got = density.log_prob(z, torch.tensor([1, 0]))
     for r, member in enumerate((1, 0)):
@@ -80,7 +80,7 @@ def test_latent_gaussian_matches_multivariate_normal():
 def test_full_likelihood_is_differentiable_in_x():
     model = tiny(True)
     x = torch.rand(3, 2, 12, dtype=torch.float64, requires_grad=True)
-    density = likelihood.LatentGaussian.fit([torch.randn(50, 3, dtype=torch.float64) for _ in range(3)])
+    density = likelihood.LatentGaussian.fit_to_latents([torch.randn(50, 3, dtype=torch.float64) for _ in range(3)])
     total = likelihood.score(model, x, sigma=torch.full((3,), 0.2, dtype=torch.float64), density=density).total
     (g,) = torch.autograd.grad(total.sum(), x)
     assert torch.isfinite(g).all() and g.abs().sum() > 0
