@@ -1,16 +1,17 @@
 """Does sharing shrink the data a context needs? (the abstract's "a way of reducing datasets size")
 
-    PYTHONPATH=. python bench/views_per_digit.py --dataset-dir DIR --out DIR [--ks 1,2,5,20,C]
+    PYTHONPATH=. python bench/views_per_digit.py --dataset-dir DIR --out DIR [--ks 2,5,20,C]
         [--figure docs/figures/views_per_digit.png] [-- extra sla train overrides, e.g. preset=smoke]
 
 For each k, `sla train train.views_per_digit=k` shows every training digit in only k of the C
 contexts (a fixed seeded choice per digit, the same for both schedules), so each context sees about
 k/C of the digits. Two schedules train on the same views with the same number of steps:
-``cross`` (the default alternate self/cross schedule: a shared latent space) and ``self``
-(train.cross_steps=0: C independent autoencoders, the baseline). Each run's held-out self MSE on
-test digits in every context (metrics.json: test_self_mse, and over covered contexts) is tabulated
-and plotted against k. Runs are ordinary `sla train` folders under --out, so an interrupted sweep
-resumes: a complete run is not trained again.
+``cross`` (the default alternate self/cross schedule: a shared latent space; its cross pairs are
+two held views of one digit, see ``held_view_sources``) and ``self`` (train.cross_steps=0: C
+independent autoencoders, the baseline). k = 1 is left out: no digit has two views to pair. Each
+run's held-out self MSE on test digits in every context (metrics.json: test_self_mse, and over
+covered contexts) is tabulated and plotted against k. Runs are ordinary `sla train` folders under
+--out, so an interrupted sweep resumes: a complete run is not trained again.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dataset-dir", required=True)
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--ks", default="1,2,5,20,C", help="comma-separated k values; C = all contexts")
+    p.add_argument("--ks", default="2,5,20,C", help="comma-separated k values >= 2; C = all contexts")
     p.add_argument("--figure", type=Path, default=None)
     p.add_argument(
         "--existing-only", action="store_true", help="train nothing: tabulate the k whose two runs are complete"
@@ -102,6 +103,8 @@ def main() -> None:
     a = p.parse_args(argv)
     n_contexts = json.loads((Path(a.dataset_dir) / "manifest.json").read_text())["n_contexts"]
     ks = [n_contexts if k.strip() == "C" else int(k) for k in a.ks.split(",")]
+    if min(ks) < 2:
+        sys.exit("--ks: every k must be >= 2 (with one view per digit cross-training has nothing to pair)")
     rows = []
     for k in ks:
         name = f"k{k if k < n_contexts else 'all'}"

@@ -3,7 +3,8 @@
 Shapes: ``x[C, B, D]`` is every context's view of the same B digits; ``weight[C, 1, D]`` is each
 context's mask, normalised (see ``loss_weights``); ``seen[C, B]`` (optional, ``train.views_per_digit``)
 says which views of each digit the training set holds. Cross-training encodes all views, then
-decoder c reconstructs its own view x[c] from the latent of encoder ``perm[c]``.
+decoder c reconstructs its own view x[c] from the latent of encoder ``perm[c]`` (or, per digit,
+``perm[c, b]``: see ``held_view_sources``).
 """
 
 from __future__ import annotations
@@ -41,6 +42,38 @@ def random_derangement(n: int, generator: torch.Generator) -> Tensor:
             return perm
 
 
+def held_view_sources(seen: Tensor, keys: Tensor) -> Tensor:
+    """source[C, B] for cross-training on the views the training set holds (``train.views_per_digit``).
+
+    One derangement of the contexts for the whole batch pairs two held views of a digit with
+    probability about (k/C)**2: at k = 2 of 100 contexts a cross step would train on almost nothing,
+    and a sweep over k would measure that rather than sharing. Instead each digit's held views are
+    put in a random cycle (``keys[C, B]`` uniform, drawn by the caller) and each is decoded from the
+    next one: every held view of a digit with two or more gets a partner, and each encoder is used
+    once, as with the derangement. Views not held, and a digit's only view, get themselves (c), which
+    the cross loss drops.
+    """
+    held = seen > 0
+    order = torch.where(held, keys, keys + 1).argsort(dim=0)  # per digit: its held contexts first, shuffled
+    rank = order.argsort(dim=0)  # rank[c, b]: where context c stands in digit b's order
+    n_held = held.sum(0, keepdim=True).clamp_min(1)
+    following = torch.where(rank < n_held, (rank + 1) % n_held, rank)
+    return order.gather(0, following)
+
+
+def cross_pairs(z: Tensor, perm: Tensor, seen: Tensor | None) -> tuple[Tensor, Tensor | None]:
+    """The latents each decoder decodes in a cross step, and which (context, digit) pairs count.
+
+    ``perm[C]``: decoder c decodes encoder perm[c]'s latent for every digit; ``perm[C, B]``: per digit.
+    A pair counts only when the training set holds both views, the input and the target, and they differ.
+    """
+    if perm.dim() == 1:
+        return z[perm], None if seen is None else seen * seen[perm]
+    latents = z.gather(0, perm[:, :, None].expand_as(z))
+    distinct = (perm != torch.arange(perm.shape[0], device=perm.device)[:, None]).float()
+    return latents, distinct if seen is None else distinct * seen * seen.gather(0, perm)
+
+
 def masked_context_loss(
     model: AutoencoderSet, logits: Tensor, target: Tensor, weight: Tensor, seen: Tensor | None = None
 ) -> Tensor:
@@ -66,17 +99,16 @@ def step_losses(
 ) -> dict[str, Tensor]:
     """The losses of one step: kind is "self", "cross" or "mixed" (both, sharing one encode and one decode).
 
-    With ``seen``, a cross pair (encoder perm[c] -> decoder c) counts only when the training set
-    holds both views of the digit: the input view and the target view.
+    ``perm`` says which encoder feeds each decoder in the cross loss (see ``cross_pairs``).
     """
     z = model.encode(x)
-    seen_cross = None if seen is None else seen * seen[perm]
     if kind == "self":
         return {"self": masked_context_loss(model, model.decode_logits(z), x, weight, seen)}
+    z_cross, seen_cross = cross_pairs(z, perm, seen)
     if kind == "cross":
-        return {"cross": masked_context_loss(model, model.decode_logits(z[perm]), x, weight, seen_cross)}
+        return {"cross": masked_context_loss(model, model.decode_logits(z_cross), x, weight, seen_cross)}
     b = x.shape[1]
-    logits = model.decode_logits(torch.cat([z, z[perm]], dim=1))  # [C, 2B, D]: one batched decode
+    logits = model.decode_logits(torch.cat([z, z_cross], dim=1))  # [C, 2B, D]: one batched decode
     return {
         "self": masked_context_loss(model, logits[:, :b], x, weight, seen),
         "cross": masked_context_loss(model, logits[:, b:], x, weight, seen_cross),

@@ -41,6 +41,9 @@ def validate(cfg: DictConfig) -> None:
     check_float(cfg, "train.cross_weight", 0)
     if value(cfg, "train.views_per_digit") is not None:
         check_int(cfg, "train.views_per_digit", 1)
+        if cfg.train.views_per_digit == 1 and (cfg.train.schedule == "mixed" or cfg.train.cross_steps > 0):
+            raise ConfigError("train.views_per_digit=1 leaves cross-training nothing to pair (a pair is two views "
+                              "of one digit): use k >= 2, or train.cross_steps=0 for self-training only")
     check_int(cfg, "train.log_every", 1)
     check_int(cfg, "train.checkpoint_every", 1)
     check_int(cfg, "train.keep_checkpoints", 1)

@@ -17,7 +17,14 @@ from sla_cli.runtime import console, progress, resolve_device, seed_everything
 from sla_cli.train import checkpoint
 from sla_cli.train.data import BatchSource, Dataset, view_choice
 from sla_cli.train.figures import curves_figure, transfer_figure
-from sla_cli.train.loop import loss_weights, make_optimizer, random_derangement, step_kind, train_step
+from sla_cli.train.loop import (
+    held_view_sources,
+    loss_weights,
+    make_optimizer,
+    random_derangement,
+    step_kind,
+    train_step,
+)
 from sla_cli.train.metrics import evaluate
 from sla_cli.train.resume import identity_cfg, resume_key
 
@@ -101,7 +108,11 @@ class Trainer:
         kind = step_kind(self.step, t.schedule, t.self_steps, t.cross_steps)
         index = distributed.shard(torch.randint(len(self.batches), (t.batch_size,), generator=self.generator))
         perm = random_derangement(self.data.n_contexts, self.generator).to(self.device)
-        seen = None if self.views is None else self.views[index.to(self.device)].T.float()  # [C, B]
+        seen = None
+        if self.views is not None:  # drawn on every step, so both schedules draw the same batches
+            seen = self.views[index.to(self.device)].T.float()  # [C, B]
+            keys = distributed.shard(torch.rand(self.data.n_contexts, t.batch_size, generator=self.generator))
+            perm = held_view_sources(seen, keys.to(self.device))
         losses = train_step(self.model, self.optimizer, self.batches.batch(index), self.weight, kind, perm,
                             t.cross_weight, seen)
         self.step += 1

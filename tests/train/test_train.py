@@ -84,7 +84,9 @@ def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
     assert (out / "model.pt").stat().st_mtime_ns == before
 
 
-@pytest.mark.parametrize("extra", [("model.learn_sigma=true",), ("train.schedule=mixed", "model.tied=false")])
+@pytest.mark.parametrize(
+    "extra", [("model.learn_sigma=true",), ("train.schedule=mixed", "model.tied=false"), ("train.views_per_digit=2",)]
+)
 def test_variants_train(dataset, tmp_path, extra):
     out = tmp_path / "model"
     result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", "train.steps=40",
@@ -94,3 +96,7 @@ def test_variants_train(dataset, tmp_path, extra):
     assert all(v == v for v in m.values() if isinstance(v, float))  # no NaN anywhere
     saved = torch.load(out / "model.pt", weights_only=True)
     assert ("log_sigma" in saved["state_dict"]) == ("model.learn_sigma=true" in extra)
+    if "train.views_per_digit=2" in extra:  # with 2 views per digit the cross steps still train, on held pairs
+        with open(out / "metrics.csv") as f:
+            cross = [float(r["cross_loss"]) for r in csv.DictReader(f)]
+        assert min(cross) > 1e-3, cross
