@@ -31,9 +31,11 @@ def loglik_hist_figure(full_loglik: np.ndarray, labels: np.ndarray):
     for c, ax in enumerate(axes.flat[:n]):
         own, other = full_loglik[labels == c, c], full_loglik[labels != c, c]
         lo, hi = np.percentile(np.concatenate([own, other]), [1, 99.5])
-        bins = np.linspace(lo, hi, 40)
-        ax.hist(other, bins=bins, alpha=0.6, density=True, label="other digits")
-        ax.hist(own, bins=bins, alpha=0.6, density=True, label="own digit")
+        bins = np.linspace(lo, max(hi, lo + 1e-6), 40)
+        for values, label in ((other, "other digits"), (own, "own digit")):
+            shown = values[(values >= bins[0]) & (values <= bins[-1])]
+            if shown.size:  # a tiny test set can leave a class nothing in range: no empty density (0/0)
+                ax.hist(shown, bins=bins, alpha=0.6, density=True, label=label)
         ax.set_title(f"autoencoder {c}", fontsize=9)
         ax.tick_params(labelsize=7)
     axes.flat[0].legend(fontsize=7)

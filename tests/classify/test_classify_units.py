@@ -105,3 +105,19 @@ def test_combine_seeds():
     mean, std = report.combine(trees, "mean"), report.combine(trees, "std")
     assert mean == {"a": pytest.approx(0.6), "n": 3, "f": True, "s": "x", "d": {"b": 2.0}}
     assert std["a"] == pytest.approx(0.02**0.5) and std["d"]["b"] == pytest.approx(2**0.5) and std["n"] == 0
+
+
+def test_loglik_histograms_survive_a_class_absent_from_the_test_set():
+    """A small test subset can miss a class, or give one class a single value: no 0/0 density, no warning."""
+    import warnings
+
+    from sla_cli.classify.figures import loglik_hist_figure
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 60)
+    labels[labels == 3] = 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = loglik_hist_figure(rng.normal(size=(60, 10)), labels)
+        assert len(fig.axes[3].patches) > 0 and len(fig.axes[4].patches) > len(fig.axes[3].patches)
+        loglik_hist_figure(np.ones((20, 10)), np.arange(20) % 10)
