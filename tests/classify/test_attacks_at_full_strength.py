@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from helpers.toy_models import linear_classifier
 from sla_cli.classify import adversarial
 from sla_cli.classify.evaluate import sanity_checks
 
@@ -48,14 +49,7 @@ def test_restarts_only_strengthen_the_attack():
 
 
 def test_eps_one_drives_a_linear_model_below_chance():
-    torch.manual_seed(0)
-    w = torch.randn(20, 10)
-
-    def fn(v):
-        return v @ w
-
-    x = torch.rand(100, 20)
-    y = fn(x).argmax(1)
+    fn, x, y = linear_classifier(n_classes=10, n_inputs=100)
     adv = adversarial.pgd(fn, x, y, 1.0, 5, torch.Generator().manual_seed(0))
     assert adversarial.accuracy(fn, adv, y, 50) <= 0.1
 

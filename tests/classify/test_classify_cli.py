@@ -126,29 +126,22 @@ def test_rerun_into_the_same_folder_is_a_no_op(smoke_run, mnist_root):
     assert (out / "manifest.json").read_text() == before
 
 
+def _classify_from_saved(smoke_run, mnist_root, out, *extra):
+    """`sla classify preset=smoke` into ``out`` with the smoke run's saved weights."""
+    return run_sla("classify", "preset=smoke", f"out={out}", f"classify.weights_from={smoke_run[0]}", *extra,
+                   env={"SLA_DATA_ROOT": str(mnist_root)})
+
+
 @pytest.mark.slow
 def test_saved_weights_with_another_architecture_is_one_line_error(smoke_run, mnist_root, tmp_path):
-    result = run_sla(
-        "classify",
-        "preset=smoke",
-        f"out={tmp_path / 'b'}",
-        f"classify.weights_from={smoke_run[0]}",
-        "classify.model.hidden=32",
-        env={"SLA_DATA_ROOT": str(mnist_root)},
-    )
+    result = _classify_from_saved(smoke_run, mnist_root, tmp_path / "b", "classify.model.hidden=32")
     assert_one_line_error(result, "architecture differs", "hidden=64", "32", code=1)
     assert not (tmp_path / "b").exists()
 
 
 @pytest.mark.slow
 def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_path):
-    result = run_sla(
-        "classify",
-        "preset=smoke",
-        f"out={tmp_path / 'b'}",
-        f"classify.weights_from={smoke_run[0]}",
-        env={"SLA_DATA_ROOT": str(mnist_root)},
-    )
+    result = _classify_from_saved(smoke_run, mnist_root, tmp_path / "b")
     assert result.returncode == 0, result.stderr[-2000:]
     old = json.loads((smoke_run[0] / "results.json").read_text())
     new = json.loads((tmp_path / "b" / "results.json").read_text())

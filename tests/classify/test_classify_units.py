@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from helpers.toy_models import linear_classifier
 from sla_cli.classify import adversarial, calibrate, report
 from sla_cli.classify.ood import auroc
 
@@ -67,14 +68,7 @@ def test_calibration_falls_back_to_recon_when_fitting_cannot_help():
 
 
 def test_margin_loss_and_attacks_on_a_linear_model():
-    torch.manual_seed(0)
-    w = torch.randn(20, 3)
-
-    def fn(x):
-        return x @ w
-
-    x = torch.rand(64, 20)
-    y = fn(x).argmax(1)
+    fn, x, y = linear_classifier(n_classes=3, n_inputs=64)
     assert (adversarial.margin_loss(fn(x), y) < 0).all()  # all correct: best wrong logit below the true one
     stats = adversarial.gradient_stats(fn, x, y, batch=16)
     assert stats["zero_gradient_fraction"] == 0 and stats["finite"]
