@@ -23,8 +23,8 @@ LABELS = {OURS: "shared latent (ours)", ORACLE: "oracle pixel NN (flat glyphs)",
           NO_CROSS: "no cross-training", "shared_ae": "one shared autoencoder",
           "contrastive": "contrastive encoder"}
 HOW_TO = {NO_CROSS: "oneshot.ablation_model_dir=DIR (a model trained with train.cross_steps=0 on the same dataset)",
-          "shared_ae": "oneshot.baseline_model_dirs={shared_ae:DIR}",
-          "contrastive": "oneshot.baseline_model_dirs={contrastive:DIR}"}
+          "shared_ae": "oneshot.baseline_model_dirs.shared_ae=DIR",
+          "contrastive": "oneshot.baseline_model_dirs.contrastive=DIR"}
 
 
 def oneshot_json(tally, methods: list[str], draws, seed: int) -> dict:
