@@ -41,7 +41,8 @@ def _all_correct(record: dict) -> float | None:
 def _n_contexts(stage: Stage) -> str:
     if not stage.complete:
         return "?"
-    sizes = {len(lookup(r, "protocols", "paper", "per_context_accuracy") or []) for r in stage.records()}
+    paper = [lookup(r, "protocols", "paper") or {} for r in stage.records()]  # other_contexts: C - 1, not the source
+    sizes = {p.get("other_contexts") or len(p.get("per_context_accuracy") or []) for p in paper}
     return str(sizes.pop()) if len(sizes) == 1 else "?"
 
 

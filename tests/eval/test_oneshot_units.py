@@ -44,7 +44,8 @@ def test_accuracy_one_source_fails_exactly_in_unshared_contexts(protocol):
     np.testing.assert_array_equal(acc[0], expected)
     s = P.summarize(acc, np.array([2]), K)
     assert s["per_context_accuracy"] == list(expected)
-    assert s["mean_accuracy"] == round(7 / 9, 4) and s["min_accuracy"] == 0.0 and s["contexts_all_correct"] == 8
+    assert s["mean_accuracy"] == round(7 / 9, 4) and s["min_accuracy"] == 0.0
+    assert s["contexts_all_correct"] == 7 and s["other_contexts"] == C - 1  # the source itself is not counted
 
 
 def test_all_sources_matrix_and_chunking(monkeypatch):
@@ -59,7 +60,7 @@ def test_all_sources_matrix_and_chunking(monkeypatch):
     off = ~np.eye(C, dtype=bool)
     assert s["mean_accuracy"] == round(acc[off].mean(), 4)
     assert s["per_context_accuracy"][5] == round(1 / 9, 4) and s["per_context_accuracy"][0] == round(7 / 9, 4)
-    assert s["contexts_all_correct"] == round((8 * 8 + 2 * 2) / C, 2)
+    assert s["contexts_all_correct"] == round((8 * 7 + 2 * 1) / C, 2)  # other contexts only, mean over sources
 
 
 def test_a_noisy_new_instance_goes_wrong():
@@ -110,7 +111,10 @@ def test_source_context_checks_and_clamping(monkeypatch):
     for other in (fake(2, 1.0), fake(3, 0.5)):  # fewer contexts; same count but other masks (geometry)
         monkeypatch.setattr(stage, "load_model_dir", lambda folder, device, o=other: o)
         with pytest.raises(DataError, match="oneshot.ablation_model_dir=elsewhere"):
-            stage._load_ablation("elsewhere", ours, torch.device("cpu"))
+            stage._load_comparable("no_cross", "elsewhere", ours, torch.device("cpu"))
+        with pytest.raises(DataError, match="oneshot.baseline_model_dirs.shared_ae=elsewhere"):
+            stage._load_comparable("shared_ae", "elsewhere", ours, torch.device("cpu"))
     monkeypatch.setattr(stage, "load_model_dir", lambda folder, device: fake(3, 1.0))
-    assert stage._load_ablation("same_geometry", ours, torch.device("cpu")).n_contexts == 3
-    assert stage._load_ablation(None, ours, torch.device("cpu")) is None
+    assert stage._load_comparable("no_cross", "same_geometry", ours, torch.device("cpu")).n_contexts == 3
+    cfg = SimpleNamespace(ablation_model_dir=None, baseline_model_dirs={"shared_ae": "a", "contrastive": None})
+    assert list(stage._comparable_models(cfg, ours, torch.device("cpu"))) == ["shared_ae"]

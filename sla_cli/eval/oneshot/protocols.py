@@ -3,13 +3,14 @@
 A feature space is ``[C, N, F]``: every glyph instance n as seen by context c (latent codes from
 encoder c, or the raw pixels of its render in c). A protocol names which instances are the
 prototypes and which are the probes. For a source context s the prototypes are taken from s; each
-probe, in every context c, goes to the nearest prototype (Euclidean). The result is an accuracy
-matrix [S, C] for the S source contexts asked for.
+probe, in every context c, goes to the nearest prototype (Euclidean). The result is, for the S
+source contexts asked for, whether each probe was right in each context ([S, C, p]) and its mean,
+the accuracy matrix [S, C].
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -27,14 +28,15 @@ class GlyphSet:
     images: np.ndarray  # uint8 [N, 28, 28]
     labels: np.ndarray  # int64 [N]: class index of each instance
     prototypes: np.ndarray  # int64 [K]: the row of each class's prototype (its first instance)
+    details: dict = field(default_factory=dict)  # how this draw was made (seed, typefaces...), for oneshot.json
 
     @classmethod
-    def from_classes(cls, source: str, names: list[str], per_class: list[np.ndarray]) -> GlyphSet:
+    def from_classes(cls, source: str, names: list[str], per_class: list[np.ndarray], **details) -> GlyphSet:
         """Instances grouped by class; each class's first instance is its prototype."""
         counts = [len(a) for a in per_class]
         starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         labels = np.repeat(np.arange(len(names)), counts).astype(np.int64)
-        return cls(source, list(names), np.concatenate(per_class).astype(np.uint8), labels, starts)
+        return cls(source, list(names), np.concatenate(per_class).astype(np.uint8), labels, starts, details)
 
 
 @dataclass
@@ -62,6 +64,11 @@ def protocols(glyphs: GlyphSet) -> list[Protocol]:
 
 def accuracy_matrix(space: Tensor, sources: Tensor, protocol: Protocol) -> Tensor:
     """[S, C] accuracy: prototypes from each source context, probes classified in every context."""
+    return probe_correct(space, sources, protocol).float().mean(-1)
+
+
+def probe_correct(space: Tensor, sources: Tensor, protocol: Protocol) -> Tensor:
+    """bool [S, C, p]: probe p, seen in context c, goes to its own class's prototype from source s."""
     dev = space.device
     rows = torch.as_tensor(protocol.proto_rows, device=dev)
     probes = space[:, torch.as_tensor(protocol.probe_rows, device=dev)].float()  # [C, p, F]
@@ -75,7 +82,7 @@ def accuracy_matrix(space: Tensor, sources: Tensor, protocol: Protocol) -> Tenso
         # |a - b|^2 = |a|^2 + |b|^2 - 2ab, as one matmul; the argmin needs no sqrt
         d = probe_sq[None, :, :, None] + protos.square().sum(-1)[:, None, None, :] \
             - 2 * torch.einsum("cpf,skf->scpk", probes, protos)
-        out.append((d.argmin(-1) == truth).float().mean(-1))
+        out.append(d.argmin(-1) == truth)
     return torch.cat(out)
 
 
@@ -83,13 +90,14 @@ def summarize(acc: np.ndarray, sources: np.ndarray, n_classes: int) -> dict:
     """The report's numbers for one protocol. Mean and min are over (source, context) pairs with
     context != source (one-shot transfer proper); per_context_accuracy[c] is the mean over sources
     other than c (with one source, its own entry is that source's accuracy on its own context);
-    contexts_all_correct counts contexts (the source included, as the paper's "all 100") where every
-    probe is right, averaged over sources."""
+    contexts_all_correct counts the contexts where every probe is right among the C - 1 contexts other
+    than the source (in the source, the paper's probe is the prototype itself), averaged over sources."""
     s, c = acc.shape
     other = np.arange(c)[None, :] != sources[:, None]
     per_context = np.where(other.any(0), (acc * other).sum(0) / np.maximum(other.sum(0), 1), acc[0])
     pairs = acc[other] if other.any() else acc.ravel()
-    all_right = (acc == 1.0).sum(1).mean()
+    all_right = ((acc == 1.0) & other).sum(1).mean()
     return {"n_classes": int(n_classes), "per_context_accuracy": [round(float(a), 4) for a in per_context],
             "mean_accuracy": round(float(pairs.mean()), 4), "min_accuracy": round(float(pairs.min()), 4),
-            "contexts_all_correct": int(all_right) if s == 1 else round(float(all_right), 2)}
+            "contexts_all_correct": int(all_right) if s == 1 else round(float(all_right), 2),
+            "other_contexts": c - 1}
