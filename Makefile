@@ -7,6 +7,7 @@
 #   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU), then OUT/report.md
 #   make readme-figures           copy the README's figures from outputs/demo (after make demo)
 #   make bench                    benchmarks (ratios measured side by side in one run)
+#   make fonts                    the Debian font packages behind oneshot.glyphs=fonts (needs root and apt)
 # Variables: PRESET=smoke|demo|paper  OUT=run-folder root  DEVICE=auto|cpu|cuda
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -18,7 +19,7 @@ DEVICE ?= auto
 SLA_DATA_ROOT ?= $(if $(wildcard ../shared/data/MNIST/raw),$(abspath ../shared/data),data)
 export SLA_DATA_ROOT
 
-.PHONY: install test test-fast lint demo reproduce-paper pipeline readme-figures bench clean-venv
+.PHONY: fonts install test test-fast lint demo reproduce-paper pipeline readme-figures bench clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -82,3 +83,12 @@ bench: install
 
 clean-venv:
 	rm -rf $(VENV)
+
+# oneshot.glyphs=fonts draws letters from >= 12 distinct font families found with fontconfig.
+FONT_PACKAGES := fonts-urw-base35 fonts-liberation2 fonts-freefont-ttf fonts-dejavu-core
+fonts:
+	@if dpkg -s $(FONT_PACKAGES) >/dev/null 2>&1; then echo "fonts: $(FONT_PACKAGES) installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get install -y -q $(FONT_PACKAGES) >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $(FONT_PACKAGES) >/dev/null; } \
+	    || echo "fonts: apt-get failed; the font tests will skip"; \
+	else echo "fonts: run as root: apt-get install $(FONT_PACKAGES) (the font tests skip without them)"; fi
