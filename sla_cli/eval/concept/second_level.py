@@ -61,12 +61,14 @@ def _train_one(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: i
     def batch(step: int) -> Tensor:
         return scaled[torch.randint(len(maps), (min(batch_size, len(maps)),), generator=generator).to(maps.device)]
 
-    def loss(x: Tensor) -> Tensor:
-        return ((model.decoder(model.encoder(x)) - x) ** 2).mean()
+    def loss(x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        value = ((model.decoder(model.encoder(x)) - x) ** 2).mean()
+        return value, {"second level": value}  # the name a divergence error gives it
 
     # the cosine settles the fit at the end; float32 throughout (no autocast), as before the engine
     fit(model, batch, loss, cosine_annealing(lr, steps), steps=steps, use_autocast=False,
-        log=Log(LOG_EVERY, EachStep(lambda step, losses: on_step(losses["training"])), hint="try a lower concept.lr"))
+        log=Log(LOG_EVERY, EachStep(lambda step, losses: on_step(losses["second level"])),
+                hint="try a lower concept.lr"))
     with torch.no_grad():
         final = ((model.decoder(model.encoder(scaled)) - scaled) ** 2).mean().item()
     return model, final
