@@ -1,15 +1,17 @@
-"""The Adam training loop the set and the MLP share, so "the same training budget" is the same code."""
+"""The Adam training the set and the MLP share, so "the same training budget" is the same code: a
+thin adapter onto the training engine (``sla_cli.training.fit``) with the signature the class
+autoencoders and the MLP call."""
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import torch
 from torch import nn
 
 from sla_cli import distributed
-from sla_cli.runtime import autocast, progress
+from sla_cli.training import EpochBatches, Log, cosine_annealing, fit
 
 
 def train_with_adam(model: nn.Module, lr: float, epochs: int, steps: int, device: torch.device, label: str,
@@ -18,22 +20,18 @@ def train_with_adam(model: nn.Module, lr: float, epochs: int, steps: int, device
     """Adam with a cosine learning-rate schedule over ``epochs * steps`` steps, with a progress bar.
 
     ``epoch_order(epoch)`` draws the epoch's sample order; ``batch_loss(order, step)`` is the loss of
-    one batch of it (run under bf16 autocast on GPU); ``describe(loss)`` is what the bar shows.
+    one batch of it (run under bf16 autocast on GPU); ``describe(loss)`` is what the bar shows. The
+    loss is checked every ``show_every`` steps (one host sync): a non-finite one stops the run.
     """
-    opt = distributed.sync_gradients(torch.optim.Adam(model.parameters(), lr=lr))  # torchrun: all-reduced
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
-    with progress() as bar:
-        task = bar.add_task(label, total=epochs * steps, info="")
-        for epoch in range(epochs):
-            order = distributed.shard_batches(epoch_order(epoch))  # torchrun: each rank a slice of each batch
-            for s in range(steps):
-                with autocast(device):
-                    value = batch_loss(order, s)
-                opt.zero_grad(set_to_none=True)
-                value.backward()
-                opt.step()
-                sched.step()
-                if s % show_every == 0 or s == steps - 1:  # .item() syncs with the device: not every step
-                    bar.update(task, info=f"epoch {epoch + 1}/{epochs} {describe(value)}")
-                bar.advance(task)
-    return model.eval()
+    batches = EpochBatches(steps, lambda epoch: distributed.shard_batches(epoch_order(epoch)),  # torchrun: a slice
+                           lambda order, s: (order, s))                                          # of each batch
+
+    def loss(batch):
+        value = batch_loss(*batch)
+        return value, {label: value}
+
+    log = Log(show_every, label=label, hint="try a lower classify.train.lr",
+              describe=lambda state, losses: f"epoch {-(-state.step // steps)}/{epochs} "
+                                             f"{describe(torch.tensor(losses[label]))}")
+    fit(model, batches, loss, cosine_annealing(lr, epochs * steps), steps=epochs * steps, sharded=True, log=log)
+    return model

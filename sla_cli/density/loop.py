@@ -1,30 +1,30 @@
-"""The training loop all three models share: Adam, a fresh binarization of the grey training
-images every epoch, one progress bar per model, a checkpoint after every epoch (sla train's
-``checkpoint`` module) and resume from the last one.
+"""The training all three models share, on the training engine (``sla_cli.training.fit``): Adam, a
+fresh binarization of the grey training images every epoch, a row of the curve (mean training loss
+per image, the test number) and a checkpoint after every epoch, resume from the last one.
+
+``fit`` and ``Schedule`` keep the signatures the density and classify stages call; the engine
+counts optimizer steps, an epoch is ``ceil(n / batch_size)`` of them.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from sla_cli import runfolder
 from sla_cli.density.data import binarize_dynamic
-from sla_cli.errors import DataError, SlaError
-from sla_cli.runtime import autocast, console, progress
-from sla_cli.train import checkpoint
+from sla_cli.runtime import autocast, console
+from sla_cli.training import Checkpoints, EpochBatches, Log, TrainingDiverged, per_epoch
+from sla_cli.training import fit as engine_fit
+
+__all__ = ["Fit", "LossFn", "Schedule", "TrainingDiverged", "fit"]  # TrainingDiverged: the engine's, for old imports
 
 LossFn = Callable[[nn.Module, Tensor], Tensor]  # (model, binary batch [B, D]) -> loss per image [B], nats
-
-
-class TrainingDiverged(SlaError):
-    exit_code = 1
 
 
 @dataclass
@@ -49,95 +49,79 @@ class Fit:
     finished: bool = False
 
 
+class _EpochRows:
+    """The engine's meter for the curve: each epoch's mean training loss per image, summed in float32
+    on the way as the per-epoch loop summed it on the device, and the test number."""
+
+    def __init__(self, key: str, model: nn.Module, test_loss: Callable[[nn.Module], float], n_images: int,
+                 steps_per_epoch: int, device: torch.device):
+        self.key, self.model, self.test_loss, self.n_images = key, model, test_loss, n_images
+        self.steps_per_epoch, self.device = steps_per_epoch, device
+        self.total = np.float32(0)
+
+    def add(self, step: int, losses: dict[str, float]) -> None:
+        self.total = np.float32(self.total + np.float32(losses[self.key]))
+
+    def row(self, step: int, seconds: float) -> dict:
+        train_loss, self.total = float(self.total) / self.n_images, np.float32(0)
+        self.model.eval()
+        with torch.no_grad(), autocast(self.device):
+            test = float(self.test_loss(self.model))
+        self.model.train()
+        return {"epoch": step // self.steps_per_epoch, "train_loss": train_loss, "test_loss": test,
+                "train_seconds": round(seconds, 3)}
+
+    def state_dict(self) -> dict:
+        return {}  # rows end at epoch ends, where checkpoints are: nothing is pending there
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
 def fit(name: str, model: nn.Module, loss_fn: LossFn, test_loss: Callable[[nn.Module], float], grey: Tensor,
         schedule: Schedule, device: torch.device, generator: torch.Generator, run: runfolder.Run | None,
         resume: bool = False, resume_key: dict | None = None) -> Fit:
     """Train ``model`` on ``grey`` [N, D]; checkpoints go to ``<run folder>/<name>/checkpoints``
     (run None: no checkpoints)."""
-    folder = run.out_dir / name if run is not None else None
-    optimizer = torch.optim.Adam(model.parameters(), lr=schedule.lr)
-    state = Fit()
-    if resume and folder is not None:
-        _restore(name, folder, model, optimizer, generator, device, state, resume_key)
-    n = grey.shape[0]
-    per_epoch = (n + schedule.batch_size - 1) // schedule.batch_size
-    end = schedule.epochs if not schedule.stop_after else min(schedule.epochs, schedule.stop_after)
-    with progress() as bar:
-        task = bar.add_task(f"{name} epoch {state.epoch + 1}/{schedule.epochs}", total=schedule.epochs * per_epoch,
-                            completed=state.epoch * per_epoch, info=_info(state.rows))
-        try:
-            while state.epoch < end:
-                bar.update(task, description=f"{name} epoch {state.epoch + 1}/{schedule.epochs}")
-                start = time.perf_counter()
-                for group in optimizer.param_groups:
-                    group["lr"] = schedule.lr_at(state.epoch)
-                train_loss = _epoch(model, loss_fn, optimizer, grey, schedule.batch_size, device, generator,
-                                    lambda: bar.advance(task))
-                state.epoch += 1
-                _check(name, train_loss, state.epoch, folder)
-                model.eval()
-                with torch.no_grad(), autocast(device):
-                    test = float(test_loss(model))
-                model.train()
-                state.seconds += time.perf_counter() - start
-                state.rows.append({"epoch": state.epoch, "train_loss": train_loss, "test_loss": test,
-                                   "train_seconds": round(state.seconds, 3)})
-                bar.update(task, info=_info(state.rows))
-                if folder is not None:
-                    checkpoint.save(run, state.epoch, {
-                        "step": state.epoch,  # the checkpoint module's name for the counter: epochs here
-                        "epoch": state.epoch, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                        "rng": checkpoint.rng_state(generator, device), "rows": state.rows,
-                        "train_seconds": state.seconds, "resume_key": resume_key}, schedule.keep_checkpoints,
-                        subfolder=name)
-        except SlaError:
-            bar.remove_task(task)  # the error alone on stderr, not after a half-drawn bar
-            raise
-    state.finished = state.epoch >= schedule.epochs
-    model.eval()
+    n, size = grey.shape[0], schedule.batch_size
+    steps_per_epoch = (n + size - 1) // size
+
+    def start(epoch: int) -> tuple[Tensor, Tensor]:  # the epoch's draws: a fresh binarization, an order
+        x = binarize_dynamic(grey, generator)
+        return x, torch.randperm(n, generator=generator).to(x.device)
+
+    key = f"{name} training"
+
+    def loss(batch: Tensor):
+        per_image = loss_fn(model, batch).float()
+        return per_image.mean(), {key: per_image.detach().sum()}
+
+    checkpoints = None if run is None else Checkpoints(run, steps_per_epoch, schedule.keep_checkpoints,
+                                                       subfolder=name, key=resume_key)
+    resume_from = _resume_point(name, checkpoints, steps_per_epoch) if resume and checkpoints else None
+    epochs = schedule.epochs
+    log = Log(steps_per_epoch, _EpochRows(key, model, test_loss, n, steps_per_epoch, device), name,
+              lambda state, _: f"epoch {state.step // steps_per_epoch}/{epochs}  {_info(state.rows)}",
+              hint="try a lower density.lr")
+    state = engine_fit(
+        model, EpochBatches(steps_per_epoch, start, lambda order, i: order[0][order[1][i * size:(i + 1) * size]]),
+        loss, per_epoch(schedule.lr_at, steps_per_epoch), steps=epochs * steps_per_epoch,
+        stop_at=schedule.stop_after * steps_per_epoch, log=log, checkpoints=checkpoints, resume_from=resume_from,
+        generator=generator)
+    return Fit(state.rows, state.seconds, state.step // steps_per_epoch, state.finished)
+
+
+def _resume_point(name: str, checkpoints: Checkpoints, steps_per_epoch: int) -> dict | None:
+    found = checkpoints.latest()
+    if found is None:
+        console.print(f"[yellow]density.resume=true but {checkpoints.folder} holds no {name} checkpoint: "
+                      "starting from epoch 0")
+        return None
+    state, path = found
+    if "epoch" in state:  # written before the engine, whose "step" counted epochs: convert the counter
+        state = {**state, "step": state["epoch"] * steps_per_epoch}
+    console.print(f"resuming {name} from epoch {state['step'] // steps_per_epoch} ({path.name})")
     return state
-
-
-def _epoch(model, loss_fn, optimizer, grey, batch_size, device, generator, advance) -> float:
-    """One pass over a fresh binarization; the mean loss per image, synchronized once at the end."""
-    model.train()
-    x = binarize_dynamic(grey, generator)
-    order = torch.randperm(x.shape[0], generator=generator).to(x.device)
-    total = torch.zeros((), device=x.device)
-    for start in range(0, x.shape[0], batch_size):
-        batch = x[order[start:start + batch_size]]
-        with autocast(device):
-            loss = loss_fn(model, batch).float()
-        optimizer.zero_grad(set_to_none=True)
-        loss.mean().backward()
-        optimizer.step()
-        total += loss.detach().sum()
-        advance()
-    return float(total) / x.shape[0]
-
-
-def _check(name: str, loss: float, epoch: int, folder: Path) -> None:
-    if loss != loss or loss in (float("inf"), float("-inf")):
-        found = checkpoint.list_checkpoints(folder) if folder is not None else []
-        kept = f"the last good checkpoint is {found[-1][1]}" if found else "no checkpoint was written yet"
-        raise TrainingDiverged(f"the {name} training loss became {loss} in epoch {epoch} "
-                               f"(try a lower density.lr); {kept}")
-
-
-def _restore(name, folder, model, optimizer, generator, device, state: Fit, resume_key: dict) -> None:
-    found = checkpoint.list_checkpoints(folder)
-    if not found:
-        console.print(f"[yellow]density.resume=true but {folder} holds no {name} checkpoint: starting from epoch 0")
-        return
-    saved = checkpoint.load(found[-1][1])
-    if saved.get("resume_key") != resume_key:
-        raise DataError(f"{found[-1][1]} was made with different settings ({saved.get('resume_key')}); "
-                        "resume with the same ones or pass overwrite=true")
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    checkpoint.restore_rng(saved["rng"], generator, device)
-    state.epoch, state.rows, state.seconds = saved["epoch"], saved["rows"], saved["train_seconds"]
-    console.print(f"resuming {name} from epoch {state.epoch} ({found[-1][1].name})")
 
 
 def _info(rows: list[dict]) -> str:

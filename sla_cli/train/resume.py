@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.runtime import console
-from sla_cli.train import checkpoint
+from sla_cli.training import checkpoint
 from sla_cli.train.data import Dataset, same_dataset
 
 # How a run is carried out, not what it computes: left out of the run's identity, so an

@@ -12,7 +12,10 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from sla_cli.training import EachStep, Log, cosine_annealing, fit
+
 FLOOR = 1.0
+LOG_EVERY = 50  # steps between loss checks (one host sync each)
 
 
 class MapAutoencoder(nn.Module):
@@ -53,18 +56,19 @@ def _train_one(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: i
         model.centre.copy_(maps.mean(0))
         sd = maps.std(0)
         model.scale.copy_(1.0 / sd.clamp(min=FLOOR * sd.median().item() + 1e-12))
-    opt = torch.optim.Adam(model.parameters(), lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)  # settles the fit at the end
     scaled = model.standardise(maps)
-    for _ in range(steps):
-        idx = torch.randint(len(maps), (min(batch_size, len(maps)),), generator=generator).to(maps.device)
-        x = scaled[idx]
-        loss = ((model.decoder(model.encoder(x)) - x) ** 2).mean()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sched.step()
-        on_step(loss.item())
+
+    def batch(step: int) -> Tensor:
+        return scaled[torch.randint(len(maps), (min(batch_size, len(maps)),), generator=generator).to(maps.device)]
+
+    def loss(x: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        value = ((model.decoder(model.encoder(x)) - x) ** 2).mean()
+        return value, {"second level": value}  # the name a divergence error gives it
+
+    # the cosine settles the fit at the end; float32 throughout (no autocast), as before the engine
+    fit(model, batch, loss, cosine_annealing(lr, steps), steps=steps, use_autocast=False,
+        log=Log(LOG_EVERY, EachStep(lambda step, losses: on_step(losses["second level"])),
+                hint="try a lower concept.lr"))
     with torch.no_grad():
         final = ((model.decoder(model.encoder(scaled)) - scaled) ** 2).mean().item()
     return model, final
