@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from sla_cli.errors import DataError
-from sla_cli.eval.concept import backproject, maps, measures, second_level, splits
+from sla_cli.eval.concept import (backproject, controls, invariance, maps, measures, second_level, selection, splits,
+                                  textures)
 from sla_cli.models.ae_set import AutoencoderSet
 
 # 6 side contexts at yaws -75..75 (30 apart) then 4 top contexts at 0, 90, 180, 270
@@ -196,3 +197,82 @@ def test_spearman_interval_matches_the_plain_bootstrap():
     y[:10] = y[10]  # ties in the data too
     np.testing.assert_allclose(measures.spearman_ci(x, y, n_boot=200, seed=3),
                                measures.bootstrap_ci(measures.spearman, x, y, n_boot=200, seed=3), atol=1e-12)
+
+
+def _bump_scores(k: int = 80, seed: int = 0) -> tuple[maps.Scores, np.ndarray]:
+    """Scores of k cubes whose side and top peaks travel with the angle; the blank term is big noise
+    per cube and context (as a blank face's likelihood varies with each cube's ink under each mask),
+    so only the blank-ratio rule sees the bump."""
+    rng = np.random.default_rng(seed)
+    angles = rng.uniform(0, 90, k)
+    pos = torch.from_numpy(angles / 90.0)[:, None]
+    side = -((torch.linspace(0, 1, 6)[None] - pos) ** 2) * 40
+    top = -((torch.linspace(0, 1, 4)[None] - pos) ** 2) * 20
+    bump = torch.cat([side, top], 1).float()
+    blank = torch.from_numpy(rng.normal(0, 50, (k, 10))).float()
+    return maps.Scores(bump + blank, blank.clone()), angles
+
+
+def _train(x):
+    return second_level.train(x, hidden=16, latent=1, steps=150, batch_size=32, lr=0.01, restarts=1, seed=0)
+
+
+def test_the_map_choice_sees_no_test_cube_and_picks_the_informative_rule():
+    scores, angles = _bump_scores()
+    part = splits.three_way(len(angles), 0.25, 0.25, seed=0)
+    groups = maps.face_groups(FACES)
+    choice = selection.choose_map(scores, groups, angles, part, ["plain", "blank_ratio"], [0.5, 1.0], _train)
+    assert choice.blank_rule == "blank_ratio" and len(choice.candidates) == 4
+    assert [c["blank_rule"] for c in choice.candidates] == ["plain", "plain", "blank_ratio", "blank_ratio"]
+    best = min(choice.candidates, key=lambda c: c["select_angle_mae_deg"])
+    assert choice.temperature == best["temperature"]
+    # scramble the test cubes' scores and angles: not one candidate's number may move
+    term, test = scores.term.clone(), torch.from_numpy(part.test)
+    term[test] = torch.randn(len(test), 10) * 100
+    angles2 = angles.copy()
+    angles2[part.test] = 0.0
+    again = selection.choose_map(maps.Scores(term, scores.blank), groups, angles2, part, ["plain", "blank_ratio"],
+                                 [0.5, 1.0], _train)
+    assert again.candidates == choice.candidates
+
+
+def test_pca_code_reads_the_main_direction():
+    rng = np.random.default_rng(0)
+    t = rng.uniform(-1, 1, 200)
+    x = np.outer(t, [3.0, 4.0]) / 5 + rng.normal(0, 0.01, (200, 2))
+    code = controls.pca_code(torch.from_numpy(x))
+    assert abs(measures.spearman(code(torch.from_numpy(x)), t)) > 0.99
+    np.testing.assert_allclose(np.abs(code(torch.tensor([[3.0, 4.0]]) / 5 + torch.from_numpy(x.mean(0)))), 1.0,
+                               atol=0.02)
+
+
+def _row(name: str, seen: bool, errors: dict) -> dict:
+    return {"texture": name, "seen_in_training": seen,
+            "abs_errors": {k: np.asarray(v, float) for k, v in errors.items()}}
+
+
+def test_texture_summary_pools_unseen_textures_and_compares_paired_cubes():
+    readers = list(controls.READERS)
+    trained = {k: [2.0, 2.0, 2.0, 2.0] for k in readers}
+    a = {k: [3.0, 3.0, 3.0, 3.0] for k in readers}  # ours 3; every control 3 too, except:
+    b = {k: [4.0, 4.0, 4.0, 4.0] for k in readers}
+    a["pixels_autoencoder"] = b["pixels_autoencoder"] = [6.0, 6.0, 6.0, 6.0]
+    out = invariance.summary([_row("digit 5", True, trained), _row("digit 0", False, a), _row("plus glyph", False, b)],
+                             "digit 5", seed=0)
+    assert out["unseen_textures"] == ["digit 0", "plus glyph"]
+    ours = out["angle_mae_deg"]["maps_second_level"]
+    assert ours["unseen_textures"]["mean"] == pytest.approx(3.5)
+    assert ours["unseen_over_trained"]["value"] == pytest.approx(1.75)
+    diff = out["ours_minus_control_unseen_angle_mae_deg"]
+    assert diff["pixels_autoencoder"]["mean"] == pytest.approx(-2.5) and diff["maps_pca"]["mean"] == pytest.approx(0)
+    assert out["targets"] == {"unseen_at_most_1.5x_trained": False, "unseen_below_every_control": False,
+                              "maps_beat_pixels_on_unseen": True, "maps_beat_pixels_on_unseen_ci_excludes_0": True}
+
+
+def test_texture_faces_are_seeded_and_shaped(mnist_root):
+    got = textures.face_textures(str(mnist_root), [1, 7], ["plus"], n=4, seed=3)
+    assert list(got) == ["digit 1", "digit 7", "plus glyph"]
+    assert all(v.shape == (4, 3, 28, 28) and v.dtype == np.uint8 for v in got.values())
+    again = textures.face_textures(str(mnist_root), [1, 7], ["plus"], n=4, seed=3)
+    assert all(np.array_equal(got[k], again[k]) for k in got)
+    assert not np.array_equal(got["digit 1"][:, 0], got["digit 1"][:, 1])  # one instance per face

@@ -136,6 +136,6 @@ def square_maps(maps: np.ndarray) -> np.ndarray:
 def fit_density(model: AutoencoderSet, train_images: np.ndarray, n: int, device: torch.device) -> LatentGaussian:
     """For ``terms=full``: one latent Gaussian per context, fitted to the codes of the first ``n``
     training digits of the model's own dataset ([N, C, H, W] uint8) seen in that context."""
-    x = torch.from_numpy(np.asarray(train_images[:n])).to(device).float().flatten(2) / 255.0  # [n, C, D]
+    x = torch.from_numpy(np.array(train_images[:n])).to(device).float().flatten(2) / 255.0  # [n, C, D]
     z = model.encode(x.transpose(0, 1).contiguous())  # [C, n, L]
     return LatentGaussian.fit_to_latents(list(z.float()))
