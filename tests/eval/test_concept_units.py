@@ -247,7 +247,7 @@ def test_pca_code_reads_the_main_direction():
 
 
 def _row(name: str, seen: bool, errors: dict) -> dict:
-    return {"texture": name, "seen_in_training": seen,
+    return {"texture": name, "kind": "glyph" if "glyph" in name else "digit", "seen_in_training": seen,
             "abs_errors": {k: np.asarray(v, float) for k, v in errors.items()}}
 
 
@@ -262,10 +262,13 @@ def test_texture_summary_pools_unseen_textures_and_compares_paired_cubes():
     assert out["unseen_textures"] == ["digit 0", "plus glyph"]
     ours = out["angle_mae_deg"]["maps_second_level"]
     assert ours["unseen_textures"]["mean"] == pytest.approx(3.5)
-    assert ours["unseen_over_trained"]["value"] == pytest.approx(1.75)
+    assert ours["unseen_textures_over_trained"]["value"] == pytest.approx(1.75)
     diff = out["ours_minus_control_unseen_angle_mae_deg"]
     assert diff["pixels_autoencoder"]["mean"] == pytest.approx(-2.5) and diff["maps_pca"]["mean"] == pytest.approx(0)
-    assert out["targets"] == {"unseen_at_most_1.5x_trained": False, "unseen_below_every_control": False,
+    assert ours["unseen_digits_over_trained"]["value"] == pytest.approx(1.5)
+    assert ours["unseen_glyphs"]["mean"] == pytest.approx(4.0)
+    assert out["targets"] == {"unseen_textures_at_most_1.5x_trained": False, "unseen_digits_at_most_1.5x_trained": True,
+                              "unseen_glyphs_at_most_1.5x_trained": False, "unseen_below_every_control": False,
                               "maps_beat_pixels_on_unseen": True, "maps_beat_pixels_on_unseen_ci_excludes_0": True}
 
 

@@ -42,9 +42,11 @@ def print_table(result: dict, out_dir: Path, seconds: float, device) -> None:
         rows.add_row(r["texture"] + (" (trained)" if r["seen_in_training"] else ""),
                      *[_ci(r["readers"][k]["angle_mae_deg"]) for k in controls.READERS])
     summary = result["textures"]["summary"]
-    if summary.get("unseen_textures"):
-        rows.add_row("unseen, pooled", *[_ci(summary["angle_mae_deg"][k]["unseen_textures"])
-                                         for k in controls.READERS])
+    ours = summary.get("angle_mae_deg", {}).get("maps_second_level", {})
+    for pool in ("unseen_textures", "unseen_digits", "unseen_glyphs"):
+        if pool in ours:
+            rows.add_row(f"{pool.replace('_', ' ')} (x trained: {ours[pool + '_over_trained']['value']:.2f})",
+                         *[_ci(summary["angle_mae_deg"][k][pool]) for k in controls.READERS])
     console.print(rows)
     if summary.get("targets"):
         console.print("targets: " + ", ".join(f"{k}={v}" for k, v in summary["targets"].items()))

@@ -28,6 +28,11 @@ def glyph_name(g: str) -> str:
     return f"{g} glyph"
 
 
+def kind(name: str) -> str:
+    """'glyph' or 'digit', from a texture's name."""
+    return "glyph" if name.endswith(glyph_name("")) else "digit"
+
+
 def face_textures(data_root: str, digits: list[int], glyph_names: list[str], n: int,
                   seed: int) -> dict[str, np.ndarray]:
     """uint8 [n, 3, 28, 28] per texture name: a seeded instance per face slot of n cubes."""
