@@ -6,9 +6,9 @@ blank face); choose the map's blank rule and temperature and the back-projection
 the select cubes (``selection``); the angle readers, ours and the controls, on the fit cubes
 (``controls``); every number on the test cubes: the maps' measures, texture invariance on cubes of
 other digits and glyphs (``invariance``), back-projection against the true render (``evaluate``).
-Writes concept.json, likelihood_maps.png (figure 12), concept_sweep.png (figure 14),
-backprojection.png (figures 15, 16), texture_invariance.png, concept_model.pt, config.yaml and,
-last, manifest.json.
+Writes concept.json, likelihood_maps.png (figure 12, the maps; the file keeps its name for the
+report), concept_sweep.png (figure 14), backprojection.png (figures 15, 16), texture_invariance.png,
+concept_model.pt, config.yaml and, last, manifest.json.
 """
 
 from __future__ import annotations
