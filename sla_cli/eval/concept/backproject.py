@@ -1,5 +1,5 @@
-"""Back-projection (figures 15, 16): from a likelihood map to contexts, and from contexts to a cube
-drawn with any first-level code.
+"""Back-projection (figures 15, 16): from a map (the masked reconstruction ratio per context) to
+contexts, and from contexts to a cube drawn with any first-level code.
 
 Peak rule (``PEAK_RULE``). A cube shows exactly one top face and one or two side faces, so the map's
 face groups are read apart. Top: the best top context. Sides: local maxima of the map along the

@@ -1,117 +1,105 @@
-"""The concept stage's steps on a loaded model: maps of all cubes, the second level on the training
-split, the measures on the held-out split, and back-projection of new textures."""
+"""The concept stage's steps on a loaded model: score cubes in every context, train the second level,
+and the measures on the test cubes (the maps' own, temperature-free ones, back-projection)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from data_gen.cubes import SLOTS, paint_cubes
-from sla_cli.eval.concept import backproject, maps, measures, second_level
+from sla_cli.eval.concept import maps, measures, projection, second_level
+from sla_cli.eval.concept.controls import second_level_code
 from sla_cli.eval.concept.inputs import Cubes
+from sla_cli.eval.concept.splits import Splits
 from sla_cli.eval.model_dir import TrainedModel
-from sla_cli.runtime import progress
 
 
-@dataclass
-class Maps:
-    digit: Tensor  # [K, C] maps of the digit cubes (the second level's data)
-    compare: Tensor  # [K, C] maps of the compare-digit cubes at the same angles
+class Scorer:
+    """Cube images -> per-context scores (``maps.context_scores``) with the stage's terms, sigma and
+    chunk, reporting progress to one bar task per call."""
+
+    def __init__(self, trained: TrainedModel, cfg, bar):
+        c = cfg.concept
+        self.trained, self.terms, self.chunk, self.bar = trained, c.terms, int(c.chunk), bar
+        self.density = None
+        if c.terms == "full":
+            train_images = np.load(trained.dataset_dir / "train_images.npy", mmap_mode="r")
+            self.density = maps.fit_density(trained.model, train_images, int(c.density_digits), trained.masks.device)
+        model = trained.model
+        self.sigma = model.log_sigma.exp() if model.log_sigma is not None else None
+
+    def __call__(self, images: np.ndarray, label: str) -> maps.Scores:
+        task = self.bar.add_task(label, total=len(images), info="")
+        return maps.context_scores(self.trained.model, images, self.trained.masks, self.terms, self.density,
+                                   self.sigma, self.chunk, on_chunk=lambda n: self.bar.update(task, advance=n))
 
 
-def compute_maps(trained: TrainedModel, cubes: Cubes, cfg) -> Maps:
-    """Both cube sets' likelihood maps, in batched calls over all contexts, with a progress bar."""
+def second_level_trainer(cfg, bar, label: str):
+    """``train(x) -> (autoencoder, losses)``: second_level.train with the stage's settings, one bar task per call."""
     c = cfg.concept
-    density = None
-    if c.terms == "full":
-        train_images = np.load(trained.dataset_dir / "train_images.npy", mmap_mode="r")
-        density = maps.fit_density(trained.model, train_images, int(c.density_digits), trained.masks.device)
-    sigma = trained.model.log_sigma.exp() if trained.model.log_sigma is not None else None
-    groups = maps.face_groups(cubes.faces)
-    out = []
-    with progress() as bar:
-        task = bar.add_task("likelihood maps", total=2 * len(cubes.images), info="")
-        for images in (cubes.images, cubes.compare):
-            scores = maps.context_scores(trained.model, images, trained.masks, c.terms, density, sigma, int(c.chunk),
-                                         on_chunk=lambda n: bar.update(task, advance=n))
-            out.append(maps.normalise(scores, groups, float(c.temperature)))
-    return Maps(*out)
 
-
-def train_second_level(train_maps: Tensor, cfg) -> tuple[second_level.MapAutoencoder, list[float]]:
-    c = cfg.concept
-    with progress() as bar:
-        task = bar.add_task("second level", total=int(c.restarts) * int(c.steps), info="")
-        return second_level.train(train_maps, int(c.hidden), int(c.latent), int(c.steps), int(c.batch_size),
-                                  float(c.lr), int(c.restarts), int(cfg.seed),
+    def train(x: Tensor):
+        task = bar.add_task(label, total=int(c.restarts) * int(c.steps), info="")
+        return second_level.train(x, int(c.hidden), int(c.latent), int(c.steps), int(c.batch_size), float(c.lr),
+                                  int(c.restarts), int(cfg.seed),
                                   on_step=lambda loss: bar.update(task, advance=1, info=f"loss {loss:.4f}"))
+    return train
 
 
-@torch.no_grad()
-def latents(ae: second_level.MapAutoencoder, m: Tensor) -> np.ndarray:
-    """The first rescaled latent component of each map (the one the measures use)."""
-    return ae.latent01(m)[:, 0].float().cpu().numpy()
+def numpy_groups(faces: list[str]) -> dict[str, np.ndarray]:
+    return {f: idx.numpy() for f, idx in maps.face_groups(faces).items()}
 
 
-def map_measures(ae, m: Maps, cubes: Cubes, train: np.ndarray, test: np.ndarray,
-                 far_deg: float) -> tuple[dict, measures.MonotoneFit]:
-    """Spearman and angle error of the latent on held-out cubes (fit on training cubes); map cosines."""
-    fit = measures.MonotoneFit(latents(ae, m.digit[train]), cubes.angles[train])
-    u = latents(ae, m.digit[test])
-    held = m.digit[test].float().cpu()
+def map_measures(raw: Tensor, compare_raw: Tensor, m: Tensor, compare_m: Tensor, angles: np.ndarray,
+                 truth: np.ndarray, faces: list[str], far_deg: float, seed: int) -> dict:
+    """The maps of the test cubes of two digits at the same angles: cosines (at the chosen temperature)
+    and the temperature-free measures (Spearman between maps, best context per face group)."""
+    groups = numpy_groups(faces)
+    a, b = raw.float().cpu().numpy(), compare_raw.float().cpu().numpy()
+    va, vb = measures.rank_vectors(a, groups), measures.rank_vectors(b, groups)
+    held = m.float().cpu()
     return {
-        "spearman_latent_angle": measures.spearman(u, cubes.angles[test]),
-        "angle_mae_deg": float(np.abs(fit(u) - cubes.angles[test]).mean()),
-        "map_cosine_same_angle_different_digit": float(maps.cosine_rows(held, m.compare[test].float().cpu()).mean()),
-        "map_cosine_different_angle": measures.mean_cosine_far_apart(held.numpy(), cubes.angles[test], far_deg),
-    }, fit
+        "map_cosine_same_angle_different_digit": float(maps.cosine_rows(held, compare_m.float().cpu()).mean()),
+        "map_cosine_different_angle": measures.mean_cosine_far_apart(held.numpy(), angles, far_deg),
+        "temperature_free": {
+            "map_spearman_same_angle_different_digit": measures.mean_ci((va * vb).sum(1), seed=seed),
+            "map_spearman_different_angle": measures.mean_cosine_far_apart(va, angles, far_deg),
+            "best_context_agreement_same_angle_different_digit": measures.best_context_agreement(a, b, groups),
+            "best_context_correct": {"digit": measures.best_context_correct(a, groups, truth),
+                                     "compare_digit": measures.best_context_correct(b, groups, truth)},
+        },
+    }
 
 
-@torch.no_grad()
-def decoded_maps(ae: second_level.MapAutoencoder, u: np.ndarray, device) -> np.ndarray:
-    """Maps [n, C] the second level decodes at rescaled latents u [n] (every component set to u)."""
-    uu = torch.as_tensor(u, dtype=torch.float32, device=device)[:, None].expand(-1, ae.latent).contiguous()
-    return ae.decode01(uu).float().cpu().numpy()
-
-
-@torch.no_grad()
-def project(trained: TrainedModel, ae, code: Tensor, u: np.ndarray, cubes: Cubes, fraction: float) -> np.ndarray:
-    """Cube images [n, H, W] in 0..1 drawn with one first-level code at second-level latents u [n]:
-    decode the map, pick its peaks, decode the code in those contexts, compose with the masks."""
-    contexts = backproject.pick_peaks(decoded_maps(ae, u, code.device), cubes.faces, cubes.yaws, fraction)
-    faces = backproject.decode_in_contexts(trained.model, code, contexts)
-    images = backproject.compose(faces, trained.masks.flatten(1).float(), contexts)
-    return images.reshape(len(u), *trained.frame).cpu().numpy()
-
-
-def true_renders(trained: TrainedModel, texture: np.ndarray, angles: np.ndarray) -> np.ndarray:
-    """The same texture on every face of cubes at ``angles``, painted as generate-cubes paints, in 0..1."""
-    tex = torch.from_numpy(np.ascontiguousarray(np.broadcast_to(texture, (len(angles), len(SLOTS), *texture.shape))))
-    ss = int(trained.dataset_manifest["config"]["render"]["supersample"])  # as model_dir rebuilds the renderer
-    return paint_cubes(tex, angles, trained.camera, ss, trained.masks.device).float().div(255).cpu().numpy()
-
-
-def codes_of(trained: TrainedModel, textures: dict[str, np.ndarray], source: int) -> dict[str, Tensor]:
-    """Each texture's first-level code: rendered into the source context and encoded there."""
-    rendered = trained.render(np.stack(list(textures.values())))  # [T, C, H, W]
-    return {name: backproject.first_level_code(trained.model, rendered[i], source) for i, name in enumerate(textures)}
-
-
-def backprojection_error(trained: TrainedModel, ae, held_maps: Tensor, codes: dict[str, Tensor],
-                        textures: dict[str, np.ndarray], fit, cubes: Cubes, train: np.ndarray, fraction: float) -> dict:
-    """Mean squared pixel error (0..1 scale) of the back-projected held-out cubes against true renders
-    of the same texture at the angle recovered from their latent, averaged over the textures; the
-    baseline predicts the mean training cube image for every one."""
-    u = latents(ae, held_maps)
-    angles = fit(u)
-    mean_cube = cubes.images[train].mean(0, dtype=np.float64) / 255.0  # no float copy of all cubes
-    errors, baselines = [], []
+def backprojection(trained: TrainedModel, ae: second_level.MapAutoencoder, test_maps: Tensor, codes: dict[str, Tensor],
+                   textures: dict[str, np.ndarray], cubes: Cubes, splits: Splits, fraction: float, n_mean: int,
+                   seed: int) -> dict:
+    """Per-pixel squared error (0..1 scale) of back-projected test cubes against the true render of the
+    same texture at each cube's *true* angle, beside: the oracle (the code painted in the cube's true
+    contexts: the best the contexts' decoders can do), the mean fit cube of the dataset and the
+    texture's own render averaged over the angles of the first ``n_mean`` fit cubes (knows the
+    texture, not the angle)."""
+    u = second_level_code(ae)(test_maps)
+    contexts = projection.contexts_at(ae, u, cubes, fraction, trained.masks.device)
+    angles = cubes.angles[splits.test]
+    mean_cube = cubes.images[splits.fit].mean(0, dtype=np.float64) / 255.0
+    per_texture, per_cube = {}, {k: [] for k in ("mse", "oracle_mse", "baseline_mse", "texture_mean_mse")}
     for name, code in codes.items():
-        true = true_renders(trained, textures[name], angles)
-        projected = project(trained, ae, code, u, cubes, fraction)
-        errors.append(float(((projected - true) ** 2).mean()))
-        baselines.append(float(((mean_cube[None] - true) ** 2).mean()))
-    return {"mse": float(np.mean(errors)), "baseline_mse": float(np.mean(baselines))}
+        true = projection.true_renders(trained, textures[name], angles)
+        texture_mean = projection.true_renders(trained, textures[name], cubes.angles[splits.fit[:n_mean]]).mean(0)
+        errors = {"mse": projection.paint_code(trained, code, contexts),
+                  "oracle_mse": projection.paint_code(trained, code, cubes.contexts[splits.test]),
+                  "baseline_mse": mean_cube[None], "texture_mean_mse": texture_mean[None]}
+        errors = {k: ((v - true) ** 2).mean((1, 2)) for k, v in errors.items()}  # per cube
+        per_texture[name] = {k: float(v.mean()) for k, v in errors.items()}
+        for k, v in errors.items():
+            per_cube[k].append(v)
+    out = {k: measures.mean_ci(np.mean(v, 0), seed=seed) for k, v in per_cube.items()}
+    return {**{k: v["mean"] for k, v in out.items()}, "ci95": {k: v["ci95"] for k, v in out.items()},
+            "per_texture": per_texture, "peak_fraction": fraction,
+            "reference": "the true render of the same texture at each test cube's true angle"}
+
+
+@torch.no_grad()
+def normalised(scores: maps.Scores, faces: list[str], rule: str, temperature: float) -> Tensor:
+    return maps.normalise(scores.raw(rule), maps.face_groups(faces), temperature)

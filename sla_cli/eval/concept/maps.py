@@ -1,32 +1,31 @@
-"""Context-likelihood maps: for a whole-cube image, how well each context's autoencoder explains it.
+"""The concept stage's maps: for a whole-cube image, how well each context's autoencoder explains it.
 
-Raw score. Member c sees the cube image through its own mask (``x * mask_c``: in training it only
-ever saw its own face on a black frame) and is scored by ``sla_cli.likelihood.score`` on the mask's
-pixels: the reconstruction term of eq. (4) (``concept.terms=recon``, the default) or all three terms
-(``full``: + log p(z*) under a Gaussian fitted per context to the model's training digits, + the
-Laplace volume). From it we subtract the log-likelihood of the same pixels under a blank face (the
-same Gaussian with mean 0): a log-likelihood ratio, "how much of this region does member c explain".
-Without it, small masks win: a side face seen edge-on covers a few pixels, and its member explains
-almost nothing yet errs little (measured on the demo model: the best-scoring side context of a clean
-side-face render was right 65-85% of the time with the ratio, 0-3% with the per-pixel
-log-likelihood). ``full`` measured worse than ``recon`` there (log p(z*) pulls toward wrong yaws).
-Every context of every cube goes in one batched call per chunk of cubes.
+What the map is (``NAME``, ``DEFINITION``). Member c sees the cube image through its own mask
+(``x * mask_c``: in training it only ever saw its own face on a black frame) and is scored by
+``sla_cli.likelihood.score`` on the mask's pixels: the masked reconstruction term of eq. (4),
+log N(x; f(z*), sigma^2) at a fixed sigma (1, or the model's learned per-pixel sigma when it has
+one; ``concept.terms=full`` adds log p(z*) under a Gaussian fitted per context to the model's
+training digits, and the Laplace volume). Rule ``blank_ratio`` subtracts the log-likelihood of the
+same pixels under a blank face (the same Gaussian with mean 0): a log-likelihood ratio, "how much
+of this region does member c explain"; rule ``plain`` keeps the term alone. Without the ratio small
+masks win: a side face seen edge-on covers a few pixels, and its member explains almost nothing yet
+errs little. Which rule, and which temperature, the stage chooses on the select cubes
+(``selection``). It is not a likelihood of the cube: no member models a whole cube.
 
 Normalisation (``RULE``, ``WHY``). Per cube, each face group (all side contexts; all top contexts)
-is z-scored and passed through a softmax at temperature ``concept.temperature`` (in units of the
-group's standard deviation); each group gets weight 1/2, so a map sums to one. Only the *ranking*
-of contexts within one cube says where its faces are: the z-score takes out what all contexts share
-(how bright the cube is, which digit is drawn), and the softmax makes a non-negative, peaked map,
-so maps 20 degrees apart share little and their cosine falls toward zero. The groups are scored
-apart because a cube always shows one top face *and* side faces: one softmax over all contexts
-would let the stronger group silence the other. The temperature trades the two cosines: a cooler
-softmax separates angles more but also separates digits more (demo model, T = 0.35 / 0.7 / 1.0:
-same-angle cosine 0.68 / 0.79 / 0.84, 20+ degrees apart 0.09 / 0.26 / 0.43).
+is z-scored and passed through a softmax at temperature T (in units of the group's standard
+deviation); each group gets weight 1/2, so a map sums to one. Only the *ranking* of contexts within
+one cube says where its faces are: the z-score takes out what all contexts share (how bright the
+cube is, which digit is drawn), and the softmax makes a non-negative, peaked map. The groups are
+scored apart because a cube always shows one top face *and* side faces: one softmax over all
+contexts would let the stronger group silence the other. Every context of every cube goes in one
+batched call per chunk of cubes.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -37,9 +36,11 @@ from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.runtime import autocast
 
 TERMS = ("recon", "full")
-RULE = ("log-likelihood ratio of each member's masked reconstruction against a blank face, z-scored within each "
-        "face group (side, top) of each cube, softmax over the group at temperature T (in group standard "
-        "deviations), each group weighted 1/2")
+BLANK_RULES = ("blank_ratio", "plain")
+NAME = {"blank_ratio": "masked reconstruction log-ratio to a blank face",
+        "plain": "masked reconstruction log-likelihood"}
+RULE = ("each member's score (by the chosen blank rule), z-scored within each face group (side, top) of each cube, "
+        "softmax over the group at temperature T (in group standard deviations), each group weighted 1/2")
 WHY = ("only the ranking of contexts within one cube says where its faces are: the z-score removes what all "
        "contexts of a group share (overall brightness, which digit is drawn), the softmax makes the map a peaked, "
        "non-negative pattern whose cosine with another angle's map falls toward zero, and the groups are scored "
@@ -59,26 +60,50 @@ def _blank_loglik(x: Tensor, m: Tensor, sigma: Tensor | None) -> Tensor:
     return -(x ** 2 * m[:, None] / (2 * s2)).sum(-1) - (m[:, None] * 0.5 * torch.log(2 * math.pi * s2)).sum(-1)
 
 
+def definition(terms: str, sigma: Tensor | None) -> str:
+    """What the map's raw score is, in words, for concept.json and the figures."""
+    what = "eq. (4)'s masked reconstruction term log N(x*mask_c; f(z*), sigma^2)"
+    if terms == "full":
+        what += " + log p(z*) + the Laplace volume (all three terms of eq. (4))"
+    fixed = "sigma fixed at 1" if sigma is None else "sigma fixed at the model's learned per-pixel sigma"
+    return f"{what}, {fixed}, of member c on the cube seen through its mask"
+
+
+@dataclass
+class Scores:
+    """Raw per-context scores of cube images [K, C]: the model's term(s) and the blank-face term."""
+
+    term: Tensor
+    blank: Tensor
+
+    def raw(self, rule: str) -> Tensor:
+        return self.term - self.blank if rule == "blank_ratio" else self.term
+
+    def __getitem__(self, idx) -> Scores:
+        idx = torch.as_tensor(idx, device=self.term.device)
+        return Scores(self.term[idx], self.blank[idx])
+
+
 @torch.no_grad()
 def context_scores(model: AutoencoderSet, images: np.ndarray, masks: Tensor, terms: str = "recon",
                    density: LatentGaussian | None = None, sigma: Tensor | None = None, chunk: int = 64,
-                   on_chunk=None) -> Tensor:
-    """Log-likelihood ratios [K, C] (float32, on the masks' device) of uint8 cube images [K, H, W]:
-    each member's eq. (4) terms on its masked view minus the blank-face log-likelihood of that view.
-    ``on_chunk(n)`` is called after each chunk of cubes (a progress bar)."""
+                   on_chunk=None) -> Scores:
+    """Scores [K, C] (float32, on the masks' device) of uint8 cube images [K, H, W]: each member's
+    eq. (4) term(s) on its masked view, and the blank-face log-likelihood of that view (both rules
+    come from one pass). ``on_chunk(n)`` is called after each chunk of cubes (a progress bar)."""
     device = masks.device
     m = masks.reshape(masks.shape[0], -1).float()  # [C, D]
-    out = []
+    terms_out, blank_out = [], []
     for i in range(0, len(images), chunk):
         x = torch.from_numpy(np.array(images[i:i + chunk])).to(device).float().flatten(1) / 255.0  # [B, D]
         xin = x[None] * m[:, None]  # [C, B, D]: each member sees the cube through its own mask
         with autocast(device):
             t = score(model, xin, mask=m, sigma=sigma, density=density, logdet=terms == "full")
-        value = (t.recon if terms == "recon" else t.total).float() - _blank_loglik(xin.float(), m, sigma)
-        out.append(value.T)  # [B, C]
+        terms_out.append((t.recon if terms == "recon" else t.total).float().T)  # [B, C]
+        blank_out.append(_blank_loglik(xin.float(), m, sigma).T)
         if on_chunk is not None:
             on_chunk(len(x))
-    return torch.cat(out)
+    return Scores(torch.cat(terms_out), torch.cat(blank_out))
 
 
 def normalise(scores: Tensor, groups: dict[str, Tensor], temperature: float) -> Tensor:
@@ -111,6 +136,6 @@ def square_maps(maps: np.ndarray) -> np.ndarray:
 def fit_density(model: AutoencoderSet, train_images: np.ndarray, n: int, device: torch.device) -> LatentGaussian:
     """For ``terms=full``: one latent Gaussian per context, fitted to the codes of the first ``n``
     training digits of the model's own dataset ([N, C, H, W] uint8) seen in that context."""
-    x = torch.from_numpy(np.asarray(train_images[:n])).to(device).float().flatten(2) / 255.0  # [n, C, D]
+    x = torch.from_numpy(np.array(train_images[:n])).to(device).float().flatten(2) / 255.0  # [n, C, D]
     z = model.encode(x.transpose(0, 1).contiguous())  # [C, n, L]
     return LatentGaussian.fit_to_latents(list(z.float()))

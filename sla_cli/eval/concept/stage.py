@@ -1,10 +1,14 @@
 """`sla eval concept model_dir=DIR out=DIR`: abstract concepts from a second level (paper section 11).
 
-Steps: the context-likelihood maps of the model dataset's rotating cubes (``maps``), a one-latent
-autoencoder on the maps of the training split (``second_level``), the measures on the held-out
-split (``measures``), back-projection of two new textures through it (``backproject``), figures.
-Writes concept.json, likelihood_maps.png (figure 12), concept_sweep.png (figure 14),
-backprojection.png (figures 15, 16), concept_model.pt, config.yaml and, last, manifest.json.
+Steps: split the dataset's rotating cubes into fit / select / test (``splits``); score every cube in
+every context (``maps``: the masked reconstruction term of eq. (4) at a fixed sigma, as a ratio to a
+blank face); choose the map's blank rule and temperature and the back-projection's peak fraction on
+the select cubes (``selection``); the angle readers, ours and the controls, on the fit cubes
+(``controls``); every number on the test cubes: the maps' measures, texture invariance on cubes of
+other digits and glyphs (``invariance``), back-projection against the true render (``evaluate``).
+Writes concept.json, likelihood_maps.png (figure 12, the maps; the file keeps its name for the
+report), concept_sweep.png (figure 14), backprojection.png (figures 15, 16), texture_invariance.png,
+concept_model.pt, config.yaml and, last, manifest.json.
 """
 
 from __future__ import annotations
@@ -12,17 +16,18 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
-from omegaconf import DictConfig, OmegaConf
-from rich.table import Table
+from omegaconf import DictConfig
 
-from data_gen import glyphs
 from sla_cli import runfolder
-from sla_cli.config_checks import check_choice, check_float, check_int, value
 from sla_cli.errors import ConfigError
-from sla_cli.eval.concept import backproject, evaluate, figures, inputs, maps, measures
+from sla_cli.eval.concept import (backproject, controls, evaluate, figures, inputs, invariance, maps, projection,
+                                  selection, splits, textures)
+from sla_cli.eval.concept.config import validate  # noqa: F401  (the CLI calls stage.validate)
+from sla_cli.eval.concept.tables import print_table
 from sla_cli.eval.model_dir import load_model_dir
-from sla_cli.runtime import console, resolve_device, seed_everything
+from sla_cli.runtime import progress, resolve_device, seed_everything
 
 KIND = "concept"
 PAPER = {
@@ -35,72 +40,103 @@ PAPER = {
 }
 
 
-def validate(cfg: DictConfig) -> None:
-    if OmegaConf.is_missing(cfg, "model_dir") or not isinstance(value(cfg, "model_dir"), str):
-        raise ConfigError("model_dir=DIR is required: an `sla train` run folder")
-    check_choice(cfg, "concept.terms", maps.TERMS)
-    check_int(cfg, "concept.density_digits", 2)
-    check_float(cfg, "concept.temperature", 0, low_open=True)
-    check_int(cfg, "concept.chunk", 1)
-    check_float(cfg, "concept.test_fraction", 0, 0.9, low_open=True)
-    for key in ("latent", "hidden", "steps", "batch_size", "restarts", "figure_columns"):
-        check_int(cfg, f"concept.{key}", 1)
-    check_float(cfg, "concept.lr", 0, low_open=True)
-    check_float(cfg, "concept.peak_fraction", 0, 1)
-    check_int(cfg, "concept.texture_digit", 0, 9)
-    check_choice(cfg, "concept.glyph", glyphs.NAMES)
-    if value(cfg, "concept.source_context") is not None:
-        check_int(cfg, "concept.source_context", 0)
-    check_float(cfg, "concept.far_apart_deg", 0, 90)
-
-
 def run(cfg: DictConfig, out_dir: Path) -> None:
     started = time.perf_counter()
     device = resolve_device(cfg.device)
+    c, seed = cfg.concept, int(cfg.seed)
     # every input is read and checked before the run folder is touched
     trained = load_model_dir(cfg.model_dir, device)
     cubes = inputs.load_cubes(trained.dataset_dir, trained.dataset_manifest)
-    textures = inputs.new_textures(cfg.data.root, int(cfg.concept.texture_digit), cfg.concept.glyph)
-    source = cfg.concept.source_context
+    split = splits.three_way(len(cubes.angles), float(c.select_fraction), float(c.test_fraction), seed)
+    back_textures = inputs.new_textures(cfg.data.root, int(c.texture_digit), c.glyph)
+    source = c.source_context
     source = inputs.default_source(cubes.faces, cubes.yaws) if source is None else int(source)
     if source >= trained.n_contexts:
         raise ConfigError(f"concept.source_context={source} must be below the model's {trained.n_contexts} contexts")
+    texture_angles = cubes.angles[split.test[:int(c.texture_cubes)]]
+    trained_name = textures.digit_name(cubes.digit)
+    face_textures = textures.face_textures(cfg.data.root, sorted({*c.texture_digits, cubes.digit}),
+                                           list(c.texture_glyphs), len(texture_angles), seed)
 
     with runfolder.Run(out_dir, KIND, cfg) as run:
         if run.complete:
             return
-        seed_everything(int(cfg.seed))
-        train, test = measures.split_indices(len(cubes.angles), float(cfg.concept.test_fraction), int(cfg.seed))
-        m = evaluate.compute_maps(trained, cubes, cfg)
-        ae, losses = evaluate.train_second_level(m.digit[train], cfg)
-        numbers, fit = evaluate.map_measures(ae, m, cubes, train, test, float(cfg.concept.far_apart_deg))
-        codes = evaluate.codes_of(trained, textures, source)
-        numbers["backprojection"] = evaluate.backprojection_error(
-            trained, ae, m.digit[test], codes, textures, fit, cubes, train, float(cfg.concept.peak_fraction))
-        result = {**numbers, "normalisation": {"rule": maps.RULE, "terms": cfg.concept.terms,
-                                               "temperature": float(cfg.concept.temperature), "why": maps.WHY},
-                  "paper": PAPER}
+        seed_everything(seed)
+        with progress() as bar:
+            result, saved, figs = _evaluate(trained, cubes, split, back_textures, source, face_textures,
+                                            texture_angles, trained_name, cfg, bar)
+        result["paper"] = PAPER
         run.save_json("concept.json", result)
-        run.save_torch("concept_model.pt", {
-            "state_dict": {k: v.cpu() for k, v in ae.state_dict().items()}, "config": ae.config(),
-            "monotone_fit": fit.state(), "train_cubes": torch.from_numpy(train), "test_cubes": torch.from_numpy(test)})
-        for name, fig in figures.draw_all(trained, ae, m, cubes, codes, textures, fit, test, cfg).items():
+        run.save_torch("concept_model.pt", saved)
+        for name, fig in figs.items():
             run.save_figure(name, fig)
         seconds = time.perf_counter() - started
-        run.describe(n_contexts=trained.n_contexts, device=str(device), cubes={"train": len(train), "test": len(test)},
-                     second_level_losses=losses, peak_rule=backproject.PEAK_RULE, source_context=source,
-                     textures=list(textures), seconds=round(seconds, 1))
-    _report(result, out_dir, seconds, device)
+        run.describe(n_contexts=trained.n_contexts, device=str(device), cubes=split.counts(),
+                     peak_rule=backproject.PEAK_RULE, source_context=source, textures=list(back_textures),
+                     seconds=round(seconds, 1))
+    print_table(result, out_dir, seconds, device)
 
 
-def _report(result: dict, out_dir: Path, seconds: float, device) -> None:
-    table = Table(title=f"sla eval concept -> {out_dir}")
-    table.add_column("measure (held-out cubes)")
-    table.add_column("value", justify="right")
-    for key in ("spearman_latent_angle", "angle_mae_deg", "map_cosine_same_angle_different_digit",
-                "map_cosine_different_angle"):
-        table.add_row(key, f"{result[key]:.3f}")
-    bp = result["backprojection"]
-    table.add_row("backprojection mse (baseline)", f"{bp['mse']:.4f} ({bp['baseline_mse']:.4f})")
-    console.print(table)
-    console.print(f"{seconds:.1f} s on {device}")
+def _evaluate(trained, cubes, split, back_textures, source, face_textures, texture_angles, trained_name, cfg, bar):
+    c, seed = cfg.concept, int(cfg.seed)
+    scorer = evaluate.Scorer(trained, cfg, bar)
+    scores = scorer(cubes.images, f"maps: cubes of {trained_name}")
+    compare = scorer(cubes.compare[split.test], f"maps: test cubes of digit {cubes.compare_digit}")
+    choice = selection.choose_map(scores, maps.face_groups(cubes.faces), cubes.angles, split,
+                                  list(c.candidates.blank_rules), list(c.candidates.temperatures),
+                                  evaluate.second_level_trainer(cfg, bar, "second level (a candidate map)"))
+    union = controls.mask_union(trained.masks)
+
+    def inputs_of(idx: np.ndarray) -> controls.Inputs:
+        return controls.Inputs(choice.maps[idx], controls.pixel_vectors(cubes.images[idx], union))
+
+    readers = controls.fit_readers(inputs_of(split.fit), cubes.angles[split.fit], choice.ae,
+                                   lambda x: evaluate.second_level_trainer(cfg, bar, "pixel autoencoder")(x)[0])
+    ours = readers["maps_second_level"]
+    test_x, test_angles = inputs_of(split.test), cubes.angles[split.test]
+    on_test = {k: controls.score(r, test_x, test_angles, seed) for k, r in readers.items()}
+    for r in on_test.values():
+        del r["abs_errors"]
+    compare_maps = evaluate.normalised(compare, cubes.faces, choice.blank_rule, choice.temperature)
+    numbers = evaluate.map_measures(scores.raw(choice.blank_rule)[split.test], compare.raw(choice.blank_rule),
+                                    choice.maps[split.test], compare_maps, test_angles, cubes.contexts[split.test],
+                                    cubes.faces, float(c.far_apart_deg), seed)
+    fraction, fraction_rows = selection.choose_peak_fraction(trained, choice.ae, choice.maps[split.select],
+                                                             cubes.angles[split.select], cubes,
+                                                             list(c.candidates.peak_fractions))
+    codes = projection.codes_of(trained, back_textures, source)
+    n_tex = len(texture_angles)
+    rows, summary, thumbs = invariance.evaluate_textures(
+        trained, scorer, readers, choice, scores.raw(choice.blank_rule)[split.test[:n_tex]].float().cpu().numpy(),
+        texture_angles, cubes.contexts[split.test[:n_tex]], cubes.faces, face_textures, trained_name, seed)
+    result = {
+        "spearman_latent_angle": on_test["maps_second_level"]["spearman_latent_angle"]["value"],
+        "angle_mae_deg": on_test["maps_second_level"]["angle_mae_deg"]["mean"],
+        "ci95": {"spearman_latent_angle": on_test["maps_second_level"]["spearman_latent_angle"]["ci95"],
+                 "angle_mae_deg": on_test["maps_second_level"]["angle_mae_deg"]["ci95"]},
+        **numbers,
+        "readers": {"what": controls.READERS, "on_test_cubes": on_test},
+        "textures": {"cubes_per_texture": n_tex, "rows": rows, "summary": summary},
+        "backprojection": evaluate.backprojection(trained, choice.ae, choice.maps[split.test], codes, back_textures,
+                                                  cubes, split, fraction, int(c.texture_cubes), seed),
+        "map": {"name": maps.NAME[choice.blank_rule], "definition": maps.definition(c.terms, scorer.sigma),
+                "terms": c.terms, "blank_rule": choice.blank_rule},
+        "normalisation": {"rule": maps.RULE, "blank_rule": choice.blank_rule, "terms": c.terms,
+                          "temperature": choice.temperature, "chosen_on": "select cubes", "why": maps.WHY},
+        "splits": {"fractions": {"select": float(c.select_fraction), "test": float(c.test_fraction)},
+                   "counts": split.counts(), "seed": seed},
+        "selection": {
+            "map": {"criterion": selection.MAP_CRITERION, "candidates": choice.candidates,
+                    "chosen": {"blank_rule": choice.blank_rule, "temperature": choice.temperature}},
+            "peak_fraction": {"criterion": selection.PEAK_CRITERION, "candidates": fraction_rows, "chosen": fraction},
+        },
+    }
+    figs = figures.draw_maps_and_sweep(trained, choice, compare_maps, cubes, ours, split.test,
+                                       int(c.figure_columns))
+    figs["backprojection.png"] = figures.draw_backprojection(trained, choice, codes, back_textures, cubes, ours,
+                                                             split.test, int(c.figure_columns), fraction)
+    figs["texture_invariance.png"] = figures.texture_invariance(rows, thumbs, trained_name, invariance.TARGET_RATIO)
+    saved = {"state_dict": {k: v.cpu() for k, v in choice.ae.state_dict().items()}, "config": choice.ae.config(),
+             "monotone_fit": ours.fit.state(), "second_level_losses": choice.losses,
+             **{f"{k}_cubes": torch.from_numpy(v) for k, v in vars(split).items()}}
+    return result, saved, figs
