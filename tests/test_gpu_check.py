@@ -62,7 +62,7 @@ def test_a_step_past_its_limit_is_stopped_and_the_next_one_runs(tmp_path):
     assert second["status"] == "passed" and "next" in (tmp_path / "b.log").read_text()
 
 
-def test_scale_hook_runs_the_script_and_a_failure_is_reported(tmp_path):
+def test_scale_hook_runs_the_script_and_a_failure_is_reported(mnist_root, tmp_path):
     script = tmp_path / "scale.py"
     script.write_text("import argparse, json, pathlib, sys\n"
                       "p = argparse.ArgumentParser(); p.add_argument('--gpu-check', action='store_true')\n"
@@ -71,17 +71,30 @@ def test_scale_hook_runs_the_script_and_a_failure_is_reported(tmp_path):
                       "assert a.gpu_check and a.dry_run and a.device == 'cpu' and 0 < a.budget_s <= 60\n"
                       "pathlib.Path(a.out).mkdir(parents=True)\n"
                       "(pathlib.Path(a.out) / 'points.json').write_text(json.dumps([{'name': 'h128', 'x': 1}]))\n")
-    done = run_check(tmp_path, "--steps", "scale", "--scale-script", str(script))
-    assert done.returncode == 0, done.stderr[-2000:]
+    mnist = {"SLA_DATA_ROOT": str(mnist_root)}  # the steps are not started without it
+    done = run_check(tmp_path, "--steps", "scale", "--scale-script", str(script), env=mnist)
+    assert done.returncode == 0, done.stdout[-2000:]
     scale = records(tmp_path)["scale"]
     assert scale["status"] == "passed" and scale["figures"]["points"] == [{"name": "h128", "x": 1}]
 
     script.write_text("import sys; sys.exit(3)\n")
-    done = run_check(tmp_path, "--steps", "scale", "--scale-script", str(script))
+    done = run_check(tmp_path, "--steps", "scale", "--scale-script", str(script), env=mnist)
     assert done.returncode == 1
     scale = records(tmp_path)["scale"]
     assert scale["status"] == "failed" and scale["returncode"] == 3
     assert "| scale | failed |" in (tmp_path / "out" / "summary.md").read_text()
+
+
+def test_without_mnist_no_step_starts_and_the_summary_says_why(tmp_path, monkeypatch):
+    monkeypatch.setattr(gpu_check, "find_mnist", lambda: None)  # as on a machine where none was carried
+    monkeypatch.setattr(sys, "argv", ["gpu_check.py", "--out", str(tmp_path / "out"), "--device", "cpu",
+                                      "--steps", "train"])
+    with pytest.raises(SystemExit) as done:
+        gpu_check.main()
+    assert done.value.code == 1
+    train = records(tmp_path)["train"]
+    assert train["status"] == "not run" and "MNIST not found" in train["reason"]
+    assert "MNIST not found" in (tmp_path / "out" / "summary.md").read_text()
 
 
 def test_unknown_step_is_one_line_error(tmp_path):
