@@ -1,4 +1,4 @@
-"""The set's self and cross steps on CPU, backward written out: autograd's numbers bit for bit, in about half the time.
+"""The set's CPU self and cross steps, backward written out: autograd's numbers bit for bit, in 0.5-0.75 of its time.
 
 Profiled (bench/train_step.py, torch.profiler), autograd's step for this model spent about half its
 CPU time outside the matmuls that define it:
