@@ -7,6 +7,7 @@
 #   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU), then OUT/report.md
 #   make readme-figures           copy the README's figures from outputs/demo (after make demo)
 #   make bench                    benchmarks (ratios measured side by side in one run)
+#   make gpu-check                every GPU path checked and measured (docs/gpu-check.md); a dry run without CUDA
 #   make fonts                    the Debian font packages behind oneshot.glyphs=fonts (needs root and apt)
 # Variables: PRESET=smoke|demo|paper  OUT=run-folder root  DEVICE=auto|cpu|cuda
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ DEVICE ?= auto
 SLA_DATA_ROOT ?= $(if $(wildcard ../shared/data/MNIST/raw),$(abspath ../shared/data),data)
 export SLA_DATA_ROOT
 
-.PHONY: fonts install test test-fast lint demo reproduce-paper pipeline readme-figures bench clean-venv
+.PHONY: fonts install test test-fast lint demo reproduce-paper pipeline readme-figures bench gpu-check clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -80,6 +81,11 @@ readme-figures:
 bench: install
 	$(PY) bench/render.py --quick
 	$(PY) bench/train_step.py --quick
+
+# Not tied to install: the GPU machine has torch but no registry; the script installs the carried
+# wheels itself. GPU_CHECK_ARGS: e.g. --out DIR --steps train,classify --budget-s 400
+gpu-check:
+	$(if $(wildcard $(PY)),$(PY),$(PYTHON)) bench/gpu_check.py $(GPU_CHECK_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

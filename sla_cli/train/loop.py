@@ -15,6 +15,7 @@ from torch import Tensor
 from sla_cli.likelihood import MIN_LOG_SIGMA
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.runtime import autocast
+from sla_cli.train import fast_step
 
 
 def loss_weights(masks: Tensor) -> Tensor:
@@ -65,13 +66,18 @@ def cross_pairs(z: Tensor, perm: Tensor, seen: Tensor | None) -> tuple[Tensor, T
     """The latents each decoder decodes in a cross step, and which (context, digit) pairs count.
 
     ``perm[C]``: decoder c decodes encoder perm[c]'s latent for every digit; ``perm[C, B]``: per digit.
-    A pair counts only when the training set holds both views, the input and the target, and they differ.
     """
+    latents = z[perm] if perm.dim() == 1 else z.gather(0, perm[:, :, None].expand_as(z))
+    return latents, pair_mask(perm, seen)
+
+
+def pair_mask(perm: Tensor, seen: Tensor | None) -> Tensor | None:
+    """[C, B] 0/1, or None for all: a pair counts only when the training set holds both views, the
+    input and the target, and they differ."""
     if perm.dim() == 1:
-        return z[perm], None if seen is None else seen * seen[perm]
-    latents = z.gather(0, perm[:, :, None].expand_as(z))
+        return None if seen is None else seen * seen[perm]
     distinct = (perm != torch.arange(perm.shape[0], device=perm.device)[:, None]).float()
-    return latents, distinct if seen is None else distinct * seen * seen.gather(0, perm)
+    return distinct if seen is None else distinct * seen * seen.gather(0, perm)
 
 
 def masked_context_loss(
@@ -132,9 +138,21 @@ def train_step(
     perm: Tensor,
     cross_weight: float = 1.0,
     seen: Tensor | None = None,
+    fast: bool = True,
 ) -> dict[str, Tensor]:
-    """One Adam step; returns the detached losses (no host sync: the caller checks them in bulk)."""
+    """One Adam step; returns the detached losses (no host sync: the caller checks them in bulk).
+
+    Where ``fast_step`` covers the model (the CPU's float32 self and cross steps of the tied set) it
+    computes the same gradients, bit for bit, at about half autograd's cost; ``fast=False`` forces
+    autograd's path, the reference it is tested and timed against (bench/train_step.py).
+    """
     with autocast(x.device):
+        if fast and fast_step.covers(model, x, kind):
+            pairs = None if kind == "self" else perm
+            pair_seen = seen if kind == "self" else pair_mask(perm, seen)
+            loss = fast_step.FastStep.for_model(model).loss_and_grads(model, x, weight, pairs, pair_seen)
+            optimizer.step()
+            return {kind: loss}
         losses = step_losses(model, x, weight, kind, perm, seen)
     total = (
         losses.get("self", 0) + cross_weight * losses.get("cross", 0)
