@@ -254,7 +254,6 @@ def test_bad_config_is_one_line_error(override, fragment, tmp_path):
         ("classify.adversarial.restarts=0", "classify.adversarial.restarts"),
         ("classify.ood.extra=3", "classify.ood.extra"),
         ("classify.full.sigma_from=test", "classify.full.sigma_from"),
-        ("classify.train_per_class=0", "classify.train_per_class"),
     ],
 )
 def test_bad_config_values_are_refused_before_work(override, fragment):

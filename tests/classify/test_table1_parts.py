@@ -167,3 +167,26 @@ def test_validation_grid_keeps_each_models_best_and_never_sees_test():
         assert t["val_accuracy"] == best["val_accuracy"] and t["chosen"]["epochs"] == best["epochs"], kind
     assert models.mlp_matched.layers == 2 and models.mlp_matched.hidden == matched_width(
         set_parameter_count(cfg), 784, 10, 2)
+
+
+def test_a_checkpoint_without_the_matched_mlp_is_a_one_line_data_error(tmp_path):
+    """Weights saved before the parameter-matched MLP existed cannot be evaluated as if they had it."""
+    from sla_cli.classify import weights
+    from sla_cli.errors import DataError
+
+    cfg = compose_config(BY_NAME["classify"], ["preset=smoke"])
+    configs = weights.expected_configs(cfg)
+    ae, mlp = AutoencoderSet(**configs["ae_set"]), Mlp(784, 64, 10)
+    weights.save(tmp_path / "old.pt", {"ae_set": ae, "mlp": mlp}, seed=0)
+    with pytest.raises(DataError, match="holds no mlp_matched") as e:
+        weights.load_file(tmp_path / "old.pt", configs, torch.device("cpu"))
+    assert "\n" not in str(e.value)
+    matched = Mlp(784, configs["mlp_matched"]["hidden"], 10, layers=2)
+    weights.save(tmp_path / "new.pt", {"ae_set": ae, "mlp": mlp, "mlp_matched": matched}, seed=0)
+    loaded = weights.load_file(tmp_path / "new.pt", configs, torch.device("cpu"))
+    torch.testing.assert_close(loaded["mlp_matched"].layer3.weight, matched.layer3.weight)
+
+
+def test_the_grid_cannot_be_asked_of_saved_weights():
+    with pytest.raises(ConfigError, match="weights_from"):
+        compose_config(BY_NAME["classify"], ["preset=smoke", "classify.tune.enabled=true", "classify.weights_from=/x"])
