@@ -92,8 +92,10 @@ def _tuning_lines(results: dict) -> list[str]:
     if not t["enabled"]:
         r = t["grid"][0]
         steps = f" (at least {t['min_steps']} Adam steps)" if t["min_steps"] else ""
+        best = "" if t["per_seed"] is None else \
+            " Best on validation (the set by recon), per seed: " + ", ".join(t["winner_on_validation"]) + "."
         return head + [f"No grid (classify.tune.enabled=false): every model trains {r['epochs']} epochs{steps}, "
-                       "no dropout, no weight decay."]
+                       "no dropout, no weight decay." + best]
     lines = head + [f"Every model trains on each of {len(t['grid'])} recipes (every combination of the listed "
                     "epochs, dropout, weight decay); the one with the best validation accuracy is kept (the set by "
                     "its recon scoring, which fits nothing on validation) and only it meets the test images.", ""]

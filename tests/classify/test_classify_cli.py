@@ -172,13 +172,14 @@ def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_
     assert new["train_seconds"]["ae_set"] == 0 and not (tmp_path / "b" / "weights_seed0.pt").exists()
 
 
-def test_low_data_two_seeds_end_to_end(mnist_root, tmp_path):
+def test_low_data_two_seeds_and_the_grid_end_to_end(mnist_root, tmp_path):
     """classify.train_per_class=N: N images per class for every model, two seeds give a spread and
-    a McNemar test each; classify.adversarial.n=0 leaves the attacks out."""
+    a McNemar test each; the validation grid trains each recipe and keeps the best; classify.adversarial.n=0
+    leaves the attacks out."""
     out = tmp_path / "run"
     result = run_sla("classify", "preset=smoke", f"out={out}", "classify.train_per_class=20", "classify.seeds=[0,1]",
                      "classify.adversarial.n=0", "classify.test_size=300", "classify.ood.n=20",
-                     env={"SLA_DATA_ROOT": str(mnist_root)})
+                     "classify.tune.enabled=true", env={"SLA_DATA_ROOT": str(mnist_root)})
     assert result.returncode == 0, result.stderr[-3000:]
     r = json.loads((out / "results.json").read_text())
     assert r["n_train"] == 200 and r["train_per_class"] == 20 and r["adversarial"] is None
@@ -187,8 +188,14 @@ def test_low_data_two_seeds_end_to_end(mnist_root, tmp_path):
     c = r["paired"]["comparisons"]["recon_vs_mlp_matched"]
     assert [s["seed"] for s in c["per_seed"]] == [0, 1] and c["difference_std"] is not None
     assert c["difference"] == pytest.approx(r["ae_set"]["recon"]["accuracy"] - r["mlp_matched"]["accuracy"], abs=1e-6)
+    t = r["tuning"]
+    assert t["enabled"] and len(t["grid"]) == 4 and len(t["per_seed"]) == 2  # smoke: epochs [1, 2] x wd [0, 1e-3]
+    for kind, k in t["per_seed"][1].items():
+        assert len(k["tried"]) == 4 and k["val_accuracy"] == max(x["val_accuracy"] for x in k["tried"]), kind
+    assert all(w in ("ae_set", "mlp", "mlp_matched") for w in t["winner_on_validation"])
     table = (out / "table.md").read_text()
     assert "mean ± std over 2 seeds" in table and "(20 per class" in table and "Not measured" in table
+    assert "Best on validation, per seed: " in table and "| 1 | mlp_matched | epochs " in table
 
 
 def test_train_per_class_beyond_a_class_is_one_line_error_before_writing(mnist_root, tmp_path):
