@@ -69,9 +69,10 @@ def train_mlp(train: Split, n_classes: int, hidden: int, recipe: Recipe, batch_s
         idx = perm[s * batch_size:(s + 1) * batch_size]
         return F.cross_entropy(model(train.x[idx]).float(), train.y[idx]) + recipe.l2_penalty(model)
 
-    return train_with_adam(model.train(), lr, recipe.epochs_for(steps), steps, device, label,
-               epoch_order=lambda epoch: torch.randperm(len(train), generator=gen).to(train.y.device),
-               batch_loss=batch_loss, describe=lambda v: f"loss {v.item():.3f}")
+    train_with_adam(model.train(), lr, recipe.epochs_for(steps), steps, device, label,
+                    epoch_order=lambda epoch: torch.randperm(len(train), generator=gen).to(train.y.device),
+                    batch_loss=batch_loss, describe=lambda v: f"loss {v.item():.3f}")
+    return model.eval()  # dropout off from here on, whatever mode the shared loop leaves it in
 
 
 @torch.no_grad()

@@ -190,3 +190,14 @@ def test_a_checkpoint_without_the_matched_mlp_is_a_one_line_data_error(tmp_path)
 def test_the_grid_cannot_be_asked_of_saved_weights():
     with pytest.raises(ConfigError, match="weights_from"):
         compose_config(BY_NAME["classify"], ["preset=smoke", "classify.tune.enabled=true", "classify.weights_from=/x"])
+
+
+def test_a_trained_mlp_with_dropout_predicts_deterministically():
+    """Dropout trains, then is off: the validation and test logits cannot depend on random draws."""
+    g = torch.Generator().manual_seed(0)
+    train = Split(torch.rand(64, 784, generator=g), torch.arange(64) % 10)
+    from sla_cli.classify.mlp import mlp_logits, train_mlp
+
+    model = train_mlp(train, 10, 16, recipes.Recipe(1, dropout=0.5), 32, 0.01, torch.device("cpu"), 0, "t")
+    assert not model.training
+    torch.testing.assert_close(mlp_logits(model, train.x), mlp_logits(model, train.x))
