@@ -7,18 +7,23 @@ import torch.nn.functional as F
 
 from sla_cli.classify.adam_loop import train_with_adam
 from sla_cli.classify.data import Split, class_epoch_indices
+from sla_cli.classify.recipe import Recipe
 from sla_cli.likelihood import MIN_LOG_SIGMA
 from sla_cli.models.ae_set import AutoencoderSet
 
 
-def class_reconstruction_loss(model: AutoencoderSet, x: torch.Tensor, loss: str) -> torch.Tensor:
+def class_reconstruction_loss(model: AutoencoderSet, x: torch.Tensor, loss: str, mask: float = 0.0) -> torch.Tensor:
     """Summed over members (their parameters are disjoint, so each learns as if alone), mean over images.
+
+    ``mask`` > 0 drops that share of input pixels (set to 0) before encoding while the target stays
+    the clean image: the masking noise of a denoising autoencoder (the recipe grid's dropout).
 
     ``mse`` is the paper's L2 loss, the one eq. (2)'s Gaussian assumes; ``bce`` treats pixels as
     Bernoulli. A model with a learned per-pixel sigma (``learn_sigma``) trains on the Gaussian
     negative log-likelihood instead (less its constant), whichever is named.
     """
-    logits = model.decode_logits(model.encode(x))
+    seen = x * (torch.rand_like(x) >= mask) if mask > 0 else x
+    logits = model.decode_logits(model.encode(seen))
     if model.log_sigma is not None:
         log_sigma = model.log_sigma.clamp_min(MIN_LOG_SIGMA)[:, None, :]
         residual = torch.sigmoid(logits.float()) - x
@@ -35,7 +40,7 @@ def train_class_autoencoders(
     n_classes: int,
     hidden: int,
     latent: int,
-    epochs: int,
+    recipe: Recipe,
     batch_size: int,
     lr: float,
     loss: str,
@@ -51,14 +56,13 @@ def train_class_autoencoders(
     steps = -(-first.shape[1] // batch_size)
 
     def batch_loss(idx: torch.Tensor, s: int) -> torch.Tensor:
-        return class_reconstruction_loss(
-            model, train.x[idx[:, s * batch_size : (s + 1) * batch_size]], loss
-        )  # [C, B, 784]
+        x = train.x[idx[:, s * batch_size : (s + 1) * batch_size]]  # [C, B, 784]
+        return class_reconstruction_loss(model, x, loss, recipe.dropout) + recipe.l2_penalty(model)
 
     return train_with_adam(
         model,
         lr,
-        epochs,
+        recipe.epochs_for(steps),
         steps,
         device,
         label,

@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from data_gen.mnist import load_split
+from sla_cli.errors import ConfigError
 
 
 @dataclass
@@ -45,6 +46,29 @@ def load(root: str, download: bool, device: torch.device, val_size: int, train_s
         te_img, te_lab = te_img[:test_size], te_lab[:test_size]
     return Mnist(_split(tr_img[train_idx], tr_lab[train_idx], device), _split(tr_img[val_idx], tr_lab[val_idx], device),
                  _split(te_img, te_lab, device))
+
+
+def check_per_class(train: Split, per_class: int, n_classes: int) -> None:
+    counts = torch.bincount(train.y.cpu(), minlength=n_classes)
+    if per_class > int(counts.min()):
+        raise ConfigError(f"classify.train_per_class={per_class} is more than the smallest class holds "
+                          f"({int(counts.min())} images of class {int(counts.argmin())} in the training split)")
+
+
+def per_class_subset(train: Split, per_class: int, n_classes: int, seed: int) -> Split:
+    """``per_class`` images of each class, a fixed draw by ``seed`` (the same seed, the same images).
+
+    A seeded permutation of each class's indices, its first ``per_class`` kept, in the split's order;
+    asking for more than the smallest class holds is a one-line error."""
+    check_per_class(train, per_class, n_classes)
+    y = train.y.cpu()
+    gen = torch.Generator().manual_seed(seed)
+    keep = []
+    for c in range(n_classes):
+        idx = torch.nonzero(y == c).flatten()
+        keep.append(idx[torch.randperm(len(idx), generator=gen)[:per_class]])
+    chosen = torch.cat(keep).sort().values.to(train.y.device)
+    return Split(train.x[chosen], train.y[chosen])
 
 
 def class_epoch_indices(y: Tensor, n_classes: int, generator: torch.Generator) -> Tensor:

@@ -1,6 +1,6 @@
 """`sla classify classify.members=dae|made|vae`: ten density models of `sla density`, one per
-class, as a Bayes classifier with equal priors (class = argmax_c log p_c(x)), beside the set of
-autoencoders (eq. 4) and the MLP. classify.members=ae (the default) adds nothing.
+class, as a Bayes classifier (class = argmax_c log p_c(x) + log prior(c), the prior from the training
+counts), beside the set of autoencoders (eq. 4) and the MLP. classify.members=ae (the default) adds nothing.
 
 Density models see binary images: each class model trains on its class's grey levels with dynamic
 binarization; test, validation and anomaly images are scored on one fixed seeded binarization.
@@ -16,7 +16,8 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from sla_cli.classify import ood
-from sla_cli.classify.metrics import accuracy
+from sla_cli.classify.metrics import accuracy, log_prior
+from sla_cli.classify.report_format import pm
 from sla_cli.config_checks import check_choice
 from sla_cli.density import recipes
 from sla_cli.density.data import binarize_fixed
@@ -86,14 +87,15 @@ def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | N
         models.append(model)
     seconds = time.perf_counter() - start
     binary = lambda x, offset: binarize_fixed(x, c.test_seed + offset).to(device)  # noqa: E731
-    test = _scores(models, kind, c, binary(data.test.x, 0))
-    val = _scores(models, kind, c, binary(data.val.x, 1))
+    prior = log_prior(data.train.y, 10)
+    test = _scores(models, kind, c, binary(data.test.x, 0)) + prior
+    val = _scores(models, kind, c, binary(data.val.x, 1)) + prior
     in_max = test.max(1).values
-    aurocs = {k: ood.auroc(in_max, _scores(models, kind, c, binary(x, 2 + i)).max(1).values)
+    aurocs = {k: ood.auroc(in_max, (_scores(models, kind, c, binary(x, 2 + i)) + prior).max(1).values)
               for i, (k, x) in enumerate(ood.anomalies(data.test.x, cfg.classify.ood.n, seed).items())}
     return {"members": kind, "accuracy": accuracy(test, data.test.y.cpu()),
             "val_accuracy": accuracy(val, data.val.y.cpu()),
-            "mean_test_loglik_true_class": float(test.gather(1, data.test.y.cpu()[:, None]).mean()),
+            "mean_test_loglik_true_class": float((test - prior).gather(1, data.test.y.cpu()[:, None]).mean()),
             "ood": aurocs, "train_seconds": seconds}
 
 
@@ -102,13 +104,12 @@ def table_md(results: dict) -> str:
     r = results.get("density_members")
     if not r:
         return ""
-    std = results["std"]["density_members"]
     kinds = list(r["ood"])
     return "\n".join([
-        f"## Density models as class models (classify.members={r['members']}, Bayes with equal priors)", "",
-        "| model | test acc. % | val acc. % | " + " | ".join(f"AUROC {k}" for k in kinds) + " |",
-        "|---|---|---|" + "---|" * len(kinds),
-        f"| 10 x {r['members']} | {100 * r['accuracy']:.2f} ± {100 * std['accuracy']:.2f} | "
+        f"## Density models as class models (classify.members={r['members']}, Bayes with the training prior)", "",
+        "| model | inputs | test acc. % | val acc. % | " + " | ".join(f"AUROC {k}" for k in kinds) + " |",
+        "|---|---|---|---|" + "---|" * len(kinds),
+        f"| 10 x {r['members']} | binarized | {pm(results, results['std'], 'density_members', 'accuracy')} | "
         f"{100 * r['val_accuracy']:.2f} | " + " | ".join(f"{r['ood'][k]:.3f}" for k in kinds) + " |", "",
         "Images binarized (one fixed seeded draw); MADE: exact log-likelihood, VAE: IWAE estimate, "
         "DAE: minus the reconstruction cross-entropy (not a normalized likelihood).", ""])
@@ -118,7 +119,7 @@ def print_table(results: dict) -> None:
     r = results.get("density_members")
     if not r:
         return
-    t = Table(title=f"classify.members={r['members']}: ten density models, Bayes with equal priors")
+    t = Table(title=f"classify.members={r['members']}: ten density models (binarized inputs), Bayes with the prior")
     for col in ("test acc. %", "val acc. %", "AUROC " + "/".join(r["ood"])):
         t.add_column(col)
     t.add_row(f"{100 * r['accuracy']:.2f}", f"{100 * r['val_accuracy']:.2f}",

@@ -7,30 +7,35 @@ import torch
 from sla_cli.classify import adversarial, ood
 from sla_cli.classify.data import Mnist
 from sla_cli.classify.mlp import Mlp, mlp_logits
-from sla_cli.classify.metrics import accuracy, confusion
+from sla_cli.classify.metrics import accuracy, calibration, confusion
 from sla_cli.classify.scoring import SetScorer
 from sla_cli.runtime import progress
 
 
-def classification(scorer: SetScorer, mlp: Mlp, data: Mnist, batch: int) -> tuple[dict, dict]:
-    """(numbers, arrays for figures)."""
-    val_f = scorer.all_features(data.val.x, batch)
+def classification(scorer: SetScorer, mlps: dict[str, Mlp], data: Mnist, batch: int,
+                   val_features: torch.Tensor) -> tuple[dict, dict]:
+    """(numbers, arrays for figures and paired tests): test and validation accuracy of every scoring
+    and MLP; ECE and NLL of the class probabilities that are meant as probabilities (the likelihood
+    scorings' Bayes posteriors and the MLPs' softmax; recon is an error, not a log-likelihood)."""
     test_f = scorer.all_features(data.test.x, batch)
     out, arrays = {"ae_set": {}}, {"test_features": test_f, "logits": {}}
     for s in scorer.scorings:
-        logits = SetScorer.logits_from_features(test_f, s, scorer.calibration)
-        val_logits = SetScorer.logits_from_features(val_f, s, scorer.calibration)
-        out["ae_set"][s] = {"accuracy": accuracy(logits, data.test.y), "val_accuracy": accuracy(val_logits, data.val.y)}
+        logits = scorer.class_logits(test_f, s)
+        out["ae_set"][s] = {"accuracy": accuracy(logits, data.test.y),
+                            "val_accuracy": accuracy(scorer.class_logits(val_features, s), data.val.y)}
+        if s != "recon":
+            out["ae_set"][s].update(calibration(logits, data.test.y))
         arrays["logits"][s] = logits
     out["ae_set"]["calibrated"]["fell_back_to_recon"] = scorer.calibration.fell_back
     out["ae_set"]["full"]["sigma_per_class"] = [round(float(v), 5) for v in scorer.sigma]
-    m_logits = mlp_logits(mlp, data.test.x)
-    out["mlp"] = {
-        "accuracy": accuracy(m_logits, data.test.y),
-        "val_accuracy": accuracy(mlp_logits(mlp, data.val.x), data.val.y),
-    }
-    arrays["logits"]["mlp"] = m_logits
+    for name, mlp in mlps.items():
+        m_logits = mlp_logits(mlp, data.test.x)
+        out[name] = {"accuracy": accuracy(m_logits, data.test.y),
+                     "val_accuracy": accuracy(mlp_logits(mlp, data.val.x), data.val.y),
+                     **calibration(m_logits, data.test.y)}
+        arrays["logits"][name] = m_logits
     arrays["confusion"] = {k: confusion(v, data.test.y, scorer.n_classes) for k, v in arrays["logits"].items()}
+    arrays["correct"] = {k: (v.argmax(-1) == data.test.y).cpu().numpy() for k, v in arrays["logits"].items()}
     return out, arrays
 
 
@@ -59,7 +64,7 @@ def anomalies(
     for kind, x in sets.items():
         feats = scorer.all_features(x, batch)
         for s in scorer.scorings:
-            out = SetScorer.logits_from_features(feats, s, scorer.calibration).max(1).values.cpu()
+            out = scorer.class_logits(feats, s).max(1).values.cpu()
             result["ae_set"][s][kind] = ood.auroc(in_set[s], out)
         logits = mlp_logits(mlp, x)
         for d, f in ood.MLP_DETECTORS.items():

@@ -6,189 +6,177 @@ import statistics
 
 from rich.table import Table
 
+from sla_cli.classify.paired import verdict
+from sla_cli.classify.report_format import PAPER, SCORING_NOTES, at, count, pm, row
+from sla_cli.classify.report_robustness import anomaly_lines, attack_lines, worst_case_at
 from sla_cli.runtime import console
 
-PAPER = {"ae_set": 0.986, "mlp": 0.984}
+__all__ = ["PAPER", "combine", "table_md", "print_table"]
+MODEL_NAMES = {"mlp": "same width", "mlp_matched": "about the set's parameters"}
+
+
+def _numbers(values: list) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def combine(trees: list, stat: str):
-    """Walk per-seed trees of equal shape: numbers -> mean or std, flags -> any, the rest -> first."""
+    """Walk per-seed trees of equal shape: numbers -> mean or std (sample, n - 1), equal-length lists
+    of numbers -> the same per element, flags -> any, the rest -> the first seed's. A spread needs two
+    seeds: with one, every std leaf is None (and flags and text have none)."""
     first = trees[0]
     if isinstance(first, dict):
         return {k: combine([t[k] for t in trees], stat) for k in first}
+    if stat == "std" and (len(trees) < 2 or first is None or isinstance(first, (bool, str))):
+        return None
     if isinstance(first, bool):
         return any(trees)
-    if isinstance(first, int) and all(t == first for t in trees):
-        return first if stat == "mean" else 0
-    if isinstance(first, (int, float)):
+    if isinstance(first, (int, float)) and _numbers(trees):
         if stat == "mean":
-            return statistics.fmean(trees)
-        return statistics.stdev(trees) if len(trees) > 1 else 0.0  # sample std (n-1)
-    return first
+            return first if isinstance(first, int) and all(t == first for t in trees) else statistics.fmean(trees)
+        return statistics.stdev(trees)
+    if isinstance(first, list) and all(isinstance(t, list) and len(t) == len(first) and _numbers(t) for t in trees):
+        return [combine(list(column), stat) for column in zip(*trees, strict=True)]
+    return first if stat == "mean" else None
 
 
-def _pm(mean: dict, std: dict, *path: str, pct: bool = True) -> str:
-    m, s = mean, std
-    for p in path:
-        m, s = m[p], s[p]
-    return f"{100 * m:.2f} ± {100 * s:.2f}" if pct else f"{m:.3f} ± {s:.3f}"
+def _model_rows(results: dict) -> list[str]:
+    mean, std = results, results["std"]
+    params, arch = results["parameters"], results["arch"]
+    prior_use, inputs = results["class_prior"]["use"], results["inputs"]
+    lines = []
+    for s in results["ae_set"]:
+        cal = [pm(mean, std, "ae_set", s, "ece", pct=False), pm(mean, std, "ae_set", s, "nll", pct=False)]
+        lines.append(row("set of 10 autoencoders", f"{s}: {SCORING_NOTES.get(s, s)}", inputs["ae_set"],
+                         prior_use[s], count(params["ae_set"]), f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-",
+                         pm(mean, std, "ae_set", s, "accuracy"), pm(mean, std, "ae_set", s, "val_accuracy"),
+                         *(cal if s != "recon" else ["-", "-"])))
+    shapes = {"mlp": f"784-{arch['mlp_hidden']}-10",
+              "mlp_matched": "784-" + "-".join([str(arch["mlp_matched_hidden"])] * arch["mlp_matched_layers"]) + "-10"}
+    for m, shape in shapes.items():
+        lines.append(row(f"MLP {shape} ({MODEL_NAMES[m]})", "softmax", inputs[m], "learned",
+                         count(params[m]), f"{100 * PAPER['mlp']:.1f}" if m == "mlp" else "-",
+                         pm(mean, std, m, "accuracy"), pm(mean, std, m, "val_accuracy"),
+                         pm(mean, std, m, "ece", pct=False), pm(mean, std, m, "nll", pct=False)))
+    return lines
 
 
-SCORING_NOTES = {
-    "recon": "-‖x - f(z*)‖² (the paper's)",
-    "full": "eq. (4), per-class sigma",
-    "calibrated": "eq. (5) weights fitted on val",
-    "learned_sigma": "eq. (4), learned per-pixel sigma",
-}
-MLP_DETECTOR_NAMES = {"max_softmax": "max softmax", "max_logit": "max logit", "energy": "energy (logsumexp)"}
+def _paired_lines(results: dict) -> list[str]:
+    p = results["paired"]
+    n = len(results["seeds"])
+    lines = [
+        "",
+        f"## The set against each MLP, paired on the same {results['n_test']:,} test images",
+        "",
+        "Difference = set minus MLP test accuracy, in points (mean ± std over seeds). 95% interval: percentile "
+        f"bootstrap over the test images ({p['n_boot']} draws, each resampling every seed's pair alike: test-set "
+        "noise, not seed noise). McNemar: exact two-sided binomial test on the images the two disagree on, per seed.",
+        "",
+        "| set scoring | against | difference (points) | 95% interval | verdict | McNemar p per seed "
+        f"| seeds set better / MLP better (p < 0.05, of {n}) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for c in p["comparisons"].values():
+        d = f"{100 * c['difference']:+.2f}"
+        if c["difference_std"] is not None:
+            d += f" ± {100 * c['difference_std']:.2f}"
+        ps = ", ".join(f"{s['mcnemar_p_exact']:.2g}" for s in c["per_seed"])
+        lines.append(row(c["set_scoring"], f"MLP ({MODEL_NAMES[c['baseline']]})", d,
+                         f"[{100 * c['ci95_low']:+.2f}, {100 * c['ci95_high']:+.2f}]", verdict(c), ps,
+                         f"{c['seeds_set_better_p05']} / {c['seeds_mlp_better_p05']}"))
+    return lines
 
 
-def _row(*cells: str) -> str:
-    """One markdown table row."""
-    return "| " + " | ".join(cells) + " |"
+def _tuning_lines(results: dict) -> list[str]:
+    t = results["tuning"]
+    head = ["", "## Training recipe and the validation grid", ""]
+    if not t["enabled"]:
+        r = t["grid"][0]
+        steps = f" (at least {t['min_steps']} Adam steps)" if t["min_steps"] else ""
+        best = "" if t["per_seed"] is None else \
+            " Best on validation (the set by recon), per seed: " + ", ".join(t["winner_on_validation"]) + "."
+        return head + [f"No grid (classify.tune.enabled=false): every model trains {r['epochs']} epochs{steps}, "
+                       "no dropout, no weight decay." + best]
+    lines = head + [f"Every model trains on each of {len(t['grid'])} recipes (every combination of the listed "
+                    "epochs, dropout, weight decay); the one with the best validation accuracy is kept (the set by "
+                    "its recon scoring, which fits nothing on validation) and only it meets the test images.", ""]
+    if t["per_seed"] is None:
+        return lines + ["Saved weights were evaluated (classify.weights_from): the grid was not run here."]
+    lines += ["| seed | model | kept recipe | val acc. % | val acc. % of each recipe |", "|---|---|---|---|---|"]
+    for seed, tuning in zip(results["seeds"], t["per_seed"], strict=True):
+        for kind, k in tuning.items():
+            chosen = k["chosen"]
+            tried = ", ".join(f"{100 * r['val_accuracy']:.2f}" for r in k["tried"])
+            lines.append(row(str(seed), kind, f"epochs {chosen['epochs']}, dropout {chosen['dropout']:g}, "
+                             f"wd {chosen['weight_decay']:g}", f"{100 * k['val_accuracy']:.2f}", tried))
+    return lines + ["", "Best on validation, per seed: " + ", ".join(t["winner_on_validation"]) + "."]
 
 
 def table_md(results: dict) -> str:
-    mean, std, n = results, results["std"], len(results["seeds"])
-    scorings = list(results["ae_set"])
+    mean, n = results, len(results["seeds"])
+    spread = f"mean ± std over {n} seeds" if n > 1 else "one seed: no std"
+    per_class = results.get("train_per_class")
     lines = [
-        f"# sla classify: paper vs ours (mean ± std over {n} seed(s), device {results['device']}, "
-        f"preset {results['preset']})",
+        f"# sla classify: paper vs ours ({spread}, device {results['device']}, preset {results['preset']})",
         "",
         f"Class autoencoders trained with loss **{results['training_loss']}**; eq. (4)'s per-class sigma estimated "
         f"on the {results['sigma_estimated_on']} split, its latent Gaussian on the "
         f"{results['latent_gaussian_fitted_on']} split "
         "(mean sigma by split: "
         + ", ".join(f"{k} {v:.4f}" for k, v in results["ae_set"]["full"]["sigma_mean_by_split"].items())
-        + ").",
+        + "). Class prior: log p(class) from the training counts.",
         "",
-        "| model | scoring | paper test acc. % | ours test acc. % | ours val acc. % |",
-        "|---|---|---|---|---|",
+        "| model | scoring | inputs | class prior | parameters | paper test acc. % | ours test acc. % "
+        "| ours val acc. % | ECE | test NLL |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *_model_rows(results),
+        "",
+        f"Test images: {results['n_test']}; training images: {results['n_train']}"
+        + (f" ({per_class} per class, a seeded draw per seed)" if per_class is not None else "")
+        + f"; validation images: {results['n_val']} (recon uses none; full takes its sigma from them"
+        + ("" if results["sigma_estimated_on"] == "val" else " only when sigma_from=val")
+        + ", calibrated fits its weights on them; the MLPs use them only to pick a recipe).",
+        "Inputs: grey = levels in [0, 1]; binarized = one fixed seeded Bernoulli draw (dynamic in training). "
+        "ECE: expected calibration error of the top-class probability (15 equal bins); NLL: mean -log p(true class) "
+        "in nats. recon is an error, not a probability: no ECE or NLL.",
+        f"Train seconds per seed (mean, whole grid): set {mean['train_seconds']['ae_set']:.1f}, "
+        f"MLP {mean['train_seconds']['mlp']:.1f}, matched MLP {mean['train_seconds']['mlp_matched']:.1f}.",
     ]
-    for s in scorings:
-        paper = f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-"
-        lines.append(_row("set of 10 autoencoders", f"{s}: {SCORING_NOTES.get(s, s)}", paper,
-                          _pm(mean, std, "ae_set", s, "accuracy"), _pm(mean, std, "ae_set", s, "val_accuracy")))
-    lines.append(_row(f"MLP 784-{results['arch']['mlp_hidden']}-10", "softmax", f"{100 * PAPER['mlp']:.1f}",
-                      _pm(mean, std, "mlp", "accuracy"), _pm(mean, std, "mlp", "val_accuracy")))
-    kinds = list(results["ood"]["mlp"]["max_softmax"])
-    lines += [
-        "",
-        f"Test images: {results['n_test']}; training images: {results['n_train']}; "
-        f"validation (calibration) images: {results['n_val']}.",
-        f"Train seconds per seed (mean): set {mean['train_seconds']['ae_set']:.1f}, "
-        f"MLP {mean['train_seconds']['mlp']:.1f}.",
-        "",
-        "## Anomaly detection: AUROC, MNIST test (positive) vs each kind",
-        "",
-        "| detector | " + " | ".join(kinds) + " |",
-        "|---|" + "---|" * len(kinds),
-    ]
-    for s in scorings:
-        lines.append(
-            f"| set best class score ({s}) | "
-            + " | ".join(_pm(mean, std, "ood", "ae_set", s, k, pct=False) for k in kinds)
-            + " |"
-        )
-    for d, label in MLP_DETECTOR_NAMES.items():
-        lines.append(
-            f"| MLP {label} | " + " | ".join(_pm(mean, std, "ood", "mlp", d, k, pct=False) for k in kinds) + " |"
-        )
-    lines += _attack_lines(results)
+    lines += _paired_lines(results) + _tuning_lines(results) + anomaly_lines(results) + attack_lines(results)
     return "\n".join(lines)
-
-
-def _attack_lines(results: dict) -> list[str]:
-    adv, std = results["adversarial"], results["std"]
-    eps = [str(e) for e in adv["eps"]]
-    lines = [
-        "",
-        f"## Adversarial accuracy % ({adv['n']} test images, white-box L-inf, margin loss; PGD {adv['pgd_steps']} "
-        f"steps x {adv['restarts']} random restarts, best iterate per image)",
-        "",
-        "| target | clean | "
-        + " | ".join(f"FGSM {e}" for e in eps)
-        + " | "
-        + " | ".join(f"PGD {e}" for e in eps)
-        + " | "
-        + " | ".join(f"transfer {e}" for e in eps)
-        + " | "
-        + " | ".join(f"worst case {e}" for e in eps)
-        + " | PGD at eps 1 | zero-grad share | gradient hidden? |",
-        "|---|" + "---|" * (4 * len(eps) + 4),
-    ]
-    for key in [k for k in adv if k == "mlp" or k.startswith("ae_set_")]:
-        r, rs = adv[key], std["adversarial"][key]
-        cells = [f"{100 * r['clean']:.1f}"] + [f"{100 * r['fgsm'][e]:.1f} ± {100 * rs['fgsm'][e]:.1f}" for e in eps]
-        cells += [f"{100 * r['pgd'][e]:.1f} ± {100 * rs['pgd'][e]:.1f}" for e in eps]
-        cells += [f"{100 * r['transfer_from_mlp_pgd'][e]:.1f}" if "transfer_from_mlp_pgd" in r else "-" for e in eps]
-        cells += [f"{100 * r['worst_case'][e]:.1f} ± {100 * rs['worst_case'][e]:.1f}" for e in eps]
-        cells += [
-            f"{100 * r['accuracy_at_eps_1']:.1f}",
-            f"{r['gradient']['zero_gradient_fraction']:.3f}",
-            ("yes" if r["gradient_masking_suspected"] else "no") if "gradient_masking_suspected" in r else "-",
-        ]
-        lines.append(f"| {key.replace('ae_set_', 'set/')} | " + " | ".join(cells) + " |")
-    sanity = adv["sanity"]
-
-    def verdict(failed):
-        return "**FAILED**" if failed else "passed"
-
-    lines += [
-        "",
-        "PGD = images classified correctly under every PGD restart and under FGSM. Worst case = correct under "
-        "every attack tried (FGSM, PGD, and for the set also the transfer attack): the robust accuracy to quote.",
-        "Transfer = accuracy on the PGD examples crafted against the MLP (a black-box check: a white-box "
-        "accuracy far above it would mean the scoring hides its gradient rather than resists).",
-        "",
-        "Sanity checks: accuracy at eps = 1 at most chance "
-        f"({100 * sanity['chance']:.0f}%): {verdict(sanity['above_chance_at_eps_1'])}; PGD alone never weaker than "
-        f"FGSM at any eps: {verdict(sanity['pgd_weaker_than_fgsm'])}."
-        + (f" Failures: {'; '.join(sanity['failures'])}." if sanity["failures"] else ""),
-        "",
-    ]
-    return lines
 
 
 def print_table(results: dict) -> None:
     mean, std = results, results["std"]
-    t = Table(
-        title=f"sla classify ({len(results['seeds'])} seed(s), {results['device']}, loss {results['training_loss']})"
-    )
-    for col in (
-        "model",
-        "scoring",
-        "paper %",
-        "ours test %",
-        "robust eps=0.1 %",
-        "AUROC " + "/".join(results["ood"]["mlp"]["max_softmax"]),
-    ):
+    arch = results["arch"]
+    t = Table(title=f"sla classify ({len(results['seeds'])} seed(s), {results['device']}, "
+                    f"loss {results['training_loss']})")
+    for col in ("model", "scoring", "paper %", "ours test %", "robust eps=0.1 %",
+                "AUROC " + "/".join(results["ood"]["mlp"]["max_softmax"])):
         t.add_column(col)
-    adv = results["adversarial"]
-
-    def pgd(key):
-        return f"{100 * adv[key]['worst_case']['0.1']:.1f}" if key in adv and "0.1" in adv[key]["pgd"] else "-"
 
     def au(d):
         return " / ".join(f"{v:.2f}" for v in d.values())
 
     for s in results["ae_set"]:
-        t.add_row(
-            "AE set",
-            s,
-            f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-",
-            _pm(mean, std, "ae_set", s, "accuracy"),
-            pgd(f"ae_set_{s}"),
-            au(results["ood"]["ae_set"][s]),
-        )
-    t.add_row(
-        "MLP",
-        "softmax",
-        f"{100 * PAPER['mlp']:.1f}",
-        _pm(mean, std, "mlp", "accuracy"),
-        pgd("mlp"),
-        au(results["ood"]["mlp"]["max_softmax"]),
-    )
+        t.add_row("AE set", s, f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-",
+                  pm(mean, std, "ae_set", s, "accuracy"), worst_case_at(results, f"ae_set_{s}"),
+                  au(results["ood"]["ae_set"][s]))
+    names = {"mlp": f"MLP {arch['mlp_hidden']}", "mlp_matched": f"MLP {arch['mlp_matched_layers']}x"
+                                                               f"{arch['mlp_matched_hidden']}"}
+    t.add_row(names["mlp"], "softmax", f"{100 * PAPER['mlp']:.1f}", pm(mean, std, "mlp", "accuracy"),
+              worst_case_at(results, "mlp"), au(results["ood"]["mlp"]["max_softmax"]))
+    t.add_row(names["mlp_matched"], "softmax", "-", pm(mean, std, "mlp_matched", "accuracy"), "-", "-")
     for d in ("max_logit", "energy"):
-        t.add_row("MLP", f"({MLP_DETECTOR_NAMES[d]}: AUROC only)", "", "", "", au(results["ood"]["mlp"][d]))
+        t.add_row("MLP", f"({d.replace('_', ' ')}: AUROC only)", "", "", "", au(at(results, "ood", "mlp", d)))
     console.print(t)
+    p = Table(title="set - MLP, test accuracy points [paired 95% interval]")
+    p.add_column("set scoring")
+    for m in names.values():
+        p.add_column(f"vs {m}")
+    for s in results["ae_set"]:
+        cells = []
+        for m in names:
+            c = results["paired"]["comparisons"][f"{s}_vs_{m}"]
+            cells.append(f"{100 * c['difference']:+.2f} [{100 * c['ci95_low']:+.2f}, {100 * c['ci95_high']:+.2f}]")
+        p.add_row(s, *cells)
+    console.print(p)

@@ -33,10 +33,21 @@ class Col:
     CALIBRATED = slice(0, 3)  # what the calibration weighs: the three terms of eq. (5)
 
 
+# How each scoring uses the class prior (Bayes: log p(c | x) = log p(x | c) + log p(c) + const)
+PRIOR_USE = {
+    "recon": "none (the paper's rule)",  # an error, not a log-likelihood: a prior has no scale to add to
+    "full": "+ log prior",
+    "calibrated": "in its fitted bias",  # a free per-class bias fitted by cross-entropy absorbs any prior
+    LEARNED_SIGMA: "+ log prior",
+}
+WITH_PRIOR = ("full", LEARNED_SIGMA)
+
+
 class SetScorer:
     def __init__(self, model: AutoencoderSet, sigma: Tensor, density: likelihood.LatentGaussian,
-                 calibration: Calibration | None = None, jitter: float = 1e-6):
+                 calibration: Calibration | None = None, jitter: float = 1e-6, log_prior: Tensor | None = None):
         self.model, self.sigma, self.density, self.calibration, self.jitter = model, sigma, density, calibration, jitter
+        self.log_prior = log_prior  # [C] log p(class) from the training counts; None: equal priors
 
     @property
     def n_classes(self) -> int:
@@ -58,24 +69,42 @@ class SetScorer:
         return torch.stack(cols, -1).transpose(0, 1)
 
     @staticmethod
-    def logits_from_features(f: Tensor, scoring: str, calibration: Calibration | None) -> Tensor:
+    def logits_from_features(f: Tensor, scoring: str, calibration: Calibration | None,
+                             log_prior: Tensor | None = None) -> Tensor:
+        """[N, C] class scores; ``log_prior`` is added where ``PRIOR_USE`` says (None: log p(x | c) alone)."""
+        prior = log_prior if log_prior is not None and scoring in WITH_PRIOR else 0.0
         if scoring == "recon":
             return f[..., Col.NEG_SQERR]
         if scoring == "full":
-            return f[..., Col.RECON] + f[..., Col.LOG_PZ] + f[..., Col.VOLUME]
+            return f[..., Col.RECON] + f[..., Col.LOG_PZ] + f[..., Col.VOLUME] + prior
         if scoring == LEARNED_SIGMA:
-            return f[..., Col.RECON_LEARNED] + f[..., Col.LOG_PZ] + f[..., Col.VOLUME_LEARNED]
+            return f[..., Col.RECON_LEARNED] + f[..., Col.LOG_PZ] + f[..., Col.VOLUME_LEARNED] + prior
         if calibration is None:
             raise RuntimeError("calibrated scoring asked for before calibration")
         return calibration.apply(f[..., Col.CALIBRATED])
 
+    def class_logits(self, f: Tensor, scoring: str) -> Tensor:
+        """This scorer's Bayes rule (its calibration and class prior) over precomputed features."""
+        return self.logits_from_features(f, scoring, self.calibration, self.log_prior)
+
     def logits(self, x: Tensor, scoring: str) -> Tensor:
         """Differentiable [B, C] logits: attacks take their gradients here."""
-        return self.logits_from_features(self.features(x, logdet=scoring != "recon"), scoring, self.calibration)
+        return self.class_logits(self.features(x, logdet=scoring != "recon"), scoring)
 
     @torch.no_grad()
     def all_features(self, x: Tensor, batch: int) -> Tensor:
         return torch.cat([self.features(x[i:i + batch]) for i in range(0, len(x), batch)])
+
+
+@torch.no_grad()
+def recon_logits(model: AutoencoderSet, x: Tensor, batch: int) -> Tensor:
+    """[N, C] -|x - f(g(x))|^2 under every member: the recon scoring without sigma, density or Jacobian
+    (what the validation grid compares: it fits nothing on the validation split)."""
+    out = []
+    for i in range(0, len(x), batch):
+        xs = x[i:i + batch].float().unsqueeze(0).expand(model.n_members, -1, -1)
+        out.append(-likelihood.score(model, xs, logdet=False).sqerr.T)
+    return torch.cat(out)
 
 
 @torch.no_grad()

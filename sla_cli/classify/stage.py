@@ -1,149 +1,69 @@
 """`sla classify`: ten MNIST class autoencoders (one batched set) as a Bayes classifier, against an
-MLP with the same training budget; the scorings, anomaly AUROCs and adversarial accuracy."""
+MLP of the same width and one of the set's parameter count; the scorings, paired tests over seeds,
+calibration, anomaly AUROCs and adversarial accuracy."""
 
 from __future__ import annotations
 
-import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
-from omegaconf import OmegaConf
 
 from sla_cli import distributed, runfolder
+from sla_cli.classify import calibrate, density_members, evaluate, figures, ood, paired, report, weights
 from sla_cli.classify import data as mnist_data
-from sla_cli.classify import calibrate, density_members, evaluate, figures, ood, report, weights
-from sla_cli.classify.class_autoencoders import train_class_autoencoders
-from sla_cli.classify.mlp import train_mlp
-from sla_cli.classify.scoring import SCORINGS, Col, SetScorer, sigma_and_density
-from sla_cli.config_checks import check_bool, check_choice, check_float, check_int, value
-from sla_cli.errors import ConfigError
+from sla_cli.classify import recipe as recipes
+from sla_cli.classify.checks import validate  # noqa: F401  (the command table finds it here)
+from sla_cli.classify.metrics import log_prior
+from sla_cli.classify.mlp import mlp_parameters
+from sla_cli.classify.scoring import PRIOR_USE, Col, SetScorer, sigma_and_density
+from sla_cli.classify.train_models import matched_hidden, set_parameter_count, train_seed, winner_on_validation
 from sla_cli.runtime import console, resolve_device, seed_everything
 
 KIND = "classify"
 N_CLASSES = 10
+INPUTS = {"ae_set": "grey", "mlp": "grey", "mlp_matched": "grey", "density_members": "binarized"}
 
 
-def _int_list(cfg, key: str, low: int, high: int | None = None, allow_empty: bool = False) -> list:
-    v = value(cfg, key)
-    items = list(v) if OmegaConf.is_list(v) or isinstance(v, (list, tuple)) else None
-    if items is None or (not items and not allow_empty):
-        raise ConfigError(f"{key}={v!r} must be a non-empty list, e.g. [0,1,2]")
-    for s in items:
-        if isinstance(s, bool) or not isinstance(s, int) or s < low or (high is not None and s > high):
-            raise ConfigError(f"{key}={items} must hold integers >= {low}")
-    if len(set(items)) != len(items):
-        raise ConfigError(f"{key}={items} repeats a value")
-    return items
+def _models(cfg, seed: int, data, device) -> tuple[dict, dict | None, dict]:
+    """({kind: model}, the validation grid's record (None for saved weights), train seconds per kind)."""
+    c = cfg.classify
+    if c.weights_from:
+        return weights.load_from_run(c.weights_from, seed, cfg, device), None, {"ae_set": 0.0, "mlp": 0.0,
+                                                                                 "mlp_matched": 0.0}
+    trained = train_seed(c, seed, data.train, data.val, device)
+    return trained.by_kind(), trained.tuning, trained.seconds
 
 
-def validate(cfg) -> None:
-    _int_list(cfg, "classify.seeds", 0, 2**32 - 1)
-    check_int(cfg, "classify.val_size", 10, 30000)
-    for key, low, high in (("classify.train_size", 100, 60000), ("classify.test_size", 10, 10000)):
-        if value(cfg, key) is not None:
-            check_int(cfg, key, low, high)
-    check_int(cfg, "classify.model.hidden", 1)
-    check_int(cfg, "classify.model.latent", 1, 784)
-    check_choice(cfg, "classify.model.loss", ("bce", "mse"))
-    check_bool(cfg, "classify.model.learn_sigma")
-    check_int(cfg, "classify.mlp.hidden", 1)
-    check_int(cfg, "classify.mlp.batch_size", 1)
-    check_int(cfg, "classify.train.epochs", 1)
-    check_int(cfg, "classify.train.batch_size", 1)
-    check_float(cfg, "classify.train.lr", 0, low_open=True)
-    check_float(cfg, "classify.full.jitter", 0)
-    check_int(cfg, "classify.full.batch", 1)
-    check_int(cfg, "classify.full.stats_per_class", 10)
-    check_choice(cfg, "classify.full.sigma_from", ("val", "train"))
-    check_choice(cfg, "classify.full.density_from", ("val", "train"))
-    check_int(cfg, "classify.calibrate.steps", 0)
-    check_int(cfg, "classify.ood.n", 2, 10000)
-    extra = value(cfg, "classify.ood.extra")
-    if not OmegaConf.is_list(extra) or not all(isinstance(p, str) and p for p in extra):
-        raise ConfigError(f"classify.ood.extra={extra!r} must be a list of folders, e.g. [/data/letters]")
-    check_int(cfg, "classify.adversarial.n", 1, 10000)
-    check_int(cfg, "classify.adversarial.batch", 1)
-    check_int(cfg, "classify.adversarial.pgd_steps", 1)
-    check_int(cfg, "classify.adversarial.restarts", 1)
-    eps = value(cfg, "classify.adversarial.eps")
-    if not OmegaConf.is_list(eps) or not all(
-        isinstance(e, (int, float)) and not isinstance(e, bool) and 0 < e <= 1 for e in eps
-    ):
-        raise ConfigError(f"classify.adversarial.eps={eps!r} must be a list of numbers in (0, 1]")
-    scorings = value(cfg, "classify.adversarial.scorings")
-    if not OmegaConf.is_list(scorings) or any(s not in SCORINGS for s in scorings):
-        raise ConfigError(f"classify.adversarial.scorings={scorings!r} must list some of {', '.join(SCORINGS)}")
-    wf = value(cfg, "classify.weights_from")
-    if wf is not None and not isinstance(wf, str):
-        raise ConfigError("classify.weights_from must be null or the folder of an earlier sla classify run")
-    density_members.validate(cfg)
-
-
-def _sync(device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-
-
-def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, tuple]:
+def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, dict, dict | None]:
+    """(numbers, arrays, models, tuning) of one seed, on its own training subset when train_per_class is set."""
     c = cfg.classify
     seed_everything(seed)
-    times = {"ae_set": 0.0, "mlp": 0.0}
-    if c.weights_from:
-        ae, mlp = weights.load_from_run(c.weights_from, seed, cfg, device)
-    else:
-        t0 = time.perf_counter()
-        ae = train_class_autoencoders(
-            data.train,
-            N_CLASSES,
-            c.model.hidden,
-            c.model.latent,
-            c.train.epochs,
-            c.train.batch_size,
-            c.train.lr,
-            c.model.loss,
-            c.model.learn_sigma,
-            device,
-            seed,
-            f"seed {seed} class autoencoders",
-        )
-        _sync(device)
-        times["ae_set"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        mlp = train_mlp(
-            data.train,
-            N_CLASSES,
-            c.mlp.hidden,
-            c.train.epochs,
-            c.mlp.batch_size,
-            c.train.lr,
-            device,
-            seed,
-            f"seed {seed} MLP",
-        )
-        _sync(device)
-        times["mlp"] = time.perf_counter() - t0
-    for p in list(ae.parameters()) + list(mlp.parameters()):
-        p.requires_grad_(False)
+    if c.train_per_class is not None:
+        data = replace(data, train=mnist_data.per_class_subset(data.train, c.train_per_class, N_CLASSES, seed))
+    models, tuning, seconds = _models(cfg, seed, data, device)
+    for model in models.values():
+        model.requires_grad_(False)
+    ae, mlp = models["ae_set"], models["mlp"]
     sigma, density, sigma_by_split = sigma_and_density(
-        ae,
-        {"train": data.train, "val": data.val},
-        c.full.sigma_from,
-        c.full.density_from,
-        c.full.batch,
+        ae, {"train": data.train, "val": data.val}, c.full.sigma_from, c.full.density_from, c.full.batch,
         c.full.stats_per_class,
     )
-    scorer = SetScorer(ae, sigma, density, jitter=c.full.jitter)
-    scorer.calibration = calibrate.fit_calibration(
-        scorer.all_features(data.val.x, c.full.batch)[..., Col.CALIBRATED], data.val.y, steps=c.calibrate.steps
+    prior = log_prior(data.train.y, N_CLASSES).to(data.train.x.device)
+    scorer = SetScorer(ae, sigma, density, jitter=c.full.jitter, log_prior=prior)
+    val_f = scorer.all_features(data.val.x, c.full.batch)
+    scorer.calibration = calibrate.fit_calibration(val_f[..., Col.CALIBRATED], data.val.y, steps=c.calibrate.steps)
+    numbers, arrays = evaluate.classification(
+        scorer, {"mlp": mlp, "mlp_matched": models["mlp_matched"]}, data, c.full.batch, val_f
     )
-    numbers, arrays = evaluate.classification(scorer, mlp, data, c.full.batch)
     numbers["ae_set"]["full"]["sigma_mean_by_split"] = {k: float(v.mean()) for k, v in sigma_by_split.items()}
     numbers["ood"] = evaluate.anomalies(scorer, mlp, data, arrays["logits"], c.ood.n, seed, c.full.batch, extra)
-    numbers["adversarial"] = evaluate.attacks(scorer, mlp, data, c.adversarial, seed)
-    numbers["train_seconds"] = times
+    numbers["adversarial"] = evaluate.attacks(scorer, mlp, data, c.adversarial, seed) if c.adversarial.n else None
+    numbers["train_seconds"] = seconds
+    numbers["log_prior"] = [round(float(v), 5) for v in prior]
     if (members := density_members.evaluate(cfg, seed, data, device)) is not None:  # classify.members=dae|made|vae
         numbers["density_members"] = members
-    return numbers, arrays, (ae, mlp)
+    return numbers, arrays, models, tuning
 
 
 def run(cfg, out_dir: Path) -> None:
@@ -152,32 +72,20 @@ def run(cfg, out_dir: Path) -> None:
         for seed in c.seeds:
             weights.load_from_run(c.weights_from, seed, cfg, torch.device("cpu"))
     extra = ood.load_extra(c.ood.extra, c.ood.n)  # so do unreadable anomaly folders
+    device = resolve_device(cfg.device)
+    data = mnist_data.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed)
+    if c.train_per_class is not None:  # and so does a class too small for train_per_class
+        mnist_data.check_per_class(data.train, c.train_per_class, N_CLASSES)
     with runfolder.Run(out_dir, KIND, cfg) as run:
         if run.complete:
             return
-        device = resolve_device(cfg.device)
-        data = mnist_data.load(
-            cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed
-        )
-        per_seed = [_seed_with_outputs(run, cfg, seed, data, device, i == 0, extra) for i, seed in enumerate(c.seeds)]
-        results = {
-            **report.combine(per_seed, "mean"),
-            "std": report.combine(per_seed, "std"),
-            "per_seed": per_seed,
-            "paper": report.PAPER,
-            "seeds": list(c.seeds),
-            "device": str(device),
-            "preset": cfg.preset,
-            "world_size": distributed.world_size(),
-            "n_train": len(data.train),
-            "n_val": len(data.val),
-            "n_test": len(data.test),
-            "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden},
-            "training_loss": _loss_name(c.model),
-            "sigma_estimated_on": c.full.sigma_from,
-            "latent_gaussian_fitted_on": c.full.density_from,
-            "weights_from": c.weights_from,
-        }
+        per_seed, correct, tuning = [], [], []
+        for i, seed in enumerate(c.seeds):
+            numbers, seed_correct, seed_tuning = _seed_with_outputs(run, cfg, seed, data, device, i == 0, extra)
+            per_seed.append(numbers)
+            correct.append(seed_correct)
+            tuning.append(seed_tuning)
+        results = _results(cfg, device, data, per_seed, correct, tuning)
         run.save_json("results.json", results)
         run.save_text("table.md", report.table_md(results) + density_members.table_md(results))
         report.print_table(results)
@@ -185,9 +93,53 @@ def run(cfg, out_dir: Path) -> None:
         run.describe(
             device=str(device),
             seeds=list(c.seeds),
-            accuracy={**{s: v["accuracy"] for s, v in results["ae_set"].items()}, "mlp": results["mlp"]["accuracy"]},
+            accuracy={**{s: v["accuracy"] for s, v in results["ae_set"].items()},
+                      **{m: results[m]["accuracy"] for m in paired.BASELINES}},
         )
     console.print(f"wrote {run.out_dir}")
+
+
+def _results(cfg, device, data, per_seed: list, correct: list, tuning: list) -> dict:
+    c = cfg.classify
+    seeds = list(c.seeds)
+    matched = matched_hidden(c)
+    mlp_params = mlp_parameters(784, c.mlp.hidden, N_CLASSES, 1)
+    matched_params = mlp_parameters(784, matched, N_CLASSES, c.mlp_matched.layers)
+    return {
+        **report.combine(per_seed, "mean"),
+        "std": report.combine(per_seed, "std"),
+        "per_seed": per_seed,
+        "paired": paired.compare(correct, seeds, list(per_seed[0]["ae_set"]), c.stats.bootstrap),
+        "tuning": _tuning_summary(c, tuning),
+        "paper": report.PAPER,
+        "seeds": seeds,
+        "device": str(device),
+        "preset": cfg.preset,
+        "world_size": distributed.world_size(),
+        "n_train": c.train_per_class * N_CLASSES if c.train_per_class is not None else len(data.train),
+        "train_per_class": c.train_per_class,
+        "n_val": len(data.val),
+        "n_test": len(data.test),
+        "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden,
+                 "mlp_matched_hidden": matched, "mlp_matched_layers": c.mlp_matched.layers},
+        "parameters": {"ae_set": set_parameter_count(c), "mlp": mlp_params, "mlp_matched": matched_params},
+        "inputs": {k: v for k, v in INPUTS.items() if k != "density_members" or c.members != "ae"},
+        "class_prior": {"from": "training label counts", "use": {s: PRIOR_USE[s] for s in per_seed[0]["ae_set"]},
+                        "mlp": "learned", "density_members": "+ log prior"},
+        "training_loss": _loss_name(c.model),
+        "sigma_estimated_on": c.full.sigma_from,
+        "latent_gaussian_fitted_on": c.full.density_from,
+        "weights_from": c.weights_from,
+    }
+
+
+def _tuning_summary(c, tuning: list) -> dict:
+    grid = recipes.grid(c)
+    out = {"enabled": bool(c.tune.enabled), "grid": [r.as_dict() for r in grid],
+           "min_steps": int(c.train.min_steps)}
+    if tuning[0] is None:  # saved weights: nothing was tuned here
+        return {**out, "per_seed": None}
+    return {**out, "per_seed": tuning, "winner_on_validation": [winner_on_validation(t) for t in tuning]}
 
 
 def _loss_name(model_cfg) -> str:
@@ -197,16 +149,18 @@ def _loss_name(model_cfg) -> str:
     return {"mse": "mse (the paper's L2)", "bce": "bce"}[model_cfg.loss]
 
 
-def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: bool, extra: dict) -> dict:
-    """One seed's numbers; its weights saved (unless evaluated from another run); the first seed's figures."""
-    numbers, arrays, (ae, mlp) = _one_seed(cfg, seed, data, device, extra)
+def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: bool, extra: dict):
+    """One seed's numbers, which test images each model got right, and its validation grid; its
+    weights saved (unless evaluated from another run); the first seed's figures."""
+    numbers, arrays, models, tuning = _one_seed(cfg, seed, data, device, extra)
     if not cfg.classify.weights_from:
-        weights.save(run.path(weights.file_name(seed)), ae, mlp, seed)
+        weights.save(run.path(weights.file_name(seed)), models, seed)
     if first:
-        accs = {**{s: v["accuracy"] for s, v in numbers["ae_set"].items()}, "mlp": numbers["mlp"]["accuracy"]}
+        accs = {**{s: v["accuracy"] for s, v in numbers["ae_set"].items()},
+                **{m: numbers[m]["accuracy"] for m in paired.BASELINES}}
         run.save_figure("confusion.png", figures.confusion_figure(arrays["confusion"], accs), dpi=110)
-        full = SetScorer.logits_from_features(arrays["test_features"], "full", None)
+        full = SetScorer.logits_from_features(arrays["test_features"], "full", None)  # log p(x | c): no prior
         run.save_figure(
             "loglik_hist.png", figures.loglik_hist_figure(full.cpu().numpy(), data.test.y.cpu().numpy()), dpi=110
         )
-    return numbers
+    return numbers, arrays["correct"], tuning

@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import math
 import shutil
 from pathlib import Path
 
@@ -40,10 +41,28 @@ def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "classify" and "weights_seed0.pt" in manifest["sha256"]
     r = json.loads((out / "results.json").read_text())
-    assert r["seeds"] == [0] and r["device"] == "cpu" and r["training_loss"] == "bce"
+    assert r["seeds"] == [0] and r["device"] == "cpu" and r["training_loss"] == "mse (the paper's L2)"
     assert r["sigma_estimated_on"] == "val"
-    accs = [r["ae_set"][s]["accuracy"] for s in ("recon", "full", "calibrated")] + [r["mlp"]["accuracy"]]
+    accs = [r["ae_set"][s]["accuracy"] for s in ("recon", "full", "calibrated")]
+    accs += [r["mlp"]["accuracy"], r["mlp_matched"]["accuracy"]]
     assert all(0.5 < a <= 1.0 for a in accs), accs  # chance is 0.1
+    # one seed: no spread anywhere (it used to repeat sigma_per_class itself)
+    assert r["std"]["ae_set"]["recon"]["accuracy"] is None and r["std"]["ae_set"]["full"]["sigma_per_class"] is None
+    # the parameter-matched MLP: two hidden layers within 0.1% of the set's parameter count
+    assert r["arch"]["mlp_matched_layers"] == 2
+    assert abs(r["parameters"]["mlp_matched"] - r["parameters"]["ae_set"]) < 1e-3 * r["parameters"]["ae_set"]
+    # paired comparisons: the set's accuracy minus the MLP's, inside its own bootstrap interval
+    for s in ("recon", "full", "calibrated"):
+        for m in ("mlp", "mlp_matched"):
+            c = r["paired"]["comparisons"][f"{s}_vs_{m}"]
+            assert c["difference"] == pytest.approx(r["ae_set"][s]["accuracy"] - r[m]["accuracy"], abs=1e-6)
+            assert c["ci95_low"] <= c["difference"] <= c["ci95_high"] and 0 <= c["per_seed"][0]["mcnemar_p_exact"] <= 1
+    # calibration: the calibrated scoring's probabilities beat the raw eq. (4) posterior on NLL
+    for key in ("ece", "nll"):
+        assert all(r[m][key] > 0 for m in ("mlp", "mlp_matched")) and key not in r["ae_set"]["recon"]
+    assert r["ae_set"]["calibrated"]["nll"] < r["ae_set"]["full"]["nll"]
+    assert len(r["log_prior"]) == 10 and r["class_prior"]["use"]["full"] == "+ log prior"
+    assert r["tuning"]["enabled"] is False and r["tuning"]["per_seed"][0]["mlp_matched"]["chosen"]["epochs"] == 3
     ood = r["ood"]
     # section 4's claim: the set's likelihood tells digits from noise and inverted digits far better
     # than the MLP's maximum softmax (and than its max logit and energy)
@@ -62,10 +81,10 @@ def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     assert not adv["sanity"]["pgd_weaker_than_fgsm"], adv["sanity"]["failures"]
     assert r["train_seconds"]["ae_set"] > 0 and r["train_seconds"]["mlp"] > 0
     table = (out / "table.md").read_text()
-    assert (
-        "loss **bce**" in table and "sigma estimated on the val split" in table and "mean sigma by split: val" in table
-    )
-    assert "calibrated" in result.stderr  # the final rich table
+    assert "loss **mse (the paper's L2)**" in table and "sigma estimated on the val split" in table
+    assert "mean sigma by split: val" in table and "one seed: no std" in table and " ± " not in table.split("##")[0]
+    assert "MLP 784-423-423-10 (about the set's parameters)" in table and "| verdict |" in table
+    assert "calibrated" in result.stderr and "vs MLP 2x423" in result.stderr  # the final rich tables
 
 
 def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
@@ -115,6 +134,7 @@ def test_bad_extra_anomaly_folder_is_one_line_error(tmp_path):
 def test_weights_load_with_weights_only(smoke_run):
     blob = torch.load(smoke_run[0] / "weights_seed0.pt", weights_only=True)
     assert blob["ae_set"]["config"]["hidden"] == 64 and blob["mlp"]["config"]["hidden"] == 64
+    assert blob["mlp_matched"]["config"] == {"dim": 784, "hidden": 423, "n_classes": 10, "layers": 2}
 
 
 @pytest.mark.slow
@@ -146,9 +166,43 @@ def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_
     old = json.loads((smoke_run[0] / "results.json").read_text())
     new = json.loads((tmp_path / "b" / "results.json").read_text())
     assert new["mlp"]["accuracy"] == old["mlp"]["accuracy"]
+    assert new["mlp_matched"]["accuracy"] == old["mlp_matched"]["accuracy"]
     for s in ("recon", "full"):
         assert new["ae_set"][s]["accuracy"] == pytest.approx(old["ae_set"][s]["accuracy"], abs=1e-6)
     assert new["train_seconds"]["ae_set"] == 0 and not (tmp_path / "b" / "weights_seed0.pt").exists()
+
+
+def test_low_data_two_seeds_and_the_grid_end_to_end(mnist_root, tmp_path):
+    """classify.train_per_class=N: N images per class for every model, two seeds give a spread and
+    a McNemar test each; the validation grid trains each recipe and keeps the best; classify.adversarial.n=0
+    leaves the attacks out."""
+    out = tmp_path / "run"
+    result = run_sla("classify", "preset=smoke", f"out={out}", "classify.train_per_class=20", "classify.seeds=[0,1]",
+                     "classify.adversarial.n=0", "classify.test_size=300", "classify.ood.n=20",
+                     "classify.tune.enabled=true", env={"SLA_DATA_ROOT": str(mnist_root)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    r = json.loads((out / "results.json").read_text())
+    assert r["n_train"] == 200 and r["train_per_class"] == 20 and r["adversarial"] is None
+    assert r["log_prior"] == pytest.approx([-math.log(10)] * 10, abs=1e-4)  # balanced: a flat prior
+    assert r["std"]["mlp"]["accuracy"] is not None and r["std"]["mlp"]["accuracy"] >= 0
+    c = r["paired"]["comparisons"]["recon_vs_mlp_matched"]
+    assert [s["seed"] for s in c["per_seed"]] == [0, 1] and c["difference_std"] is not None
+    assert c["difference"] == pytest.approx(r["ae_set"]["recon"]["accuracy"] - r["mlp_matched"]["accuracy"], abs=1e-6)
+    t = r["tuning"]
+    assert t["enabled"] and len(t["grid"]) == 4 and len(t["per_seed"]) == 2  # smoke: epochs [1, 2] x wd [0, 1e-3]
+    for kind, k in t["per_seed"][1].items():
+        assert len(k["tried"]) == 4 and k["val_accuracy"] == max(x["val_accuracy"] for x in k["tried"]), kind
+    assert all(w in ("ae_set", "mlp", "mlp_matched") for w in t["winner_on_validation"])
+    table = (out / "table.md").read_text()
+    assert "mean ± std over 2 seeds" in table and "(20 per class" in table and "Not measured" in table
+    assert "Best on validation, per seed: " in table and "| 1 | mlp_matched | epochs " in table
+
+
+def test_train_per_class_beyond_a_class_is_one_line_error_before_writing(mnist_root, tmp_path):
+    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'o'}", "classify.train_per_class=400",
+                     env={"SLA_DATA_ROOT": str(mnist_root)})
+    assert_one_line_error(result, "classify.train_per_class=400", "smallest class", code=2)
+    assert not (tmp_path / "o").exists()
 
 
 def test_weights_from_a_non_classify_folder_is_one_line_error(mnist_root, tmp_path):
@@ -226,4 +280,4 @@ def test_presets_compose_and_validate(preset):
             and cfg.classify.model.hidden == 2048
             and cfg.classify.mlp.hidden == 2048
         )
-        assert cfg.classify.model.loss == "mse"  # the paper's L2
+    assert cfg.classify.model.loss == "mse"  # the paper's L2, at every preset
