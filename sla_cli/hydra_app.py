@@ -10,6 +10,7 @@ end in one line here, in one place for every stage.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import importlib.resources
@@ -183,17 +184,14 @@ def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:
 def _remove_if_empty(folder: Path) -> None:
     """Hydra makes the run folder (and a sweep's folder above it) before the job starts; leave no
     empty one behind a failure."""
-    folders = [folder]
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only when empty
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         sweep = Path(HydraConfig.get().sweep.dir)
         if sweep.is_dir() and [p.name for p in sweep.iterdir()] == ["multirun.yaml"]:  # no job got further
             (sweep / "multirun.yaml").unlink()
-        folders.append(sweep)
-    for f in folders:
-        try:
-            f.rmdir()
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            sweep.rmdir()
 
 
 def renamed_overrides(cmd: Command, argv: list[str]) -> list[str]:

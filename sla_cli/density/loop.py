@@ -127,7 +127,7 @@ def _check(name: str, loss: float, epoch: int, folder: Path) -> None:
 def _restore(name, folder, model, optimizer, generator, device, state: Fit, resume_key: dict) -> None:
     found = checkpoint.list_checkpoints(folder)
     if not found:
-        console.print(f"[yellow]density.resume=true but {folder} holds no {name} checkpoint: starting from epoch 0")
+        console.print(f"no {name} checkpoint in {folder}: {name} starts from epoch 0")
         return
     saved = checkpoint.load(found[-1][1])
     if saved.get("resume_key") != resume_key:

@@ -18,9 +18,6 @@ from sla_cli.runtime import console
 from sla_cli.train import checkpoint
 from sla_cli.train.data import Dataset, same_dataset
 
-# How a run is carried out, not what it computes: left out of the run's identity, so an
-# interrupted-then-resumed run is the same run as an uninterrupted one.
-HOW_KEYS = ("resume", "stop_after")
 RESUME_CHOICES = ("auto", True, False)
 # What a checkpoint must agree on to be continued (train.steps may grow).
 RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb",
@@ -28,7 +25,8 @@ RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cro
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
-    return runfolder.without_how_keys(cfg, "train", HOW_KEYS)
+    """The config the run records: less train.resume and train.stop_after (runfolder.experiment)."""
+    return runfolder.without_invocation_keys(cfg, "train")
 
 
 def resume_key(cfg: DictConfig) -> dict:
