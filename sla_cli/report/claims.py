@@ -35,14 +35,15 @@ def _all_correct(record: dict) -> float | None:
     if is_number(n):
         return n
     acc = p.get("per_context_accuracy")
-    return sum(a >= 1.0 for a in acc) if isinstance(acc, list) else None
+    return sum(a >= 1.0 for a in acc) if isinstance(acc, list) and all(is_number(a) for a in acc) else None
 
 
 def _n_contexts(stage: Stage) -> str:
     if not stage.complete:
         return "?"
-    sizes = {len(lookup(r, "protocols", "paper", "per_context_accuracy") or []) for r in stage.records()}
-    return str(sizes.pop()) if len(sizes) == 1 else "?"
+    found = [lookup(r, "protocols", "paper", "per_context_accuracy") for r in stage.records()]
+    sizes = {len(f) if isinstance(f, list) else -1 for f in found}
+    return str(sizes.pop()) if len(sizes) == 1 and -1 not in sizes else "?"
 
 
 def _one_shot_cell(oneshot: Stage) -> str:

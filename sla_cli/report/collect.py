@@ -31,9 +31,6 @@ STAGES = (
     StageSpec("concept", "concept", "eval concept", "concept.json"),
 )
 BY_FOLDER = {s.folder: s for s in STAGES}
-# Config keys that do not change what a run computes: runs differing only in these (and the seed)
-# are repeats of one experiment and may be averaged.
-NOT_THE_EXPERIMENT = ("seed", "out", "overwrite", "device", "threads")
 
 
 @dataclass
@@ -71,13 +68,18 @@ def _read_run(folder: Path, spec: StageSpec) -> RunFolder:
         path = runfolder.verify_file(folder, manifest, spec.data)
         try:
             data = json.loads(path.read_text())
-        except ValueError as e:
-            raise DataError(f"{path} is not valid JSON ({e})") from None
+        except (OSError, ValueError) as e:
+            raise DataError(f"{path} is not valid JSON ({str(e).splitlines()[0]})") from None
+        if not isinstance(data, dict):
+            raise DataError(f"{path} holds a JSON {type(data).__name__}, not the stage's object of numbers")
+        if not all(isinstance(r, dict) for r in data.get("per_seed") or []):
+            raise DataError(f"{path}: `per_seed` holds something other than one object per seed")
     return RunFolder(folder, manifest, data)
 
 
 def _experiment(manifest: dict) -> dict:
-    return {k: v for k, v in manifest.get("config", {}).items() if k not in NOT_THE_EXPERIMENT}
+    """Runs differing only in the seed and how-to-run keys are repeats of one experiment, averaged."""
+    return runfolder.experiment(manifest["config"], less_seed=True)
 
 
 def collect_stage(root: Path, spec: StageSpec) -> Stage:
