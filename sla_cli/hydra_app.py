@@ -25,7 +25,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from hydra_plugins.sla_launchers.resuming import register as register_launchers
@@ -92,6 +92,10 @@ def compose_config(cmd: Command, overrides: list[str], check_values: bool = True
     if check_values:
         validate_common(cfg)
         importlib.import_module(cmd.module).validate(cfg)
+        missing = sorted(OmegaConf.missing_keys(cfg))  # ??? in the YAML: a value only the user can give
+        if missing:
+            value = "DIR" if missing[0].endswith("_dir") else "VALUE"
+            raise ConfigError(f"{missing[0]}={value} is required (sla {cmd.name} --help shows the config)")
     return cfg
 
 
@@ -161,10 +165,13 @@ def _run_job(cmd: Command, cfg: DictConfig) -> None:
         sys.exit(getattr(e, "exit_code", 130))
     except (MemoryError, OSError, RuntimeError) as e:
         error = _environment_error(e, out_dir)
+        _remove_if_empty(out_dir)
         if error is None:
             raise  # a bug: keep its traceback
-        _remove_if_empty(out_dir)
         _fail(cmd, error)
+    except Exception:
+        _remove_if_empty(out_dir)  # a bug: its traceback stays, an empty out does not
+        raise
 
 
 def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:

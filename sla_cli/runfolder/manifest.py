@@ -136,10 +136,14 @@ def verify_file(folder: Path, manifest: dict, name: str) -> Path:
 
 def verify_files(folder: Path, manifest: dict, names: Iterable[str] | None = None, label: str = "verifying") -> None:
     """Check the sha256 of ``names`` (default: every listed file) in one streaming pass; a progress
-    bar appears when it takes more than a second. A missing, unreadable or changed file is one line."""
+    bar appears when it takes more than a second. A missing, unlisted, unreadable or changed file,
+    or one behind a link out of the folder, is one line."""
     folder = Path(folder)
     listed = manifest.get("sha256", {})
-    names = [n for n in (listed if names is None else names) if n in listed]
+    names = list(listed if names is None else names)
+    for name in names:  # a file the manifest does not list has no hash to check: never read unchecked
+        if name not in listed:
+            raise DataError(f"{folder / name} is not listed in {folder / MANIFEST}: no sha256 to check it against")
     paths = [inside(folder, n) for n in names]
     for path in paths:
         if not path.is_file():

@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from data_gen.cubes import SLOTS, paint_cubes
-from sla_cli.eval.concept import backproject, maps, measures, second_level
+from sla_cli.eval.concept import backproject, inputs, maps, measures, second_level
 from sla_cli.eval.concept.inputs import Cubes
 from sla_cli.eval.model_dir import TrainedModel
 from sla_cli.runtime import progress
@@ -27,7 +27,7 @@ def compute_maps(trained: TrainedModel, cubes: Cubes, cfg) -> Maps:
     c = cfg.concept
     density = None
     if c.terms == "full":
-        train_images = np.load(trained.dataset_dir / "train_images.npy", mmap_mode="r")
+        train_images = inputs.train_images(trained.dataset_dir, trained.dataset_manifest)  # sha256 checked
         density = maps.fit_density(trained.model, train_images, int(c.density_digits), trained.masks.device)
     sigma = trained.model.log_sigma.exp() if trained.model.log_sigma is not None else None
     groups = maps.face_groups(cubes.faces)
