@@ -125,19 +125,19 @@ def _check(name: str, loss: float, epoch: int, folder: Path) -> None:
 
 
 def _restore(name, folder, model, optimizer, generator, device, state: Fit, resume_key: dict) -> None:
-    found = checkpoint.list_checkpoints(folder)
-    if not found:
+    found = checkpoint.latest(folder)  # the newest that loads
+    if found is None:
         console.print(f"no {name} checkpoint in {folder}: {name} starts from epoch 0")
         return
-    saved = checkpoint.load(found[-1][1])
+    path, saved = found
     if saved.get("resume_key") != resume_key:
-        raise DataError(f"{found[-1][1]} was made with different settings ({saved.get('resume_key')}); "
+        raise DataError(f"{path} was made with different settings ({saved.get('resume_key')}); "
                         "resume with the same ones or pass overwrite=true")
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     checkpoint.restore_rng(saved["rng"], generator, device)
     state.epoch, state.rows, state.seconds = saved["epoch"], saved["rows"], saved["train_seconds"]
-    console.print(f"resuming {name} from epoch {state.epoch} ({found[-1][1].name})")
+    console.print(f"resuming {name} from epoch {state.epoch} ({path.name})")
 
 
 def _info(rows: list[dict]) -> str:

@@ -13,6 +13,7 @@ import torch
 
 from sla_cli import runfolder
 from sla_cli.errors import DataError
+from sla_cli.runtime import console
 
 FOLDER = "checkpoints"
 PATTERN = re.compile(r"^step_(\d+)\.pt$")
@@ -49,6 +50,22 @@ def load(path: Path) -> dict:
     if not isinstance(state, dict) or "step" not in state:
         raise DataError(f"{path} is not an sla train checkpoint")
     return state
+
+
+def latest(folder: Path) -> tuple[Path, dict] | None:
+    """The newest checkpoint under ``folder`` that loads, and its state; None when there is none.
+    A newer one that does not load (cut short by a failing disk or a copy) is passed over with a
+    note and left in place; when none loads, the newest one's error."""
+    error = None
+    for _, path in reversed(list_checkpoints(folder)):
+        try:
+            return path, load(path)
+        except DataError as e:
+            error = error or e
+            console.print(f"[yellow]{e}; passing over it to the checkpoint before it", soft_wrap=True)
+    if error is not None:
+        raise error
+    return None
 
 
 def rng_state(generator: torch.Generator, device: torch.device) -> dict:

@@ -47,16 +47,16 @@ def resume_point(cfg: DictConfig, run: runfolder.Run, data: Dataset) -> dict | N
             raise DataError(f"{out_dir} holds checkpoints of an unfinished run and train.resume=false; "
                             "drop it to continue the run or pass overwrite=true to start again")
         return None  # start again: the first new checkpoint replaces the old ones
-    state = checkpoint_to_resume(cfg, out_dir, data, found[-1][1])
-    console.print(f"resuming the unfinished run in {out_dir} from step {state['step']} ({found[-1][1].name}; "
+    path, state = checkpoint.latest(out_dir)  # the newest that loads
+    checkpoint_to_resume(cfg, out_dir, data, path, state)
+    console.print(f"resuming the unfinished run in {out_dir} from step {state['step']} ({path.name}; "
                   f"train.resume=false refuses, overwrite=true starts again)", soft_wrap=True)
     return state
 
 
-def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Path) -> dict:
-    """The state of checkpoint ``path`` when it may continue this config on this dataset; a
+def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Path, state: dict) -> None:
+    """Check that checkpoint ``path`` (``state``) may continue this config on this dataset; a
     mismatched one is a one-line DataError."""
-    state = checkpoint.load(path)
     if not isinstance(state.get("dataset"), dict) or not isinstance(state.get("resume_key"), dict):
         raise DataError(f"{path} is not an sla train checkpoint (no dataset or resume key)")
     if not same_dataset(state["dataset"], data.identity):
@@ -67,4 +67,3 @@ def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Pa
         if state["resume_key"].get(section) != values:
             raise DataError(f"{path} was made with different `{section}` settings "
                             f"({state['resume_key'].get(section)}); resume with the same ones or pass overwrite=true")
-    return state
