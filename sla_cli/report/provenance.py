@@ -82,7 +82,8 @@ def section(stages: dict[str, Stage]) -> list[str]:
     return [
         "## The runs",
         "",
-        "Config identity: the hash of the run's resolved config less where it went and the hardware "
+        "Config identity: the hash of the run's resolved config less the keys that say how it was run (where it "
+        "went, the hardware, resume and checkpoint settings, where MNIST lies: `sla_cli/runfolder/experiment.py`) "
         "(`manifest.json`'s `identity`; `config.yaml` beside it holds the config).",
         "",
         *table(

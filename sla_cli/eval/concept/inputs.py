@@ -60,7 +60,7 @@ def train_images(dataset_dir: Path, manifest: dict) -> np.ndarray:
     once: a changed byte would shift the fitted latent density silently) and their shape are checked."""
     path = runfolder.verify_file(dataset_dir, manifest, "train_images.npy")
     try:
-        images = np.load(path, mmap_mode="r", allow_pickle=False)
+        images = np.load(path, mmap_mode="c", allow_pickle=False)  # copy-on-write: torch gets a writable view
     except (OSError, ValueError) as e:
         raise DataError(f"{path} is unreadable or truncated ({str(e).splitlines()[0]})") from None
     if images.ndim != 4 or images.dtype != np.uint8 or len(images) < 2:
