@@ -9,7 +9,6 @@ hand-edited: the whole aggregate is refused in one line, naming it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,15 +70,9 @@ def read_run(path: Path) -> RunFolder:
     kind = manifest["kind"]
     names = [METRIC_FILES[kind]] if kind in METRIC_FILES else [n for n in manifest["sha256"] if n.endswith(".json")]
     metrics: dict[str, float] = {}
-    for name in names:
-        file = runfolder.verify_file(path, manifest, name)  # hash and place checked
-        try:
-            data = json.loads(file.read_text())
-        except (OSError, ValueError) as e:
-            raise DataError(f"{file} is unreadable ({str(e).splitlines()[0]})") from None
-        if not isinstance(data, dict):
-            raise DataError(f"{file} holds a JSON {type(data).__name__}, not an object of metrics")
-        metrics.update(flatten_numbers(data, "" if len(names) == 1 else f"{name[:-5]}."))
+    for name in names:  # hash, place and shape checked
+        metrics.update(flatten_numbers(runfolder.read_json_object(path, manifest, name),
+                                       "" if len(names) == 1 else f"{name[:-5]}."))
     return RunFolder(path, complete=True, kind=kind, config=manifest["config"], metrics=metrics)
 
 

@@ -7,7 +7,6 @@ is missing, incomplete or invalid, with the reason, and gives no numbers.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,15 +64,9 @@ def _read_run(folder: Path, spec: StageSpec) -> RunFolder:
     manifest = runfolder.read_manifest(folder, spec.kind)
     data = None
     if spec.data is not None:
-        path = runfolder.verify_file(folder, manifest, spec.data)
-        try:
-            data = json.loads(path.read_text())
-        except (OSError, ValueError) as e:
-            raise DataError(f"{path} is not valid JSON ({str(e).splitlines()[0]})") from None
-        if not isinstance(data, dict):
-            raise DataError(f"{path} holds a JSON {type(data).__name__}, not the stage's object of numbers")
+        data = runfolder.read_json_object(folder, manifest, spec.data)  # hash, place and shape checked
         if not all(isinstance(r, dict) for r in data.get("per_seed") or []):
-            raise DataError(f"{path}: `per_seed` holds something other than one object per seed")
+            raise DataError(f"{folder / spec.data}: `per_seed` holds something other than one object per seed")
     return RunFolder(folder, manifest, data)
 
 

@@ -134,6 +134,19 @@ def verify_file(folder: Path, manifest: dict, name: str) -> Path:
     return Path(folder) / name
 
 
+def read_json_object(folder: Path, manifest: dict, name: str) -> dict:
+    """A listed JSON file's object, after its sha256: unreadable JSON, or JSON that is not an object
+    (a rehashed hand edit), is one line."""
+    path = verify_file(folder, manifest, name)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path} is not valid JSON ({str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path} holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
 def verify_files(folder: Path, manifest: dict, names: Iterable[str] | None = None, label: str = "verifying") -> None:
     """Check the sha256 of ``names`` (default: every listed file) in one streaming pass; a progress
     bar appears when it takes more than a second. A missing, unlisted, unreadable or changed file,

@@ -122,7 +122,7 @@ def test_how_to_run_keys_do_not_split_an_experiment(tmp_path):
 @pytest.mark.parametrize("damage, message", [
     (lambda f: (f / "manifest.json").write_text("[1, 2]"), "not an sla manifest (a JSON list"),
     (lambda f: (f / "metrics.json").write_text("[1]"), "does not match its sha256"),
-    (lambda f: _rehash(f, "metrics.json", "[1]"), "holds a JSON list, not an object of metrics"),
+    (lambda f: _rehash(f, "metrics.json", "[1]"), "holds a JSON list, not an object"),
     (lambda f: _rename_out(f), "leads outside"),
 ])
 def test_a_corrupt_run_folder_refuses_the_aggregate_in_one_line(sweep, capsys, damage, message):
