@@ -51,7 +51,7 @@ def _remove_inside(out_dir: Path, name: str) -> None:
     parent = os.path.realpath(path.parent)
     if parent != os.path.join(os.path.realpath(out_dir), *Path(name).parts[:-1]):
         return  # a link on the way: what lies behind it is not this folder's
-    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+    with contextlib.suppress(OSError):  # gone, a folder, or not ours to remove: never a reason to fail
         path.unlink()  # a link itself is removed, never its target
     if path.parent != out_dir:
         with contextlib.suppress(OSError):
