@@ -10,6 +10,7 @@ Errors are ``GlyphFolderError``, an ``InputDataError`` naming the path (the CLI 
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,9 @@ from data_gen.errors import InputDataError
 SUFFIXES = (".png", ".jpg", ".jpeg")
 SIZE, BOX = 28, 20
 INK_LEVEL = 0.1  # of the brightest ink: fainter pixels (JPEG noise, paper grain) do not widen the crop
+# A glyph or anomaly image is far smaller than this; a header claiming more is refused before any
+# pixel is decoded (a 74-byte PNG can claim 100000x100000: a decompression bomb).
+MAX_PIXELS = 4096 * 4096
 
 
 class GlyphFolderError(InputDataError, ValueError):
@@ -44,11 +48,27 @@ def load_glyph_folder(folder: str | Path) -> tuple[list[str], list[np.ndarray]]:
     return [c.name for c in classes], images
 
 
+def open_image(path: Path) -> Image.Image:
+    """``Image.open`` that refuses (ValueError) an image whose header claims more than MAX_PIXELS,
+    before anything is decoded; PIL's own bomb check is an error too, never a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise ValueError(f"too large to be an image of a glyph: {e}") from None
+    width, height = im.size
+    if width * height > MAX_PIXELS:
+        im.close()
+        raise ValueError(f"{width}x{height} pixels, more than the {MAX_PIXELS:,} read")
+    return im
+
+
 def read_grey(path: Path) -> np.ndarray:
     """float [H, W] in 0..1, ink bright: transparency is taken as the ink where an image has it,
     otherwise grey levels, inverted when the border (the background) is light."""
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             im.load()
             if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
                 alpha = np.asarray(im.convert("RGBA"))[..., 3].astype(np.float32) / 255

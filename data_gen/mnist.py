@@ -40,12 +40,14 @@ def find_file(root: Path, name: str) -> Path | None:
     return None
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+    """The file's bytes (decompressed), at most ``limit`` of them: a gzip bomb is never inflated whole."""
     try:
         if path.suffix == ".gz":
             with gzip.open(path, "rb") as f:
-                return f.read()
-        return path.read_bytes()
+                return f.read(-1 if limit is None else limit)
+        with open(path, "rb") as f:
+            return f.read(-1 if limit is None else limit)
     except PermissionError:
         raise InputDataError(f"MNIST file {path} cannot be read: permission denied") from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:  # a cut or damaged compressed stream
@@ -54,15 +56,20 @@ def _read_bytes(path: Path) -> bytes:
         raise InputDataError(f"MNIST file {path} cannot be read ({e.strerror or e})") from None
 
 
-def read_idx(path: Path, magic: int, count: int | None = None) -> np.ndarray:
-    """One IDX file as a uint8 array; checks magic, declared shape against size, and count."""
-    data = _read_bytes(path)
+def read_idx(path: Path, magic: int, count: int | None = None, first: int | None = None) -> np.ndarray:
+    """One IDX file as a uint8 array; checks magic, declared shape against size, and count.
+    ``first``: only the first ``first`` items are read (and decompressed); else the whole file,
+    never more than its expected size plus one byte when ``count`` is given."""
+    header = 16 if magic == IMAGE_MAGIC else 8
+    item = 28 * 28 if magic == IMAGE_MAGIC else 1  # any other image size is refused below
+    limit = header + first * item if first is not None else header + count * item + 1 if count is not None else None
+    data = _read_bytes(path, limit)
     if len(data) < 8:
         raise InputDataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
     found_magic, n = struct.unpack(">II", data[:8])
     if found_magic != magic:
         raise InputDataError(f"MNIST file {path} has wrong magic number {found_magic} (expected {magic})")
-    dims = [n]
+    dims = [n if first is None else min(n, first)]
     if magic == IMAGE_MAGIC:
         if len(data) < 16:
             raise InputDataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
@@ -70,13 +77,12 @@ def read_idx(path: Path, magic: int, count: int | None = None) -> np.ndarray:
         if (rows, cols) != (28, 28):
             raise InputDataError(f"MNIST file {path} holds {rows}x{cols} images (expected 28x28)")
         dims += [rows, cols]
-    header = 16 if magic == IMAGE_MAGIC else 8
-    expected = header + int(np.prod(dims))
-    if len(data) != expected:
-        raise InputDataError(f"MNIST file {path} is truncated or corrupt: {len(data)} bytes, expected {expected}")
     if count is not None and n != count:
         raise InputDataError(f"MNIST file {path} holds {n} items (expected {count})")
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
+    expected = header + int(np.prod(dims))
+    if len(data) < expected or (first is None and len(data) != expected):
+        raise InputDataError(f"MNIST file {path} is truncated or corrupt: {len(data)} bytes, expected {expected}")
+    return np.frombuffer(data, dtype=np.uint8, offset=header, count=expected - header).reshape(dims)
 
 
 def load_split(root: str | Path, split: str, download: bool = False) -> tuple[np.ndarray, np.ndarray]:

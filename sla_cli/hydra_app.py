@@ -10,6 +10,7 @@ end in one line here, in one place for every stage.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import importlib
 import importlib.resources
@@ -24,7 +25,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from hydra_plugins.sla_launchers.resuming import register as register_launchers
@@ -91,6 +92,10 @@ def compose_config(cmd: Command, overrides: list[str], check_values: bool = True
     if check_values:
         validate_common(cfg)
         importlib.import_module(cmd.module).validate(cfg)
+        missing = sorted(OmegaConf.missing_keys(cfg))  # ??? in the YAML: a value only the user can give
+        if missing:
+            value = "DIR" if missing[0].endswith("_dir") else "VALUE"
+            raise ConfigError(f"{missing[0]}={value} is required (sla {cmd.name} --help shows the config)")
     return cfg
 
 
@@ -160,10 +165,13 @@ def _run_job(cmd: Command, cfg: DictConfig) -> None:
         sys.exit(getattr(e, "exit_code", 130))
     except (MemoryError, OSError, RuntimeError) as e:
         error = _environment_error(e, out_dir)
+        _remove_if_empty(out_dir)
         if error is None:
             raise  # a bug: keep its traceback
-        _remove_if_empty(out_dir)
         _fail(cmd, error)
+    except Exception:
+        _remove_if_empty(out_dir)  # a bug: its traceback stays, an empty out does not
+        raise
 
 
 def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:
@@ -183,17 +191,14 @@ def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:
 def _remove_if_empty(folder: Path) -> None:
     """Hydra makes the run folder (and a sweep's folder above it) before the job starts; leave no
     empty one behind a failure."""
-    folders = [folder]
+    with contextlib.suppress(OSError):
+        folder.rmdir()  # only when empty
     if HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN:
         sweep = Path(HydraConfig.get().sweep.dir)
         if sweep.is_dir() and [p.name for p in sweep.iterdir()] == ["multirun.yaml"]:  # no job got further
             (sweep / "multirun.yaml").unlink()
-        folders.append(sweep)
-    for f in folders:
-        try:
-            f.rmdir()
-        except OSError:
-            pass
+        with contextlib.suppress(OSError):
+            sweep.rmdir()
 
 
 def renamed_overrides(cmd: Command, argv: list[str]) -> list[str]:

@@ -19,7 +19,7 @@ from data_gen.render import SparseRenderer, context_grids, render_grid_sample
 from helpers.stages import run_stage
 from helpers.tiny_dataset import make_dataset
 from sla_cli.runfolder import load_torch
-from sla_cli.train import checkpoint
+from sla_cli.training import checkpoint
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 

@@ -1,13 +1,14 @@
 """The run folders of a sweep: which completed, their configs, and their metrics as flat numbers.
 
 A `-m` sweep writes one folder per job under SWEEP_DIR (conf/common.yaml: hydra.sweep.subdir is the
-job number) and Hydra's multirun.yaml beside them, which names the swept keys. A folder with
-manifest.json is complete; any other job folder is listed as incomplete and never averaged.
+job number). A folder with manifest.json is complete; any other job folder is listed as incomplete
+and never averaged. A complete folder that does not hold up (a manifest of the wrong shape, a file
+that fails its sha256 or leads out of the folder, metrics that are not a JSON object) is corrupt or
+hand-edited: the whole aggregate is refused in one line, naming it.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,22 +66,14 @@ def read_run(path: Path) -> RunFolder:
         why = "no manifest.json: its job died, was stopped or is still running" if (path / runfolder.CONFIG).exists() \
             else "empty: its job never started its stage"
         return RunFolder(path, complete=False, reason=why)
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except (OSError, ValueError) as e:
-        return RunFolder(path, complete=False, reason=f"manifest.json unreadable ({e})")
-    kind = manifest.get("kind", "")
-    names = [METRIC_FILES[kind]] if kind in METRIC_FILES else \
-        [n for n in manifest.get("sha256", {}) if n.endswith(".json")]
+    manifest = runfolder.load_manifest(manifest_path)  # its shape checked: a DataError line otherwise
+    kind = manifest["kind"]
+    names = [METRIC_FILES[kind]] if kind in METRIC_FILES else [n for n in manifest["sha256"] if n.endswith(".json")]
     metrics: dict[str, float] = {}
-    try:
-        for name in names:
-            data = json.loads(runfolder.verify_file(path, manifest, name).read_text())
-            prefix = "" if len(names) == 1 else f"{name[:-5]}."
-            metrics.update(flatten_numbers(data, prefix))
-    except (DataError, ValueError) as e:
-        return RunFolder(path, complete=False, reason=f"its metrics are unreadable ({e})")
-    return RunFolder(path, complete=True, kind=kind, config=manifest.get("config", {}), metrics=metrics)
+    for name in names:  # hash, place and shape checked
+        metrics.update(flatten_numbers(runfolder.read_json_object(path, manifest, name),
+                                       "" if len(names) == 1 else f"{name[:-5]}."))
+    return RunFolder(path, complete=True, kind=kind, config=manifest["config"], metrics=metrics)
 
 
 def flatten_numbers(obj, prefix: str = "") -> dict[str, float]:

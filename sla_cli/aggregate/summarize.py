@@ -1,4 +1,10 @@
-"""Group a sweep's complete runs by the swept keys other than the seed; mean +- std of each metric."""
+"""Group a sweep's complete runs into experiments; mean +- std of each metric over each group's seeds.
+
+A group is one experiment: runs of one kind whose configs are equal less the seed and the how-to-run
+keys (``sla_cli.runfolder.experiment``). Runs that differ in anything else are never averaged
+together, whatever the sweep named: a MADE and a VAE run in one folder are two groups. Groups are
+labelled by the keys in which they differ (the swept keys, for a plain sweep).
+"""
 
 from __future__ import annotations
 
@@ -6,41 +12,23 @@ import json
 import math
 from pathlib import Path
 
-from omegaconf import OmegaConf
-
 from sla_cli.aggregate.collect import RunFolder, config_value
+from sla_cli.report.markdown import code, table
+from sla_cli.report.markdown import escape as _text
+from sla_cli.runfolder.experiment import experiment, flat
 
-IGNORED_KEYS = {"out", "overwrite", "data.root"}  # where a run went or read from, not what it computed
-
-
-def is_seed_key(key: str) -> bool:
-    """seed=0,1,2 (every command) and classify.seeds=[0],[1] are what a mean over seeds averages out."""
-    return key.rsplit(".", 1)[-1] in ("seed", "seeds")
+LABEL_KEYS = 6  # a label names at most this many keys; more and it is numbered, the keys in aggregate.json
 
 
-def swept_keys(sweep_dir: Path, runs: list[RunFolder]) -> list[str]:
-    """The keys the sweep varied: the sweep overrides named in Hydra's multirun.yaml, else every
-    config key whose value differs between the complete runs."""
-    multirun = Path(sweep_dir) / "multirun.yaml"
-    if multirun.exists():
-        from hydra.core.override_parser.overrides_parser import OverridesParser
-
-        task = OmegaConf.load(multirun).hydra.overrides.task
-        parsed = OverridesParser.create().parse_overrides(list(task))
-        return [o.key_or_group for o in parsed if o.is_sweep_override()]
-    flat = [_flat_config(r.config) for r in runs if r.complete]
-    keys = sorted({k for f in flat for k in f})
-    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True) for f in flat}) > 1 and k not in IGNORED_KEYS]
+def _experiment(run: RunFolder) -> dict:
+    return {"kind": run.kind, **flat(experiment(run.config, less_seed=True))}
 
 
-def _flat_config(config: dict, prefix: str = "") -> dict:
-    out = {}
-    for k, v in config.items():
-        if isinstance(v, dict):
-            out.update(_flat_config(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
+def group_keys(runs: list[RunFolder]) -> list[str]:
+    """The keys (``kind`` among them) whose values differ between the runs' experiments."""
+    flats = [_experiment(r) for r in runs]
+    keys = list(dict.fromkeys(k for f in flats for k in f))
+    return [k for k in keys if len({json.dumps(f.get(k), sort_keys=True) for f in flats}) > 1]
 
 
 def mean_std(values: list[float]) -> tuple[float, float | None]:
@@ -52,16 +40,24 @@ def mean_std(values: list[float]) -> tuple[float, float | None]:
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
 
 
+def _label(values: dict, number: int) -> str:
+    shown = [f"{k}={_show(v)}" for k, v in values.items()]
+    if len(shown) > LABEL_KEYS:
+        return f"group {number}: {', '.join(shown[:3])} (+{len(shown) - 3} more keys)"
+    return ", ".join(shown) or "all runs"
+
+
 def aggregate(sweep_dir: Path, runs: list[RunFolder]) -> dict:
-    keys = [k for k in swept_keys(sweep_dir, runs) if not is_seed_key(k)]
     complete = [r for r in runs if r.complete]
-    if len({r.kind for r in complete}) > 1:
-        keys = ["kind", *keys]
+    keys = group_keys(complete)
     groups: dict[str, dict] = {}
     for r in complete:
         values = {k: r.kind if k == "kind" else config_value(r.config, k) for k in keys}
-        label = ", ".join(f"{k}={_show(v)}" for k, v in values.items()) or "all runs"
-        g = groups.setdefault(label, {"label": label, "values": values, "runs": [], "seeds": [], "samples": {}})
+        experiment_key = json.dumps(_experiment(r), sort_keys=True)
+        if experiment_key not in groups:
+            groups[experiment_key] = {"label": _label(values, len(groups) + 1), "values": values, "runs": [],
+                                      "seeds": [], "samples": {}}
+        g = groups[experiment_key]
         g["runs"].append(r.path.name)
         g["seeds"].append(config_value(r.config, "seed"))
         for name, v in r.metrics.items():
@@ -72,7 +68,7 @@ def aggregate(sweep_dir: Path, runs: list[RunFolder]) -> dict:
         for name, vs in g.pop("samples").items():
             mean, std = mean_std(vs)
             g["metrics"][name] = {"mean": mean, "std": std, "n": len(vs), "values": vs}
-    return {"sweep_dir": str(sweep_dir), "swept_keys": keys, "n_complete": len(complete),
+    return {"sweep_dir": str(sweep_dir), "group_keys": keys, "n_complete": len(complete),
             "groups": list(groups.values()),
             "incomplete": [{"folder": r.path.name, "reason": r.reason} for r in runs if not r.complete]}
 
@@ -91,19 +87,19 @@ def cell(metric: dict | None) -> str:
 
 def markdown(result: dict) -> str:
     groups = result["groups"]
-    lines = [f"# Sweep {result['sweep_dir']}", "",
-             f"Mean ± standard deviation (n - 1) over the seeds of each group of complete runs; "
-             f"groups by {', '.join(result['swept_keys']) or 'nothing (one group)'}.", ""]
+    lines = [f"# Sweep {_text(result['sweep_dir'])}", "",
+             "Mean ± standard deviation (n - 1) over the seeds of each group of complete runs. A group is one "
+             "experiment: runs whose configs are equal less the seed and the how-to-run keys (out, device, "
+             f"threads, resume...); groups differ in {_text(', '.join(result['group_keys']) or 'nothing')}.", ""]
     if groups:
-        lines += ["| metric | " + " | ".join(f"{g['label']} (n={g['n']})" for g in groups) + " |",
-                  "|---|" + "---:|" * len(groups)]
         names = list(dict.fromkeys(name for g in groups for name in g["metrics"]))
-        lines += [f"| {name} | " + " | ".join(cell(g["metrics"].get(name)) for g in groups) + " |" for name in names]
-        runs = [f"{g['label']}: {', '.join(g['runs'])} (seeds {g['seeds']})" for g in groups]
+        lines += table(["metric", *(f"{_text(g['label'])} (n={g['n']})" for g in groups)],
+                       [[code(name), *(cell(g["metrics"].get(name)) for g in groups)] for name in names])
+        runs = [_text(f"{g['label']}: {', '.join(g['runs'])} (seeds {g['seeds']})") for g in groups]
         lines += ["", "Runs: " + "; ".join(runs)]
     else:
         lines += ["No complete run folder: nothing to average."]
     if result["incomplete"]:
         lines += ["", "## Incomplete (not averaged)", ""]
-        lines += [f"- `{i['folder']}`: {i['reason']}" for i in result["incomplete"]]
+        lines += [f"- {_text(i['folder'])}: {_text(i['reason'])}" for i in result["incomplete"]]
     return "\n".join(lines) + "\n"

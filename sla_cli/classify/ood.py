@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from data_gen.glyph_folder import open_image
 from data_gen.glyphs import random_glyphs
 from data_gen.mnist import IMAGE_MAGIC, read_idx
 from sla_cli.errors import DataError
@@ -69,7 +70,7 @@ def _read_image(path: Path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:  # a header claiming a huge image is refused before decoding
             return np.asarray(im.convert("L").resize((28, 28), Image.BILINEAR), dtype=np.uint8)
     except (OSError, UnidentifiedImageError, ValueError) as e:
         raise DataError(f"classify.ood.extra: {path} is not a readable image ({str(e).splitlines()[0]})") from None
@@ -83,7 +84,7 @@ def load_folder(folder: str | Path, n: int) -> np.ndarray:
         raise DataError(f"classify.ood.extra: {folder} is not a folder")
     idx = sorted(p for p in folder.iterdir() if p.is_file() and _idx_magic(p) == IMAGE_MAGIC)
     if idx:
-        return np.array(read_idx(idx[0], IMAGE_MAGIC)[:n])
+        return np.array(read_idx(idx[0], IMAGE_MAGIC, first=n))  # never decompressed past n images
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)[:n]
     if not files:
         raise DataError(f"classify.ood.extra: {folder} holds no images ({', '.join(IMAGE_SUFFIXES)}) "

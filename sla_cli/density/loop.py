@@ -114,8 +114,7 @@ def fit(name: str, model: nn.Module, loss_fn: LossFn, test_loss: Callable[[nn.Mo
 def _resume_point(name: str, checkpoints: Checkpoints, steps_per_epoch: int) -> dict | None:
     found = checkpoints.latest()
     if found is None:
-        console.print(f"[yellow]density.resume=true but {checkpoints.folder} holds no {name} checkpoint: "
-                      "starting from epoch 0")
+        console.print(f"no {name} checkpoint in {checkpoints.folder}: {name} starts from epoch 0")
         return None
     state, path = found
     if "epoch" in state:  # written before the engine, whose "step" counted epochs: convert the counter

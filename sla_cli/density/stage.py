@@ -1,5 +1,12 @@
 """`sla density density.model=dae|made|vae out=DIR`: one model of the autoencoder family trained as a
-density model on binarized MNIST; writes density.json, samples.png, curves.png (manifest kind "density")."""
+density model on binarized MNIST; writes density.json, samples.png, curves.png (manifest kind "density").
+
+Resume is the default, as in `sla train`: ``density.resume=auto`` continues an unfinished run of the
+same config in ``out`` from each member's last checkpoint (``<member>/checkpoints/``), so the same
+command run again goes on where it stopped; ``true`` insists; ``false`` refuses a folder holding
+checkpoints unless overwrite=true starts again. Checkpoints of other members (an unfinished run of
+another ``density.model``) are never taken over without overwrite=true.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +26,10 @@ from sla_cli.density.dae import NOISES
 from sla_cli.density.loop import Schedule, fit
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.runtime import console, resolve_device, seed_everything
-from sla_cli.train import checkpoint
+from sla_cli.training import checkpoint
 
 KIND = "density"
-HOW_KEYS = ("resume", "stop_after", "keep_checkpoints")  # how a run is carried out, not what it computes
+RESUME_CHOICES = ("auto", True, False)
 
 
 def _widths(cfg: DictConfig, key: str) -> None:
@@ -46,7 +53,9 @@ def validate(cfg: DictConfig) -> None:
         check_int(cfg, f"density.{key}", 1)
     check_float(cfg, "density.lr", 0, low_open=True)
     check_bool(cfg, "density.cosine")
-    check_bool(cfg, "density.resume")
+    resume = value(cfg, "density.resume")
+    if not (isinstance(resume, bool) or resume in RESUME_CHOICES):
+        raise ConfigError(f"density.resume={resume!r} must be auto, true or false")
     check_int(cfg, "density.stop_after", 0)
     _widths(cfg, "density.made.hidden")
     check_int(cfg, "density.made.n_masks", 1)
@@ -69,12 +78,13 @@ def epochs(cfg: DictConfig) -> int:
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
-    return runfolder.without_how_keys(cfg, "density", HOW_KEYS)
+    """The config the run records: less density.resume and density.stop_after (runfolder.experiment)."""
+    return runfolder.without_invocation_keys(cfg, "density")
 
 
 def resume_key(cfg: DictConfig) -> dict:
     """What a checkpoint must agree on to be continued (density.epochs may grow)."""
-    c = OmegaConf.to_container(identity_cfg(cfg).density, resolve=True)
+    c = runfolder.experiment({"density": OmegaConf.to_container(cfg.density, resolve=True)})["density"]
     c.pop("epochs")  # epochs may grow on resume
     for model in recipes.MODELS:
         c[model].pop("epochs")
@@ -86,26 +96,52 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     c = cfg.density
     device = resolve_device(cfg.device)
     data = binary_mnist.load(cfg.data.root, cfg.data.download, device, c.test_seed, c.train_size, c.test_size)
-    folders = {name: out_dir / name for name in recipes.member_names(cfg)}  # checkpoints per member
-    unfinished = any(checkpoint.list_checkpoints(f) for f in folders.values())
-    if unfinished and not (out_dir / runfolder.MANIFEST).exists() and not c.resume and not cfg.overwrite:
-        raise DataError(f"{out_dir} holds checkpoints of an unfinished run; pass density.resume=true to continue it "
-                        "or overwrite=true to start again")
     with runfolder.Run(out_dir, KIND, identity_cfg(cfg)) as run:
         if run.complete:
             return
-        if not c.resume:  # overwrite=true: start clean
-            for folder in folders.values():
-                shutil.rmtree(folder, ignore_errors=True)
-        trained = _train(cfg, data, device, run)
+        resume = resume_decision(cfg, out_dir)  # under the folder's lock
+        trained = _train(cfg, data, device, run, resume)
         if trained is None:
-            run.leave_incomplete()  # stopped early as asked: no manifest, checkpoints stay for density.resume=true
+            run.leave_incomplete()  # stopped early as asked: no manifest, checkpoints stay for the next run
             return
         members, fits = trained
         _write(run, cfg, data, device, members, fits)
 
 
-def _train(cfg: DictConfig, data: binary_mnist.BinaryMnist, device: torch.device, run: runfolder.Run):
+def resume_decision(cfg: DictConfig, out_dir: Path) -> bool:
+    """Whether this run continues from the checkpoints in ``out_dir`` (see the module doc). Starting
+    again (overwrite=true) removes the checkpoints there; another model's are refused without it."""
+    c, ours = cfg.density, set(recipes.member_names(cfg))
+    found = {p.name for p in out_dir.iterdir() if p.is_dir() and checkpoint.list_checkpoints(p)}
+    if found - ours and not cfg.overwrite:
+        raise DataError(f"{out_dir} holds checkpoints of an unfinished density run of other members "
+                        f"({', '.join(sorted(found - ours))}), not of density.model={c.model}; choose another out=DIR "
+                        "or pass overwrite=true to start again")
+    if not found & ours:
+        if c.resume is True:
+            console.print(f"[yellow]density.resume=true but {out_dir} holds no checkpoint: starting from epoch 0")
+        _start_again(out_dir, found)
+        return False
+    if c.resume is False or (c.resume == "auto" and cfg.overwrite):
+        if not cfg.overwrite:
+            raise DataError(f"{out_dir} holds checkpoints of an unfinished run and density.resume=false; "
+                            "drop it to continue the run or pass overwrite=true to start again")
+        _start_again(out_dir, found)
+        return False
+    console.print(f"resuming the unfinished run in {out_dir} (density.resume=false refuses, overwrite=true starts "
+                  "again)", soft_wrap=True)
+    return True
+
+
+def _start_again(out_dir: Path, members: set[str]) -> None:
+    """Remove the members' checkpoint folders (never through a link out of ``out_dir``)."""
+    for name in members:
+        if runfolder.leaves(out_dir, name) is None and not (out_dir / name).is_symlink():
+            shutil.rmtree(out_dir / name, ignore_errors=True)
+
+
+def _train(cfg: DictConfig, data: binary_mnist.BinaryMnist, device: torch.device, run: runfolder.Run,
+           resume: bool):
     c = cfg.density
     generator = seed_everything(cfg.seed)
     members = {name: m.to(device) for name, m in recipes.build(cfg).items()}
@@ -116,10 +152,10 @@ def _train(cfg: DictConfig, data: binary_mnist.BinaryMnist, device: torch.device
     fits = {}
     for name, model in members.items():
         fits[name] = fit(name, model, loss, lambda m: curve(m, curve_x), data.train_grey, schedule, device,
-                         generator, run, c.resume, resume_key(cfg))
+                         generator, run, resume, resume_key(cfg))
         if not fits[name].finished:
             console.print(f"stopped after epoch {fits[name].epoch} of {name} as asked (density.stop_after); "
-                          "continue with density.resume=true")
+                          "the same command without it continues")
             return None
     return members, fits
 

@@ -47,16 +47,36 @@ class TrainedModel:
         return self.render_uint8(t).float().div(255)  # a fresh tensor: the renderer reuses its buffer
 
 
+def _build(folder: Path, blob) -> AutoencoderSet:
+    """The set of autoencoders model.pt describes; a file that does not hold one (its hash may have
+    been updated with it) is one line. The config is first built on torch's meta device, so a
+    config naming sizes the tensors do not have allocates nothing before it is refused."""
+    if not isinstance(blob, dict) or not isinstance(blob.get("config"), dict) \
+            or not isinstance(blob.get("state_dict"), dict):
+        raise DataError(f"{folder}/model.pt is not an sla train model")
+    try:
+        with torch.device("meta"):
+            skeleton = AutoencoderSet(**blob["config"])
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise DataError(f"{folder}/model.pt holds a config that builds no model ({str(e).splitlines()[0]})") from None
+    want = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
+    have = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
+            for k, v in blob["state_dict"].items()}
+    if want != have:
+        diff = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))[0]
+        raise DataError(f"{folder}/model.pt does not fit the model its config describes ({diff}: "
+                        f"{have.get(diff, 'missing')}, expected {want.get(diff, 'nothing')})")
+    model = AutoencoderSet(**blob["config"])
+    model.load_state_dict(blob["state_dict"])
+    return model
+
+
 def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     """Check and load a model folder and the dataset it was trained on; one-line DataError otherwise."""
     folder = Path(folder)
     manifest = runfolder.read_manifest(folder, MODEL_KIND)
     blob = runfolder.load_torch(runfolder.verify_file(folder, manifest, "model.pt"), "model file")
-    if not isinstance(blob, dict) or not {"state_dict", "config"} <= set(blob):
-        raise DataError(f"{folder}/model.pt is not an sla train model")
-    model = AutoencoderSet(**blob["config"])
-    model.load_state_dict(blob["state_dict"])
-    model = model.to(device).eval().requires_grad_(False)
+    model = _build(folder, blob).to(device).eval().requires_grad_(False)
 
     dataset_dir = Path(manifest.get("dataset", {}).get("folder", ""))
     if not dataset_dir.is_dir():

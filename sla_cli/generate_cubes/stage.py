@@ -85,6 +85,9 @@ def _write_cubes(run: runfolder.Run, prefix: str, textures: np.ndarray, angles: 
 
 
 def run(cfg: DictConfig, out_dir: Path) -> None:
+    # Every input is read and checked before the run folder is touched: a bad MNIST file fails
+    # with an overwritten dataset still complete (overwrite=true replaces it only from the first write).
+    mnist = {split: load_split(cfg.data.root, split, download=cfg.data.download) for split in ("train", "test")}
     with runfolder.Run(out_dir, KIND, cfg) as run:
         if run.complete:
             return
@@ -98,7 +101,8 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         mask = masks(grids, ss).numpy()
         backend, render = make_renderer(grids, ss, cfg.render.backend, device)
         with progress() as bar:
-            splits = _write_digit_splits(run, cfg, render, (len(contexts), camera.size, camera.size), chunk, bar)
+            splits = _write_digit_splits(run, cfg, mnist, render, (len(contexts), camera.size, camera.size), chunk,
+                                         bar)
             run.save_npy("masks.npy", mask.astype(np.float32))
             cube_textures = _write_cube_sets(run, cfg, splits[cfg.cubes.split], camera, contexts, ss, device, chunk,
                                              bar)
@@ -115,12 +119,13 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     _report(run.out_dir, run.manifest, time.perf_counter() - started, device, backend)
 
 
-def _write_digit_splits(run: runfolder.Run, cfg: DictConfig, render, frame: tuple[int, ...], chunk: int,
-                        bar) -> dict:
-    """MNIST train and test digits, a seeded pick of each, rendered in every context."""
+def _write_digit_splits(run: runfolder.Run, cfg: DictConfig, mnist: dict, render, frame: tuple[int, ...],
+                        chunk: int, bar) -> dict:
+    """MNIST train and test digits (``mnist``: split -> images, labels), a seeded pick of each,
+    rendered in every context."""
     splits = {}
     for split in ("train", "test"):
-        images, labels = load_split(cfg.data.root, split, download=cfg.data.download)
+        images, labels = mnist[split]
         pick = _rng(cfg.seed, split).permutation(len(images))[: cfg.digits[split]]
         splits[split] = (images, labels, pick)
         _write_split(run, f"{split}_images.npy", images[pick], render, frame, chunk, bar, f"{split} digits")

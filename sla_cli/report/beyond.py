@@ -4,8 +4,8 @@ N-way one-shot against baselines, the concept's angle error, the first level's t
 from __future__ import annotations
 
 from sla_cli.report.collect import Stage
-from sla_cli.report.markdown import table
-from sla_cli.report.numbers import cell, derived, keys, ratio, text, values
+from sla_cli.report.markdown import escape, table
+from sla_cli.report.numbers import SKIPPED, cell, derived, keys, ratio, text, values
 
 SCORINGS = {
     "recon": "reconstruction error only (the paper's test)",
@@ -20,7 +20,7 @@ PROTOCOLS = {
 
 
 def _absent(stage: Stage) -> list[str]:
-    return [f"*{stage.spec.folder}/: {stage.status}* ({stage.reason})", ""]
+    return [f"*{stage.spec.folder}/: {stage.status}* ({escape(stage.reason)})", ""]
 
 
 def classify(c: Stage) -> list[str]:
@@ -45,9 +45,9 @@ def classify(c: Stage) -> list[str]:
             [f"set, best class score ({s})", *(cell(c, "ood", "ae_set", s, k, digits=3) for k in kinds)]
             for s in SCORINGS
         ]
-        rows += [[f"MLP, {d.replace('_', ' ')}", *(cell(c, "ood", "mlp", d, k, digits=3) for k in kinds)]
+        rows += [[f"MLP, {escape(d.replace('_', ' '))}", *(cell(c, "ood", "mlp", d, k, digits=3) for k in kinds)]
                  for d in keys(c, "ood", "mlp")]
-        out += table(["detector", *kinds], rows) + [""]
+        out += table(["detector", *map(escape, kinds)], rows) + [""]
     targets = [t for t in keys(c, "adversarial") if t == "mlp" or t.startswith("ae_set_")]
     eps = keys(c, "adversarial", "mlp", "worst_case")
     if targets and eps:
@@ -58,7 +58,7 @@ def classify(c: Stage) -> list[str]:
         ]
         rows = [
             [
-                t.replace("ae_set_", "set, scoring "),
+                escape(t.replace("ae_set_", "set, scoring ")),
                 cell(c, "adversarial", t, "clean", scale=100, digits=1),
                 *(cell(c, "adversarial", t, "pgd", e, scale=100, digits=1) for e in eps),
                 *(cell(c, "adversarial", t, "worst_case", e, scale=100, digits=1) for e in eps),
@@ -66,7 +66,8 @@ def classify(c: Stage) -> list[str]:
             for t in targets
         ]
         out += table(
-            ["target", "clean", *(f"PGD eps {e}" for e in eps), *(f"worst case eps {e}" for e in eps)], rows
+            ["target", "clean", *(f"PGD eps {escape(e)}" for e in eps), *(f"worst case eps {escape(e)}" for e in eps)],
+            rows,
         ) + [""]
     return out
 
@@ -98,8 +99,8 @@ def oneshot(o: Stage) -> list[str]:
 
 def _no_cross(o: Stage, protocol: str) -> str:
     found = values(o, "baselines", "no_cross")
-    if isinstance(found, list) and all(isinstance(v, str) for v in found):
-        return found[0]  # "skipped": the stage was given no self-training-only model
+    if isinstance(found, list) and all(v == SKIPPED for v in found):
+        return SKIPPED  # the stage was given no self-training-only model
     return cell(o, "baselines", "no_cross", protocol, "mean_accuracy", scale=100, digits=1)
 
 

@@ -5,15 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from sla_cli import runfolder
+from sla_cli.errors import DataError
 from sla_cli.report import beyond, claims, figures, provenance
 from sla_cli.report.collect import Stage, collect
+from sla_cli.report.markdown import escape
 
 REPORT = "report.md"
 
 
 def _presets(stages: dict[str, Stage]) -> str:
     found = {str(r.manifest.get("config", {}).get("preset", "?")) for s in stages.values() for r in s.runs}
-    return ", ".join(sorted(found)) or "none"
+    return escape(", ".join(sorted(found))) or "none"
 
 
 def _scale_note(stages: dict[str, Stage]) -> str:
@@ -54,5 +56,10 @@ def build(root: Path, made_by: str | None = None) -> tuple[Path, dict[str, Stage
     root = Path(root)
     stages = collect(root)
     path = root / REPORT
-    runfolder.write_text(path, render(root, stages, made_by))
+    if path.is_dir():
+        raise DataError(f"{path} is a folder; remove it to write the report")
+    try:
+        runfolder.write_text(path, render(root, stages, made_by))
+    except OSError as e:  # a read-only root, a folder we may not write in
+        raise DataError(f"cannot write {path} ({e.strerror or e}); make {root} writable") from None
     return path, stages

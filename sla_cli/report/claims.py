@@ -35,15 +35,20 @@ def _all_correct(record: dict) -> float | None:
     if is_number(n):
         return n
     acc = p.get("per_context_accuracy")
-    return sum(a >= 1.0 for a in acc) if isinstance(acc, list) else None
+    return sum(a >= 1.0 for a in acc) if isinstance(acc, list) and all(is_number(a) for a in acc) else None
 
 
 def _n_contexts(stage: Stage) -> str:
     if not stage.complete:
         return "?"
-    paper = [lookup(r, "protocols", "paper") or {} for r in stage.records()]  # other_contexts: C - 1, not the source
-    sizes = {p.get("other_contexts") or len(p.get("per_context_accuracy") or []) for p in paper}
-    return str(sizes.pop()) if len(sizes) == 1 else "?"
+    paper = [lookup(r, "protocols", "paper") for r in stage.records()]  # other_contexts: C - 1, not the source
+    sizes = set()
+    for p in paper:
+        listed = p.get("per_context_accuracy") if isinstance(p, dict) else None
+        other = p.get("other_contexts") if isinstance(p, dict) else None
+        sizes.add(other if isinstance(other, int) and not isinstance(other, bool)
+                  else len(listed) if isinstance(listed, list) else -1)
+    return str(sizes.pop()) if len(sizes) == 1 and -1 not in sizes else "?"
 
 
 def _one_shot_cell(oneshot: Stage) -> str:

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sla_cli.errors import SlaError
@@ -46,10 +47,10 @@ def main(argv: list[str]) -> int:
     except SlaError as e:
         print(f"sla report: error: {e}", file=sys.stderr)
         return e.exit_code
-    t = Table(title=f"sla report: {path}")
+    t = Table(title=f"sla report: {escape(str(path))}")
     t.add_column("stage")
     t.add_column("status")
-    for name, s in stages.items():
-        t.add_row(f"{name}/", s.status if s.complete else f"[yellow]{s.status}[/]: {s.reason}")
+    for name, s in stages.items():  # a reason names paths and files: text, never rich markup
+        t.add_row(f"{name}/", s.status if s.complete else f"[yellow]{s.status}[/]: {escape(s.reason)}")
     console.print(t)
     return 0

@@ -7,7 +7,6 @@ is missing, incomplete or invalid, with the reason, and gives no numbers.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +30,6 @@ STAGES = (
     StageSpec("concept", "concept", "eval concept", "concept.json"),
 )
 BY_FOLDER = {s.folder: s for s in STAGES}
-# Config keys that do not change what a run computes: runs differing only in these (and the seed)
-# are repeats of one experiment and may be averaged.
-NOT_THE_EXPERIMENT = ("seed", "out", "overwrite", "device", "threads")
 
 
 @dataclass
@@ -68,16 +64,15 @@ def _read_run(folder: Path, spec: StageSpec) -> RunFolder:
     manifest = runfolder.read_manifest(folder, spec.kind)
     data = None
     if spec.data is not None:
-        path = runfolder.verify_file(folder, manifest, spec.data)
-        try:
-            data = json.loads(path.read_text())
-        except ValueError as e:
-            raise DataError(f"{path} is not valid JSON ({e})") from None
+        data = runfolder.read_json_object(folder, manifest, spec.data)  # hash, place and shape checked
+        if not all(isinstance(r, dict) for r in data.get("per_seed") or []):
+            raise DataError(f"{folder / spec.data}: `per_seed` holds something other than one object per seed")
     return RunFolder(folder, manifest, data)
 
 
 def _experiment(manifest: dict) -> dict:
-    return {k: v for k, v in manifest.get("config", {}).items() if k not in NOT_THE_EXPERIMENT}
+    """Runs differing only in the seed and how-to-run keys are repeats of one experiment, averaged."""
+    return runfolder.experiment(manifest["config"], less_seed=True)
 
 
 def collect_stage(root: Path, spec: StageSpec) -> Stage:

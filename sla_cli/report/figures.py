@@ -1,12 +1,16 @@
 """The paper's figures, each mapped to the file the stage that makes its equivalent writes, linked
-relative to report.md and only when the file is there."""
+relative to report.md and only when the manifest lists the file and it matches its sha256."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
+from sla_cli import runfolder
+from sla_cli.errors import DataError
 from sla_cli.report.collect import Stage
+from sla_cli.report.markdown import escape
 
 
 @dataclass(frozen=True)
@@ -52,15 +56,20 @@ def _figure_folder(stage: Stage) -> Path | None:
 
 
 def link(root: Path, stage: Stage, file: str, caption: str) -> str:
-    """A markdown image whose path exists, relative to report.md; else why there is none."""
+    """A markdown image of a file the stage's manifest lists, checked against its sha256 (and so
+    inside its folder), relative to report.md; else why there is none."""
     folder = _figure_folder(stage)
     if folder is None:
         return f"*missing: {stage.spec.folder}/ is {stage.status}*"
     path = folder / file
     rel = path.relative_to(root).as_posix()
-    if not path.is_file():
-        return f"*missing: the {stage.spec.folder} stage wrote no {rel}*"
-    return f"![{caption}]({rel})"
+    if file not in stage.runs[0].manifest["sha256"] or not path.is_file():
+        return f"*missing: the {stage.spec.folder} stage wrote no {escape(rel)}*"
+    try:
+        runfolder.verify_file(folder, stage.runs[0].manifest, file)
+    except DataError as e:
+        return f"*not shown: {escape(e)}*"
+    return f"![{escape(caption)}]({quote(rel)})"  # percent-encoded: a file name cannot end the link early
 
 
 def _others(root: Path, stages: dict[str, Stage]) -> list[str]:
@@ -73,7 +82,7 @@ def _others(root: Path, stages: dict[str, Stage]) -> list[str]:
             continue
         for file in stage.runs[0].manifest.get("sha256", {}):
             if file.endswith(".png") and (name, file) not in known and (folder / file).is_file():
-                out += [f"- {name}/{file}", "", link(root, stage, file, f"{name} {file}"), ""]
+                out += [f"- {escape(f'{name}/{file}')}", "", link(root, stage, file, f"{name} {file}"), ""]
     return out
 
 

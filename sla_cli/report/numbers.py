@@ -1,7 +1,8 @@
 """Numbers out of per-seed records, formatted as one value or mean ± std over seeds.
 
 A cell never shows a number the JSON does not hold: a stage that did not complete shows its
-status, a key the JSON lacks shows "not reported".
+status, a key the JSON lacks shows "not reported", anything but a number where a number belongs
+"not a number". Text from the JSON is escaped (sla_cli.report.markdown.escape).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import statistics
 from collections.abc import Callable
 
 from sla_cli.report.collect import Stage
+from sla_cli.report.markdown import escape
 
 NOT_REPORTED = "not reported"
+NOT_A_NUMBER = "not a number"
+SKIPPED = "skipped"  # what a stage writes for a baseline it was not given the inputs for
 
 
 def lookup(record, *path):
@@ -53,10 +57,10 @@ def cell(stage: Stage, *path, scale: float = 1.0, digits: int = 2, unit: str = "
     found = values(stage, *path)
     if isinstance(found, str):
         return found
-    if all(isinstance(v, str) for v in found):  # e.g. a baseline the stage says it "skipped"
-        return found[0]
+    if all(v == SKIPPED for v in found):  # a baseline the stage says it skipped
+        return SKIPPED
     if not all(is_number(v) for v in found):
-        return NOT_REPORTED
+        return NOT_A_NUMBER
     return mean_std(found, scale, digits) + unit
 
 
@@ -68,8 +72,8 @@ def text(stage: Stage, *path) -> str:
         return found
     v = found[0]
     if isinstance(v, dict):
-        return "; ".join(f"{k}={x}" for k, x in v.items() if k != "why")
-    return str(v)
+        return escape("; ".join(f"{k}={x}" for k, x in v.items() if k != "why"))
+    return escape(v)
 
 
 def derived(
@@ -79,8 +83,10 @@ def derived(
     if not stage.complete:
         return stage.status
     found = [fn(r) for r in stage.records()]
-    if not found or any(v is None or not is_number(v) for v in found):
+    if not found or any(v is None for v in found):
         return NOT_REPORTED
+    if not all(is_number(v) for v in found):
+        return NOT_A_NUMBER
     return mean_std(found, scale, digits) + unit
 
 

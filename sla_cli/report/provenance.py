@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sla_cli import runfolder
 from sla_cli.report.collect import RunFolder, Stage
-from sla_cli.report.markdown import code, table
+from sla_cli.report.markdown import code, escape, table
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -18,8 +18,8 @@ def device(run: RunFolder) -> str:
     """As the stage recorded it (manifest, else its metrics); never guessed from device=auto."""
     found = run.manifest.get("device") or (run.data or {}).get("device")
     if found:
-        return str(found)
-    return f"not recorded (device={run.manifest.get('config', {}).get('device', '?')})"
+        return escape(found)
+    return f"not recorded (device={escape(run.manifest['config'].get('device', '?'))})"
 
 
 def wall_time(run: RunFolder) -> str:
@@ -32,7 +32,7 @@ def wall_time(run: RunFolder) -> str:
     try:
         start = (run.folder / runfolder.CONFIG).stat().st_mtime
         end = datetime.strptime(run.manifest["created"], "%Y-%m-%dT%H:%M:%S%z").timestamp()
-    except (OSError, KeyError, ValueError):
+    except (OSError, KeyError, TypeError, ValueError):
         return "not recorded"
     if end < start - 1:  # the folder was copied: its file times say nothing
         return "not recorded"
@@ -46,8 +46,9 @@ def wall_time(run: RunFolder) -> str:
 def seeds(stage: Stage) -> str:
     found = []
     for run in stage.runs:
-        found += run.manifest.get("seeds") or [run.manifest.get("seed")]
-    return ", ".join(str(s) for s in found)
+        seeds = run.manifest.get("seeds")
+        found += seeds if isinstance(seeds, list) else [run.manifest.get("seed")]
+    return escape(", ".join(str(s) for s in found))
 
 
 def _joined(stage: Stage, fn) -> str:
@@ -59,7 +60,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
     for name, s in stages.items():
         command = f"sla {s.spec.command}"
         if not s.complete:
-            out.append([f"{name}/", command, f"**{s.status}**: {s.reason}", "", "", "", "", "", ""])
+            out.append([f"{name}/", command, f"**{s.status}**: {escape(s.reason)}", "", "", "", "", "", ""])
             continue
         out.append(
             [
@@ -68,10 +69,10 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
                 "complete" + (f" ({len(s.runs)} runs)" if len(s.runs) > 1 else ""),
                 _joined(s, device),
                 _joined(s, wall_time),
-                _joined(s, lambda r: str(r.manifest.get("config", {}).get("preset", "?"))),
+                _joined(s, lambda r: escape(r.manifest.get("config", {}).get("preset", "?"))),
                 seeds(s),
                 _joined(s, lambda r: code(str(r.manifest.get("identity", "?")))),
-                _joined(s, lambda r: str(r.manifest.get("created", "?"))),
+                _joined(s, lambda r: escape(r.manifest.get("created", "?"))),
             ]
         )
     return out
@@ -81,7 +82,8 @@ def section(stages: dict[str, Stage]) -> list[str]:
     return [
         "## The runs",
         "",
-        "Config identity: the hash of the run's resolved config less where it went and the hardware "
+        "Config identity: the hash of the run's resolved config less the keys that say how it was run (where it "
+        "went, the hardware, resume and checkpoint settings, where MNIST lies: `sla_cli/runfolder/experiment.py`) "
         "(`manifest.json`'s `identity`; `config.yaml` beside it holds the config).",
         "",
         *table(

@@ -116,8 +116,19 @@ def load_torch(path: Path, what: str = "checkpoint") -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # pickle/zip errors come in many types; all mean an unusable file here
-        detail = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
-        raise DataError(f"{path} is not a readable {what} ({detail})") from None
+        raise DataError(f"{path} is not a readable {what} ({_load_failure(e)})") from None
+
+
+def _load_failure(e: Exception) -> str:
+    """Why torch.load refused a file, in a few words. torch's own text for a file holding pickled
+    objects advises loading it with weights_only=False, which would run the code inside: never passed on."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
+    if "Weights only load failed" in text or "WeightsUnpickler" in text:
+        found = re.search(r"Unsupported (global: GLOBAL [\w.]+|operand \d+)", text)
+        return ("it holds pickled Python objects or code, not only tensors"
+                f"{f': unsupported {found.group(1)}' if found else ''}; sla loads tensors only")
+    lines = [line.strip() for line in text.splitlines() if line.strip() and "weights_only" not in line]
+    return lines[0][:200] if lines else type(e).__name__
 
 
 def _alive(pid: int) -> bool:

@@ -8,19 +8,20 @@ progress bar once hashing has taken a second).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
+import os
 import re
 import time
 from pathlib import Path, PurePosixPath
 from typing import Any
 from collections.abc import Iterable
 
-from omegaconf import DictConfig, OmegaConf, open_dict
+from omegaconf import DictConfig, OmegaConf
 
 from sla_cli.errors import DataError
 from sla_cli.runfolder.atomic import write_json
+from sla_cli.runfolder.experiment import identity
 
 MANIFEST = "manifest.json"
 CONFIG = "config.yaml"
@@ -41,23 +42,6 @@ def config_dict(cfg: DictConfig, out_dir: Path) -> dict:
     data = OmegaConf.to_container(cfg, resolve=True)
     data["out"] = str(out_dir)
     return data
-
-
-def identity(config: dict) -> str:
-    """Hash of what determines a run's content: the config less where it goes, whether to overwrite,
-    and the hardware it runs on."""
-    relevant = {k: v for k, v in config.items() if k not in ("out", "overwrite", "device", "threads")}
-    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def without_how_keys(cfg: DictConfig, section: str, how_keys: tuple[str, ...]) -> DictConfig:
-    """A copy of ``cfg`` less ``section``'s keys that say how a run is carried out (resume, stop
-    after...), not what it computes: an interrupted-then-resumed run is then the same run."""
-    run_cfg = copy.deepcopy(cfg)
-    with open_dict(run_cfg):
-        for key in how_keys:
-            run_cfg[section].pop(key, None)
-    return run_cfg
 
 
 def finish(out_dir: Path, kind: str, cfg: DictConfig, files: list[str], **extra: Any) -> dict:
@@ -110,10 +94,28 @@ def load_manifest(path: Path) -> dict:
     return manifest
 
 
+def leaves(folder: str | Path, name: str) -> str | None:
+    """Where ``folder/name`` really lies when a symbolic link on the way takes it out of ``folder``; else None."""
+    root, real = os.path.realpath(folder), os.path.realpath(Path(folder) / name)
+    return None if os.path.commonpath([root, real]) == root else real
+
+
+def inside(folder: str | Path, name: str) -> Path:
+    """``folder/name`` after checking that it stays inside ``folder`` once every symbolic link on
+    the way is resolved; a manifest's names are read, written and removed only there."""
+    real = leaves(folder, name)
+    if real is not None:
+        raise DataError(f"{Path(folder) / name} leads outside {folder} through a symbolic link (to {real}); "
+                        "sla reads, writes and removes only files inside a run folder")
+    return Path(folder) / name
+
+
 def read_manifest(folder: str | Path, kind: str | None) -> dict:
     """The manifest of a complete run folder of the given kind (None: any), or a one-line DataError."""
     folder = Path(folder)
     what = f"an sla {kind}" if kind else "an sla run"
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder} is a file, not a folder (expected {what} folder)")
     if not folder.is_dir():
         raise DataError(f"{folder} does not exist (expected {what} folder)")
     path = folder / MANIFEST
@@ -132,13 +134,30 @@ def verify_file(folder: Path, manifest: dict, name: str) -> Path:
     return Path(folder) / name
 
 
+def read_json_object(folder: Path, manifest: dict, name: str) -> dict:
+    """A listed JSON file's object, after its sha256: unreadable JSON, or JSON that is not an object
+    (a rehashed hand edit), is one line."""
+    path = verify_file(folder, manifest, name)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path} is not valid JSON ({str(e).splitlines()[0]})") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{path} holds a JSON {type(data).__name__}, not an object")
+    return data
+
+
 def verify_files(folder: Path, manifest: dict, names: Iterable[str] | None = None, label: str = "verifying") -> None:
     """Check the sha256 of ``names`` (default: every listed file) in one streaming pass; a progress
-    bar appears when it takes more than a second. A missing, unreadable or changed file is one line."""
+    bar appears when it takes more than a second. A missing, unlisted, unreadable or changed file,
+    or one behind a link out of the folder, is one line."""
     folder = Path(folder)
     listed = manifest.get("sha256", {})
-    names = [n for n in (listed if names is None else names) if n in listed]
-    paths = [folder / n for n in names]
+    names = list(listed if names is None else names)
+    for name in names:  # a file the manifest does not list has no hash to check: never read unchecked
+        if name not in listed:
+            raise DataError(f"{folder / name} is not listed in {folder / MANIFEST}: no sha256 to check it against")
+    paths = [inside(folder, n) for n in names]
     for path in paths:
         if not path.is_file():
             raise DataError(f"{path} is missing (listed in manifest.json)")

@@ -9,13 +9,20 @@ Files go through ``run.save_*`` (atomic, recorded for the manifest). The first w
 an overwritten run stops being valid: its manifest is removed then, not before, so every check a
 stage makes before writing (device, dataset, sizes, memory) fails with the old run intact. The old
 run's files are replaced by the new run's writes; those it named that the new run did not write
-are removed at the successful end, just before the new ``manifest.json``. A run that fails before
-writing anything of its own leaves no folder behind that it made.
+are removed at the successful end, just before the new ``manifest.json``.
+
+A run that fails removes the files it listed for its manifest (worthless without one) and, once it
+has started writing, those of the run it replaced; what it wrote unlisted (checkpoints to resume
+from) stays. A run that fails before writing anything of its own leaves no folder behind that it made.
+
+Nothing here reads, writes or removes a path that leaves the folder through a symbolic link: a
+manifest naming one is refused, and removal never follows a link.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import time
 from pathlib import Path
@@ -28,12 +35,31 @@ from sla_cli.errors import DataError
 from sla_cli.runfolder.atomic import (TEMP, remove_stale_temporaries, save_npy, save_torch, write_json,
                                       write_text)
 from sla_cli.runfolder.lock import LOCK, FolderLock
-from sla_cli.runfolder.manifest import (CONFIG, MANIFEST, config_dict, finish, identity, load_manifest,
+from sla_cli.runfolder.experiment import identity
+from sla_cli.runfolder.manifest import (CONFIG, MANIFEST, config_dict, finish, inside, leaves, load_manifest,
                                         verify_files)
 
 
 def _config_text(kind: str, cfg: DictConfig, out_dir: Path) -> str:
     return f"# sla {kind} run\n" + OmegaConf.to_yaml(OmegaConf.create(config_dict(cfg, out_dir)))
+
+
+def _remove_inside(out_dir: Path, name: str) -> None:
+    """Remove ``out_dir/name`` (and its sub-folder when that empties) without following a symbolic
+    link: only when every folder on the way is a real folder inside ``out_dir``."""
+    path = out_dir / name
+    parent = os.path.realpath(path.parent)
+    if parent != os.path.join(os.path.realpath(out_dir), *Path(name).parts[:-1]):
+        return  # a link on the way: what lies behind it is not this folder's
+    with contextlib.suppress(OSError):  # gone, a folder, or not ours to remove: never a reason to fail
+        path.unlink()  # a link itself is removed, never its target
+    if path.parent != out_dir:
+        with contextlib.suppress(OSError):
+            path.parent.rmdir()  # only when empty
+
+
+def _holds_files(folder: Path) -> bool:
+    return any(q.is_file() for q in folder.rglob("*"))
 
 
 def _holds_foreign_files(out_dir: Path, kind: str) -> bool:
@@ -93,9 +119,14 @@ class Run:
                     raise DataError(f"{e}; pass overwrite=true to replace the run") from None
                 old = {"kind": "unknown", "sha256": {}}  # nothing of it is trusted, nothing of it removed
             if overwrite:
+                for name in old["sha256"]:  # what overwrite will remove: refused before anything changes
+                    if (real := leaves(out, name)) is not None:
+                        raise DataError(f"{out / MANIFEST} names {name}, which leads outside {out} through a "
+                                        f"symbolic link (to {real}); remove that run by hand or choose another out=DIR")
                 self.replacing = old
                 return
-            if old["kind"] == kind and old["identity"] == identity(config_dict(self.cfg, out)):
+            # the identity recomputed from the old run's config: one definition, whatever wrote it
+            if old["kind"] == kind and identity(old["config"]) == identity(config_dict(self.cfg, out)):
                 try:
                     verify_files(out, old)
                 except DataError as e:
@@ -134,20 +165,26 @@ class Run:
         """Files the replaced run's manifest named that this run did not write (never any other)."""
         for name in (self.replacing or {}).get("sha256", {}):
             if name not in self.files and name not in (CONFIG, MANIFEST):
-                path = self.out_dir / name
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-                with contextlib.suppress(OSError):
-                    if path.parent != self.out_dir:
-                        path.parent.rmdir()  # only when empty
+                _remove_inside(self.out_dir, name)
+
+    def _discard(self) -> None:
+        """After a failure: the files this run listed and, once it wrote, those of the run it replaced."""
+        if not self._writing:
+            return
+        replaced = list((self.replacing or {}).get("sha256", {}))
+        for name in dict.fromkeys([*self.files, *replaced]):
+            if name not in (CONFIG, MANIFEST):
+                _remove_inside(self.out_dir, name)
 
     def _close(self, failed: bool) -> None:
         out = self.out_dir
+        if failed:
+            self._discard()
         if failed and self._was_empty:
             # a run that died before writing anything of its own (a lone config.yaml, empty
             # sub-folders): no trace
             entries = [p for p in out.iterdir() if p.name != LOCK]
-            if all(p.name == CONFIG or (p.is_dir() and not any(q.is_file() for q in p.rglob("*"))) for p in entries):
+            if all(p.name == CONFIG or (p.is_dir() and not p.is_symlink() and not _holds_files(p)) for p in entries):
                 for p in entries:
                     shutil.rmtree(p) if p.is_dir() else p.unlink()
         if self._lock is not None:
@@ -179,6 +216,7 @@ class Run:
         """Where a file the manifest does not list lies (checkpoints, pruned as the run goes)."""
         self._start_writing()
         path = self.out_dir / name
+        inside(self.out_dir, Path(name).parent.as_posix())  # never a write through a link out of the folder
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 

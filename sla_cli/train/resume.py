@@ -18,9 +18,6 @@ from sla_cli.runtime import console
 from sla_cli.training import checkpoint
 from sla_cli.train.data import Dataset, same_dataset
 
-# How a run is carried out, not what it computes: left out of the run's identity, so an
-# interrupted-then-resumed run is the same run as an uninterrupted one.
-HOW_KEYS = ("resume", "stop_after")
 RESUME_CHOICES = ("auto", True, False)
 # What a checkpoint must agree on to be continued (train.steps may grow).
 RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb",
@@ -28,7 +25,8 @@ RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cro
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
-    return runfolder.without_how_keys(cfg, "train", HOW_KEYS)
+    """The config the run records: less train.resume and train.stop_after (runfolder.experiment)."""
+    return runfolder.without_invocation_keys(cfg, "train")
 
 
 def resume_key(cfg: DictConfig) -> dict:
@@ -49,16 +47,16 @@ def resume_point(cfg: DictConfig, run: runfolder.Run, data: Dataset) -> dict | N
             raise DataError(f"{out_dir} holds checkpoints of an unfinished run and train.resume=false; "
                             "drop it to continue the run or pass overwrite=true to start again")
         return None  # start again: the first new checkpoint replaces the old ones
-    state = checkpoint_to_resume(cfg, out_dir, data, found[-1][1])
-    console.print(f"resuming the unfinished run in {out_dir} from step {state['step']} ({found[-1][1].name}; "
+    path, state = checkpoint.latest(out_dir)  # the newest that loads
+    checkpoint_to_resume(cfg, out_dir, data, path, state)
+    console.print(f"resuming the unfinished run in {out_dir} from step {state['step']} ({path.name}; "
                   f"train.resume=false refuses, overwrite=true starts again)", soft_wrap=True)
     return state
 
 
-def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Path) -> dict:
-    """The state of checkpoint ``path`` when it may continue this config on this dataset; a
+def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Path, state: dict) -> None:
+    """Check that checkpoint ``path`` (``state``) may continue this config on this dataset; a
     mismatched one is a one-line DataError."""
-    state = checkpoint.load(path)
     if not isinstance(state.get("dataset"), dict) or not isinstance(state.get("resume_key"), dict):
         raise DataError(f"{path} is not an sla train checkpoint (no dataset or resume key)")
     if not same_dataset(state["dataset"], data.identity):
@@ -69,4 +67,3 @@ def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Pa
         if state["resume_key"].get(section) != values:
             raise DataError(f"{path} was made with different `{section}` settings "
                             f"({state['resume_key'].get(section)}); resume with the same ones or pass overwrite=true")
-    return state

@@ -59,6 +59,24 @@ def load(path: Path) -> dict:
     return state
 
 
+def latest(folder: Path) -> tuple[Path, dict] | None:
+    """The newest checkpoint under ``folder`` that loads, and its state; None when there is none.
+    A newer one that does not load (cut short by a failing disk or a copy) is passed over with a
+    note and left in place; when none loads, the newest one's error."""
+    from sla_cli.runtime import console
+
+    error = None
+    for _, path in reversed(list_checkpoints(folder)):
+        try:
+            return path, load(path)
+        except DataError as e:
+            error = error or e
+            console.print(f"[yellow]{e}; passing over it to the checkpoint before it", soft_wrap=True)
+    if error is not None:
+        raise error
+    return None
+
+
 def rng_state(generator: torch.Generator | None, device: torch.device) -> dict:
     state = {} if generator is None else {"sampler": generator.get_state()}
     state["torch"] = torch.get_rng_state()
@@ -104,13 +122,12 @@ class Checkpoints:
         return save(self.run, step, {**state, **self.extra(), "resume_key": self.key}, self.keep, self.subfolder)
 
     def latest(self) -> tuple[dict, Path] | None:
-        """The newest checkpoint and its path (None when there is none); one whose resume key
-        differs from ``key`` is a one-line DataError."""
-        found = list_checkpoints(self.folder)
-        if not found:
+        """The newest checkpoint that loads and its path (None when there is none); one whose resume
+        key differs from ``key`` is a one-line DataError."""
+        found = latest(self.folder)
+        if found is None:
             return None
-        path = found[-1][1]
-        state = load(path)
+        path, state = found
         if state.get("resume_key") != self.key:
             raise DataError(f"{path} was made with different settings ({state.get('resume_key')}); "
                             "resume with the same ones or pass overwrite=true")

@@ -17,7 +17,7 @@ from helpers.stages import run_stage
 from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 
 from sla_cli import runfolder, verify
-from sla_cli.train import checkpoint
+from sla_cli.training import checkpoint
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO), **SINGLE_THREAD_ENV}
 

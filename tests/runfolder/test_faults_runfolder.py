@@ -100,14 +100,6 @@ def test_a_failed_run_leaves_no_folder_and_no_lone_config(tmp_path, write_first)
     assert not out.exists()
 
 
-def test_a_failed_run_keeps_what_it_wrote(tmp_path):
-    with pytest.raises(DataError):
-        with runfolder.Run(tmp_path / "run", "model", cfg()) as run:
-            run.save_json("metrics.csv", {})  # e.g. a checkpoint to resume from
-            raise DataError("loss became nan")
-    assert (tmp_path / "run" / "metrics.csv").exists() and not (tmp_path / "run" / runfolder.LOCK).exists()
-
-
 def test_out_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataError, match="is a file, not a folder"):

@@ -14,7 +14,7 @@ from helpers.tiny_dataset import make_dataset
 
 from sla_cli import runfolder
 from sla_cli.errors import ConfigError, DataError
-from sla_cli.train import checkpoint
+from sla_cli.training import checkpoint
 
 TINY = ("preset=smoke", "device=cpu", "threads=1", "train.steps=10", "train.log_every=5", "train.checkpoint_every=5",
         "eval.test_digits=20", "eval.latent_digits=10")

@@ -45,7 +45,7 @@ def sweep(tmp_path):
 def test_mean_and_std_over_seeds_per_swept_value_incomplete_listed(sweep):
     assert main([str(sweep)]) == 0
     result = json.loads((sweep / "aggregate.json").read_text())
-    assert result["swept_keys"] == ["train.lr"]  # the seed is averaged over, not a group
+    assert result["group_keys"] == ["train.lr"]  # the seed is averaged over, not a group
     groups = {g["label"]: g for g in result["groups"]}
     assert set(groups) == {"train.lr=0.1", "train.lr=0.2"}
     low, high = groups["train.lr=0.1"], groups["train.lr=0.2"]
@@ -57,15 +57,19 @@ def test_mean_and_std_over_seeds_per_swept_value_incomplete_listed(sweep):
     assert "world_size" not in low["metrics"] and "steps" not in low["metrics"]
     assert {i["folder"] for i in result["incomplete"]} == {"5", "6"}
     md = (sweep / "aggregate.md").read_text()
-    assert "| test_cross_mse | 3 ± 2.6 | 6 ± 1.4 |" in md
-    assert "`5`: no manifest.json" in md and "`6`: empty" in md
+    assert "| `test_cross_mse` | 3 ± 2.6 | 6 ± 1.4 |" in md
+    assert "- 5: no manifest.json" in md and "- 6: empty" in md
 
 
-def test_without_multirun_yaml_the_differing_keys_are_the_groups(sweep):
-    (sweep / "multirun.yaml").unlink()
+@pytest.mark.parametrize("multirun", ["absent", "malformed"])
+def test_groups_come_from_the_configs_not_multirun_yaml(sweep, multirun):
+    if multirun == "absent":
+        (sweep / "multirun.yaml").unlink()
+    else:
+        (sweep / "multirun.yaml").write_text("hydra: [overrides: {task: 3")
     assert main([str(sweep)]) == 0
     result = json.loads((sweep / "aggregate.json").read_text())
-    assert result["swept_keys"] == ["train.lr"]  # seed and out differ too, but are not groups
+    assert result["group_keys"] == ["train.lr"]  # seed and out differ too, but are not groups
     assert sorted(g["n"] for g in result["groups"]) == [2, 3]
 
 
@@ -79,3 +83,71 @@ def test_not_a_sweep_is_one_line(tmp_path):
     (tmp_path / "empty").mkdir()
     assert_one_line_error(run_sla("aggregate", str(tmp_path / "empty")), "holds no run folders", code=1)
     assert_one_line_error(run_sla("aggregate"), "SWEEP_DIR", code=2)
+
+
+def density_run(folder, seed: int, model: str, nll: float, **how) -> None:
+    cfg = OmegaConf.create({"seed": seed, "out": str(folder), "device": "cpu", "threads": 1,
+                            "data": {"root": "/data"}, "density": {"model": model, "lr": 0.003, "resume": "auto"},
+                            **how})
+    with runfolder.Run(folder, "density", cfg) as run:
+        run.save_json("density.json", {"test_nll_nats": nll})
+
+
+def test_runs_that_differ_in_more_than_the_seed_are_never_averaged(tmp_path):
+    """A MADE and a VAE swept over seeds into one folder once came out as one `test_nll_nats 184.7 +- 22`."""
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    multirun_yaml(sweep, "seed=0,1")  # what the sweep named: the seed alone
+    for job, (seed, model, nll) in enumerate([(0, "made", 90.0), (1, "made", 92.0), (0, "vae", 100.0),
+                                              (1, "vae", 104.0)]):
+        density_run(sweep / str(job), seed, model, nll)
+    assert main([str(sweep)]) == 0
+    result = json.loads((sweep / "aggregate.json").read_text())
+    assert result["group_keys"] == ["density.model"]
+    groups = {g["label"]: g["metrics"]["test_nll_nats"] for g in result["groups"]}
+    assert groups.keys() == {"density.model=made", "density.model=vae"}
+    assert groups["density.model=made"]["mean"] == 91.0 and groups["density.model=vae"]["mean"] == 102.0
+
+
+def test_how_to_run_keys_do_not_split_an_experiment(tmp_path):
+    sweep = tmp_path / "sweep"
+    density_run(sweep / "0", 0, "made", 90.0)
+    density_run(sweep / "1", 1, "made", 92.0, device="cuda", threads=8, precision="bf16", overwrite=True,
+                data={"root": "/elsewhere", "download": True})
+    assert main([str(sweep)]) == 0
+    result = json.loads((sweep / "aggregate.json").read_text())
+    assert result["group_keys"] == [] and [g["n"] for g in result["groups"]] == [2]
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda f: (f / "manifest.json").write_text("[1, 2]"), "not an sla manifest (a JSON list"),
+    (lambda f: (f / "metrics.json").write_text("[1]"), "does not match its sha256"),
+    (lambda f: _rehash(f, "metrics.json", "[1]"), "holds a JSON list, not an object"),
+    (lambda f: _rename_out(f), "leads outside"),
+])
+def test_a_corrupt_run_folder_refuses_the_aggregate_in_one_line(sweep, capsys, damage, message):
+    damage(sweep / "1")
+    assert main([str(sweep)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("sla aggregate: error: ") and message in err[0], err
+    assert not (sweep / "aggregate.json").exists()
+
+
+def _rehash(folder, name: str, text: str) -> None:
+    (folder / name).write_text(text)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["sha256"][name] = runfolder.sha256(folder / name)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _rename_out(folder) -> None:
+    """metrics.json replaced by a link to a copy outside the folder (same bytes, same hash)."""
+    outside = folder.parent.parent / "outside.json"
+    (folder / "metrics.json").rename(outside)
+    (folder / "metrics.json").symlink_to(outside)
+
+
+def test_a_folder_where_the_aggregate_goes_is_one_line(sweep, capsys):
+    (sweep / "aggregate.md").mkdir()
+    assert main([str(sweep)]) == 1
+    assert "aggregate.md is a folder" in capsys.readouterr().err

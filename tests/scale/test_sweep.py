@@ -28,7 +28,7 @@ def test_submitit_local_sweep_then_aggregate(tmp_path, mnist_root):
     result = run_sla("aggregate", str(sweep))
     assert result.returncode == 0, result.stderr
     agg = json.loads((sweep / "aggregate.json").read_text())
-    assert agg["swept_keys"] == [] and agg["incomplete"] == []
+    assert agg["group_keys"] == [] and agg["incomplete"] == []
     (group,) = agg["groups"]
     assert group["n"] == 2 and group["seeds"] == [0, 1]
     per_run = [json.loads((sweep / job / "metrics.json").read_text())["test_cross_mse"] for job in ("0", "1")]

@@ -13,7 +13,7 @@ from helpers.cli import assert_one_line_error, run_sla
 from helpers.stages import run_stage
 from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 from sla_cli.errors import DataError
-from sla_cli.train import checkpoint
+from sla_cli.training import checkpoint
 
 SHORT = ("preset=smoke", "device=cpu", "train.steps=60", "train.log_every=10", "train.checkpoint_every=20")
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from sla_cli.eval.concept import maps, measures, projection, second_level
+from sla_cli.eval.concept import inputs, maps, measures, projection, second_level
 from sla_cli.eval.concept.controls import second_level_code
 from sla_cli.eval.concept.inputs import Cubes
 from sla_cli.eval.concept.splits import Splits
@@ -23,7 +23,7 @@ class Scorer:
         self.trained, self.terms, self.chunk, self.bar = trained, c.terms, int(c.chunk), bar
         self.density = None
         if c.terms == "full":
-            train_images = np.load(trained.dataset_dir / "train_images.npy", mmap_mode="r")
+            train_images = inputs.train_images(trained.dataset_dir, trained.dataset_manifest)  # sha256 checked
             self.density = maps.fit_density(trained.model, train_images, int(c.density_digits), trained.masks.device)
         model = trained.model
         self.sigma = model.log_sigma.exp() if model.log_sigma is not None else None

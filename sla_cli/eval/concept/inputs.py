@@ -28,13 +28,20 @@ class Cubes:
     yaws: np.ndarray  # per context, degrees
 
 
+def _load(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:  # a rehashed file that is not an .npy, or an object array
+        raise DataError(f"{path} is unreadable or not a plain array ({str(e).splitlines()[0]})") from None
+
+
 def load_cubes(dataset_dir: Path, manifest: dict) -> Cubes:
     """The dataset's cubes, each file checked against the manifest; a one-line DataError without them."""
     missing = [n for n in CUBE_FILES if n not in manifest.get("sha256", {})]
     if missing:
         raise DataError(f"{dataset_dir} has no rotating cubes ({', '.join(missing)}): the concept stage needs a "
                         "dataset from `sla generate-cubes` with cubes.count > 0 and cubes.compare_digit set")
-    arrays = {n: np.load(runfolder.verify_file(dataset_dir, manifest, n)) for n in CUBE_FILES}
+    arrays = {n: _load(runfolder.verify_file(dataset_dir, manifest, n)) for n in CUBE_FILES}
     contexts = manifest.get("contexts", [])
     if not contexts or any("face" not in c or "yaw_deg" not in c for c in contexts):
         raise DataError(f"{dataset_dir}/manifest.json lists no context faces and yaws "
@@ -46,6 +53,19 @@ def load_cubes(dataset_dir: Path, manifest: dict) -> Cubes:
                  arrays["cubes_contexts.npy"].astype(np.int64),
                  int(manifest.get("cube_digit", -1)), int(manifest.get("compare_digit", -1)),
                  [c["face"] for c in contexts], np.array([c["yaw_deg"] for c in contexts], dtype=np.float64))
+
+
+def train_images(dataset_dir: Path, manifest: dict) -> np.ndarray:
+    """The dataset's training images uint8 [N, C, H, W], memory-mapped, after their sha256 (streamed
+    once: a changed byte would shift the fitted latent density silently) and their shape are checked."""
+    path = runfolder.verify_file(dataset_dir, manifest, "train_images.npy")
+    try:
+        images = np.load(path, mmap_mode="c", allow_pickle=False)  # copy-on-write: torch gets a writable view
+    except (OSError, ValueError) as e:
+        raise DataError(f"{path} is unreadable or truncated ({str(e).splitlines()[0]})") from None
+    if images.ndim != 4 or images.dtype != np.uint8 or len(images) < 2:
+        raise DataError(f"{path} is {images.dtype} {images.shape}, expected uint8 [N >= 2, C, H, W]")
+    return images
 
 
 def new_textures(data_root: str, digit: int, glyph: str) -> dict[str, np.ndarray]:

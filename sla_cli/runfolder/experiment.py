@@ -1,0 +1,93 @@
+"""What a run computes, as opposed to how it is run: the one definition every reader uses.
+
+A config key is a *how-to-run* key when changing it cannot change any number a run writes beyond
+float rounding: where the folder lies, whether it may replace another run, the hardware and its
+arithmetic, where the input files lie, and the bookkeeping of one invocation (resuming, stopping
+early, how often rows and checkpoints are written, how many checkpoints stay). Everything else,
+the seed included, is the *experiment*. Used by:
+
+- ``identity``: the hash in every manifest.json; a folder holding a complete run of the same
+  identity is "nothing to do", whatever the how-to-run keys of the new command;
+- ``sla report`` and ``sla aggregate``: runs whose experiments differ in more than the seed are
+  never averaged together;
+- the stages' resume: an interrupted-then-resumed run is the same run as an uninterrupted one.
+
+Decided deliberately:
+
+- ``data.root`` and ``data.download`` are how-to-run: they say where MNIST lies (CI's
+  ../shared/data, a user's ./data) and whether it may be fetched, not what it is. sla checks the
+  IDX files' magic numbers, counts and shapes, but not their content: a folder holding another
+  dataset in MNIST's format under MNIST's names would be taken for MNIST.
+- ``precision`` is how-to-run like ``device`` (``auto`` picks it from the device): bf16 against
+  float32 changes rounding, not the experiment; ``manifest.json`` records the device.
+- Chunk and batch sizes that only bound memory (``oneshot.chunk_contexts``, ``density.iwae_chunk``,
+  ``train.device_data_mb``...) stay part of the experiment: some of them change the order in which
+  random numbers are drawn, so they can change results beyond rounding.
+- Input folders (``dataset_dir``, ``model_dir``) stay part of the experiment: another folder is in
+  general another input, and the stages check the identity of what they read anyway.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from omegaconf import DictConfig, open_dict
+
+# Keys of conf/common.yaml (dotted) that are how-to-run.
+HOW_TO_RUN = frozenset({"out", "overwrite", "device", "threads", "precision", "data.root", "data.download"})
+# Leaf names that are how-to-run in any stage's section (train.resume, density.keep_checkpoints, ...).
+HOW_TO_RUN_LEAVES = frozenset({"resume", "stop_after", "keep_checkpoints", "checkpoint_every", "log_every"})
+# How-to-run leaves that concern one invocation only: left out of the config.yaml and manifest a
+# stage writes, so a run stopped and resumed leaves the same folder as one run straight through.
+INVOCATION_LEAVES = ("resume", "stop_after")
+# What a mean over seeds averages out: `seed` (every command) and `classify.seeds`.
+SEED_LEAVES = frozenset({"seed", "seeds"})
+
+
+def is_how_to_run(key: str) -> bool:
+    """Whether the dotted config key ``key`` says how a run is carried out, not what it computes."""
+    return key in HOW_TO_RUN or ("." in key and key.rsplit(".", 1)[1] in HOW_TO_RUN_LEAVES)
+
+
+def is_seed(key: str) -> bool:
+    return key.rsplit(".", 1)[-1] in SEED_LEAVES
+
+
+def experiment(config: dict, less_seed: bool = False) -> dict:
+    """``config`` (plain nested dicts) less its how-to-run keys, and less the seeds if asked."""
+    def strip(node: Any, prefix: str) -> Any:
+        if not isinstance(node, dict):
+            return node
+        return {k: strip(v, f"{prefix}{k}.") for k, v in node.items()
+                if not is_how_to_run(f"{prefix}{k}") and not (less_seed and is_seed(f"{prefix}{k}"))}
+
+    return strip(config, "")
+
+
+def identity(config: dict) -> str:
+    """Hash of what determines a run's content: its experiment (see the module doc)."""
+    return hashlib.sha256(json.dumps(experiment(config), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def flat(config: dict, prefix: str = "") -> dict[str, Any]:
+    """Nested dicts as {"a.b.c": leaf}."""
+    out: dict[str, Any] = {}
+    for k, v in config.items():
+        if isinstance(v, dict) and v:
+            out.update(flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def without_invocation_keys(cfg: DictConfig, section: str) -> DictConfig:
+    """A copy of ``cfg`` less ``section``'s INVOCATION_LEAVES (train.resume, density.stop_after...):
+    the config a stage records, the same for a resumed run as for one run straight through."""
+    run_cfg = copy.deepcopy(cfg)
+    with open_dict(run_cfg):
+        for key in INVOCATION_LEAVES:
+            run_cfg[section].pop(key, None)
+    return run_cfg
