@@ -38,8 +38,8 @@ sys.path.insert(0, str(REPO))
 
 from bench.scale_grid import DRY_RUN, STAGES, STUDY, Point, Study, dataset_command, stage_commands  # noqa: E402
 
-RESERVE_S = 8  # of a --budget-s: kept for writing the table after the last stage is stopped
-TERM_GRACE_S = 20  # a stopped stage gets this long to leave its checkpoint before it is killed
+RESERVE_S = 15  # of a --budget-s: for stopping the last stage (TERM_GRACE_S) and writing the table
+TERM_GRACE_S = 10  # a stopped stage gets this long to exit (sla: one line, exit 143) before it is killed
 POINTS_JSON_KEYS = ("training_flops", "train_seconds", "gflops_per_s", "device")
 POINTS_JSON_MEASURES = ("cross_over_mean_floor", "latent_ratio_digits", "builtin.new_instances.ours",
                         "fonts.new_instances.ours", "concept.spearman", "concept.angle_mae_deg",
@@ -50,9 +50,13 @@ class Runner:
     """Runs `sla` commands one at a time, each in its own process group with its log; forwards SIGTERM
     and Ctrl-C to the running one (so it leaves a checkpoint) and honours an optional time budget."""
 
-    def __init__(self, root: Path, budget_s: float | None, env: dict):
-        self.root, self.env, self.child = root, env, None
+    def __init__(self, budget_s: float | None, env: dict):
+        self.env, self.child = env, None
+        self.program = [sys.executable, "-m", "sla_cli"]  # what runs `sla` (a test puts a stand-in here)
         self.deadline = None if budget_s is None else time.monotonic() + budget_s - RESERVE_S
+
+    def forward_signals(self) -> None:
+        """SIGTERM and Ctrl-C go to the running stage too (it leaves a checkpoint), then this process exits."""
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._forward)
 
@@ -89,7 +93,7 @@ class Runner:
         with log.open("a") as out:
             out.write(f"\n$ sla {' '.join(args)}\n")
             out.flush()
-            self.child = subprocess.Popen([sys.executable, "-m", "sla_cli", *args], stdout=out,
+            self.child = subprocess.Popen([*self.program, *args], stdout=out,
                                           stderr=subprocess.STDOUT, env=self.env, cwd=REPO, start_new_session=True)
             code = self._wait()
             self.child = None
@@ -222,7 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(":"),
                "PYTHONUNBUFFERED": "1"}
         common = [f"device={a.device}", f"threads={a.threads}", f"data.root={Path(a.data_root).resolve()}"]
-        runner, made, rate = Runner(root, a.budget_s, env), set(), None
+        runner, made, rate = Runner(a.budget_s, env), set(), None
+        runner.forward_signals()
         for p in order(study, points, a.gpu_check, a.dry_run):
             if rate and study.flops(p) / rate > runner.left():  # --gpu-check: a point that would not fit
                 say(f"{p.name}: skipped, about {study.flops(p) / rate:.0f} s at {rate / 1e12:.1f} TFLOP/s; "
