@@ -144,6 +144,19 @@ def _measured_rate(root: Path, p: Point) -> float | None:
     return rate * 1e9 if rate else None
 
 
+def hold_the_study(root: Path) -> None:
+    """One study process per root (the stages lock their own folders, but a second study would train the
+    next point beside the first): run folders' lock on ROOT/.sla-lock, held until this process ends."""
+    from sla_cli.errors import DataError
+    from sla_cli.runfolder import FolderLock
+
+    root.mkdir(parents=True, exist_ok=True)
+    try:
+        FolderLock(root).acquire()
+    except DataError as e:
+        sys.exit(f"scale.py: error: {e}")
+
+
 def select(study: Study, patterns: str | None) -> list[Point]:
     if not patterns:
         return list(study.points)
@@ -227,6 +240,7 @@ def main(argv: list[str] | None = None) -> int:
                "PYTHONUNBUFFERED": "1"}
         common = [f"device={a.device}", f"threads={a.threads}", f"data.root={Path(a.data_root).resolve()}"]
         runner, made, rate = Runner(a.budget_s, env), set(), None
+        hold_the_study(root)
         runner.forward_signals()
         for p in order(study, points, a.gpu_check, a.dry_run):
             if rate and study.flops(p) / rate > runner.left():  # --gpu-check: a point that would not fit

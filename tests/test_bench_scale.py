@@ -129,3 +129,15 @@ def test_dry_run_end_to_end_resumes_and_skips_finished_points(mnist_root, tmp_pa
     row = next(r for r in json.loads((root / "scale.json").read_text())["points"] if r["name"] == smallest)
     assert row["stages"]["concept"]["status"].startswith("unreadable") and not row["complete"]
     assert not any(k.startswith("concept.") for k in row["measures"]) and "cross_mse" in row["measures"]
+
+
+def test_a_second_study_on_the_same_root_stops_at_once(tmp_path):
+    from sla_cli.runfolder import FolderLock
+
+    held = FolderLock(tmp_path).acquire()  # as a running study holds it
+    try:
+        with pytest.raises(SystemExit) as stop:
+            scale.hold_the_study(tmp_path)
+        assert "is in use by another sla run" in str(stop.value)
+    finally:
+        held.release()
