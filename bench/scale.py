@@ -25,6 +25,7 @@ A stage that fails is reported and the study goes on (stages that need its folde
 from __future__ import annotations
 
 import argparse
+import contextlib
 import fnmatch
 import os
 import signal
@@ -51,7 +52,7 @@ class Runner:
     and Ctrl-C to the running one (so it leaves a checkpoint) and honours an optional time budget."""
 
     def __init__(self, budget_s: float | None, env: dict):
-        self.env, self.child = env, None
+        self.env, self.child, self.stopping = env, None, 0
         self.program = [sys.executable, "-m", "sla_cli"]  # what runs `sla` (a test puts a stand-in here)
         self.deadline = None if budget_s is None else time.monotonic() + budget_s - RESERVE_S
 
@@ -61,10 +62,12 @@ class Runner:
             signal.signal(sig, self._forward)
 
     def _forward(self, signum, frame) -> None:
-        if self.child is not None and self.child.poll() is None:
+        # no wait() here: the interrupted wait() holds Popen's lock; sla() exits once the stage has ended
+        self.stopping = signum
+        if self.child is None:
+            sys.exit(128 + signum)
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.child.pid, signum)
-            self.child.wait()
-        sys.exit(128 + signum)
 
     def left(self) -> float:
         return float("inf") if self.deadline is None else self.deadline - time.monotonic()
@@ -97,6 +100,8 @@ class Runner:
                                           stderr=subprocess.STDOUT, env=self.env, cwd=REPO, start_new_session=True)
             code = self._wait()
             self.child = None
+        if self.stopping:
+            sys.exit(128 + self.stopping)
         if code is None:
             return "stopped at the budget"
         if code:

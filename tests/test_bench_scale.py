@@ -141,3 +141,31 @@ def test_a_second_study_on_the_same_root_stops_at_once(tmp_path):
         assert "is in use by another sla run" in str(stop.value)
     finally:
         held.release()
+
+
+def test_sigterm_reaches_the_running_stage_and_the_study_exits(tmp_path):
+    """What stopping a background study does: the stage gets SIGTERM too (sla train keeps its checkpoint)."""
+    pid_file = tmp_path / "stage.pid"
+    stage_script = tmp_path / "stage.py"
+    stage_script.write_text("import os, sys, time\nopen(sys.argv[1], 'w').write(str(os.getpid()))\ntime.sleep(120)\n")
+    study_script = tmp_path / "study.py"
+    study_script.write_text(
+        "import os, sys\nfrom pathlib import Path\nsys.path.insert(0, sys.argv[1])\nfrom bench import scale\n"
+        "runner = scale.Runner(None, dict(os.environ))\nrunner.forward_signals()\n"
+        "runner.program = [sys.executable, sys.argv[2]]\n"
+        "runner.sla([sys.argv[3]], Path(sys.argv[4]), Path(sys.argv[5]))\n")
+    study = subprocess.Popen([sys.executable, str(study_script), str(REPO), str(stage_script), str(pid_file),
+                              str(tmp_path / "a.log"), str(tmp_path / "manifest.json")])
+    try:
+        deadline = time.monotonic() + 30
+        while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        stage = int(pid_file.read_text())
+        study.terminate()
+        assert study.wait(timeout=15) == 143
+    finally:
+        if study.poll() is None:  # a hung study must not outlive the test
+            study.kill()
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.kill(stage, 0)  # the stage is gone with it
