@@ -183,15 +183,24 @@ def order(study: Study, points: list[Point], gpu_check: bool, dry_run: bool) -> 
     return ranked
 
 
-def write_outputs(study: Study, root: Path, command: str, figures: bool) -> list[dict]:
+def study_command(a: argparse.Namespace, root: Path) -> str:
+    """The command that makes (and, rerun, continues) the whole study at this root."""
+    parts = ["--out", str(root), *(["--dry-run"] if a.dry_run else []),
+             *([f"--device {a.device}"] if a.device != "cpu" else []),
+             *([f"--threads {a.threads}"] if a.threads != 1 else [])]
+    return "PYTHONPATH=. python bench/scale.py " + " ".join(parts)
+
+
+def write_outputs(study: Study, root: Path, command: str, written_by: str, figures: bool) -> list[dict]:
     from bench import scale_table
     from sla_cli.runfolder import write_json, write_text
 
     rows = [scale_table.point_row(study, root, p) for p in study.by_flops()]
     root.mkdir(parents=True, exist_ok=True)
-    write_json(root / "scale.json", {"command": command, "preset": study.preset, "flops_how": scale_table.FLOPS_HOW,
+    write_json(root / "scale.json", {"command": command, "written_by": written_by, "preset": study.preset,
+                                     "flops_how": scale_table.FLOPS_HOW,
                                      "paper_preset_training_flops": scale_table.paper_preset_flops(), "points": rows})
-    write_text(root / "scale.md", scale_table.markdown(rows, study, command))
+    write_text(root / "scale.md", scale_table.markdown(rows, study, command, written_by))
     if figures:
         from bench.scale_figures import write_figures
 
@@ -233,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     a = parse(argv)
     study = DRY_RUN if a.dry_run else STUDY
     root, points = a.out.resolve(), select(study, a.points)
-    command = "PYTHONPATH=. python bench/scale.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    written_by = "PYTHONPATH=. python bench/scale.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = study_command(a, root)
     if a.list:
         for p in study.by_flops(points):
             done = all((root / "points" / p.name / s / "manifest.json").exists() for s in STAGES)
@@ -257,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             ran[p.name] = run_point(runner, study, root, p, common, made)
             if a.gpu_check:
                 rate = _measured_rate(root, p) or rate
-    rows = write_outputs(study, root, command, figures=not a.gpu_check)
+    rows = write_outputs(study, root, command, written_by, figures=not a.gpu_check)
     if a.gpu_check:
         from sla_cli.runfolder import write_json
 

@@ -163,7 +163,7 @@ def _table(header: list[str], lines: list[list[str]]) -> list[str]:
 
 def _stage_id(row: dict, stage: str) -> str:
     info = row["stages"][stage]
-    return info.get("identity") or info["status"].split(" ")[0]
+    return info.get("identity") or ("–" if info["status"] == "not run" else info["status"].split(" ")[0])
 
 
 def _run_line(r: dict) -> list[str]:
@@ -193,15 +193,18 @@ def _concept_line(r: dict) -> list[str]:
 
 
 def _missing(r: dict) -> str:
+    if all(i["status"] == "not run" for i in r["stages"].values()):
+        return f"{r['name']} (not run)"
     stages = [f"{s}: {i['status']}" for s, i in r["stages"].items() if i["status"] != "complete"]
     return f"{r['name']} ({', '.join(stages)})"
 
 
-def markdown(rows: list[dict], study: Study, command: str) -> str:
+def markdown(rows: list[dict], study: Study, command: str, written_by: str | None = None) -> str:
     missing = [_missing(r) for r in rows if not r["complete"]]
     state = f"Complete points: {sum(r['complete'] for r in rows)} of {len(rows)}."
+    by = f"; this table was written by `{written_by}`" if written_by and written_by != command else ""
     return "\n".join([
-        f"# Scale study (preset {study.preset})", "", f"Made by `{command}`.", "",
+        f"# Scale study (preset {study.preset})", "", f"Made by `{command}` (rerun it to continue{by}).", "",
         state + (" Missing: " + "; ".join(missing) + "." if missing else ""), "",
         f"Training FLOPs: {FLOPS_HOW} In parentheses: planned, for a point not trained yet. The paper preset "
         f"(hidden 2048, 48x48, batch 256, 20,000 steps) would take {paper_preset_flops() / 1e12:,.0f} TFLOP.", "",
