@@ -75,8 +75,10 @@ def _reader_control(k: Stage) -> str:
     r = concept.strongest_reader(k)
     if r is None:
         return NOT_REPORTED
+    verdict = concept.reader_vs_ours(k, r)
     return (f"strongest control, {concept.READERS[r].split(': ', 1)[1]}: angle error "
-            f"{concept.angle_error(k, r, unit=' degrees')}, Spearman {concept.spearman(k, r)}")
+            f"{concept.angle_error(k, r, unit=' degrees')}, Spearman {concept.spearman(k, r)}"
+            + (f"; {verdict}" if verdict else ""))
 
 
 def _texture_control(k: Stage) -> str:
@@ -106,8 +108,13 @@ def _texture_cell(k: Stage) -> str:
 
 
 def _backprojection_control(k: Stage) -> str:
-    return "; ".join(f"{name.split(':')[0].split(' (')[0]} {concept.backprojection(k, p)}" for p, name in
-                     concept.PAINTERS.items() if p != "mse")
+    parts = []
+    for p, name in concept.PAINTERS.items():
+        if p != "mse":
+            verdict = concept.painter_vs_ours(k, p)
+            parts.append(f"{name.split(':')[0].split(' (')[0]} {concept.backprojection(k, p)}"
+                         + (f", {verdict}" if verdict else ""))
+    return "; ".join(parts)
 
 
 def rows(stages: dict[str, Stage]) -> list[list[str]]:

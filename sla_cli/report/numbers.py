@@ -81,8 +81,9 @@ def text(stage: Stage, *path, runs: bool = False) -> str:
     if isinstance(found, str):
         return found
     v = found[0]
-    if isinstance(v, dict):
-        return escape("; ".join(f"{k}={x}" for k, x in v.items() if k != "why"))
+    if isinstance(v, dict):  # fractions to 3 significant digits: a table cell, not the JSON
+        return escape("; ".join(f"{k}={x:.3g}" if isinstance(x, float) else f"{k}={x}"
+                                for k, x in v.items() if k != "why"))
     return escape(v)
 
 
@@ -213,3 +214,20 @@ def difference(stage: Stage, value: tuple, ci: tuple | None = None, low_high: tu
     found = records_of(stage, runs)
     numbers = not isinstance(found, str) and found and all(is_number(lookup(r, *value)) for r in found)
     return [cell, verdict(stage, ci, low_high, better, runs) if numbers else ""]
+
+
+def unpaired(stage: Stage, ours: tuple, ours_ci: tuple, theirs: tuple, theirs_ci: tuple, better: str = "higher") -> str:
+    """Ours against a control whose paired difference the stage did not write, from the two 95%
+    intervals alone (conservative: disjoint intervals only): "ours better", "**ours worse**" or
+    "intervals overlap"; blank where either interval is absent or there are several runs."""
+    found = records_of(stage)
+    if isinstance(found, str) or len(found) != 1:
+        return ""
+    a, b = bounds(found[0], ours_ci), bounds(found[0], theirs_ci)
+    if not (isinstance(a, tuple) and isinstance(b, tuple)) or not all(
+            is_number(lookup(found[0], *p)) for p in (ours, theirs)):
+        return ""
+    if a[0] > b[1] or a[1] < b[0]:
+        above = a[0] > b[1]
+        return "ours better (intervals apart)" if above == (better == "higher") else "**ours worse** (intervals apart)"
+    return "intervals overlap (not a paired test)"

@@ -90,12 +90,14 @@ def test_concept_reports_the_test_split_the_readers_textures_and_backprojection(
     assert "the map's rule blank\\_ratio at temperature 1.0, by lowest select angle error" in text
     assert row(text, "blank\\_ratio | 1.0")[2:] == ["4.82", "0.950", "**chosen**"]
     assert row(text, "ours: the second level's one latent, on the maps")[1:] == ["4.87 [4.46, 5.33]",
-                                                                                  "0.964 [0.954, 0.974]"]
-    assert row(text, "control: the same one-latent autoencoder")[1] == "14.53 [13.38, 15.93]"
+                                                                                  "0.964 [0.954, 0.974]", "–"]
+    assert row(text, "control: the same one-latent autoencoder")[1:4:2] == ["14.53 [13.38, 15.93]",
+                                                                            "ours better (intervals apart)"]
+    assert row(text, "same best context in both digits' maps")[1] == "side=0.47; top=0.095"
     fig14 = row(text, "Section 11, figure 14")
     assert "angle error 4.87 degrees [4.46, 5.33]" in fig14[2]
-    assert fig14[3].startswith("strongest control, first principal component of the maps (no training): angle error "
-                               "11.45 degrees [10.73, 12.18]")
+    assert fig14[3] == ("strongest control, first principal component of the maps (no training): angle error "
+                        "11.45 degrees [10.73, 12.18], Spearman -0.752 [-0.762, -0.742]; ours better (intervals apart)")
     # texture invariance: per texture, pooled, and ours losing to the maps' PCA made plain
     assert row(text, "digit 0 |")[1:3] == ["7.8 [6.8, 8.8]", "12.0 [11.0, 13.0]"]
     assert row(text, "digit 5 (trained)")[1] == "4.7 [3.7, 5.7]"
@@ -110,12 +112,15 @@ def test_concept_reports_the_test_split_the_readers_textures_and_backprojection(
                                 "ours − pixel autoencoder: -5.48 [-7.10, -3.90] degrees, ours better")
     # back-projection at the true angle beside the oracle, the texture's mean render and the mean cube
     assert row(text, "ours: contexts read from the map")[1] == "0.0130 [0.0126, 0.0135]"
-    assert row(text, "oracle: the cube's true contexts")[1:] == ["0.0078 [0.0077, 0.0079]", "1.67"]
-    assert row(text, "the mean training cube image")[1:] == ["0.0231 [0.0230, 0.0232]", "0.56"]
+    assert row(text, "oracle: the cube's true contexts")[1:] == ["0.0078 [0.0077, 0.0079]", "1.67",
+                                                                 "**ours worse** (intervals apart)"]
+    assert row(text, "the mean training cube image")[1:] == ["0.0231 [0.0230, 0.0232]", "0.56",
+                                                             "ours better (intervals apart)"]
     assert "against the true render of the same texture at each test cube's true angle" in text
     assert row(text, "Section 11, figures 15, 16")[3] == (
-        "oracle 0.0078 [0.0077, 0.0079]; the texture's own render averaged over angles 0.0178 [0.0175, 0.0180]; "
-        "the mean training cube image 0.0231 [0.0230, 0.0232]")
+        "oracle 0.0078 [0.0077, 0.0079], **ours worse** (intervals apart); the texture's own render averaged over "
+        "angles 0.0178 [0.0175, 0.0180], ours better (intervals apart); the mean training cube image 0.0231 "
+        "[0.0230, 0.0232], ours better (intervals apart)")
 
 
 def test_density_is_shown_beside_each_anchor_when_the_root_holds_it(tmp_path):
@@ -159,6 +164,22 @@ def test_strings_where_new_numbers_belong_are_not_a_number(tmp_path):
     assert new["contrastive encoder (InfoNCE on the cross-context pairs)"][3:] == ["not a number", ""]
     assert new["**shared latent space (ours)**"][0] == "78.6 [interval: not a number]"
     assert row(text, "\\[click\\]\\(x\\) \\*bold\\*")[1] == "7.8 [6.8, 8.8]"  # escaped, never a link
-    assert row(text, "oracle: the cube's true contexts")[1:] == ["not a number", "not reported"]
+    assert row(text, "oracle: the cube's true contexts")[1:] == ["not a number", "not reported", ""]
     assert row(text, "set, recon | MLP of the set's width")[2:5] == ["-0.41 [interval: not a number]", "no interval",
                                                                       "not a number"]
+
+
+def test_a_seed_sweep_gives_mean_std_and_a_verdict_only_where_every_run_agrees(tmp_path):
+    root = new_root(tmp_path, skip=("oneshot",))
+    for seed, ours in ((0, 0.78), (1, 0.80)):
+        data = oneshot_json()
+        data["protocols"]["new_instances"]["mean_accuracy"] = ours
+        if seed == 1:  # this run's interval against the oracle holds 0 no more: the runs disagree
+            data["ours_minus"]["oracle_pixel_nn"]["new_instances"]["ci95"] = [-0.1, -0.01]
+        write_run(root / "oneshot" / str(seed), "oneshot", {"model": "m", "seed": seed}, {"oneshot.json": data})
+    new = protocol_rows(report(root), "N-way, other drawings")
+    assert new["**shared latent space (ours)**"][0] == "79.0 ± 1.4"  # over runs: their spread is the error bar
+    assert new["contrastive encoder (InfoNCE on the cross-context pairs)"][3:] == ["-8.1 ± 0.0",
+                                                                                   "**ours worse** (each of 2 runs)"]
+    assert new["oracle pixel NN: the flat 28x28 glyphs, the view given for free (the ceiling)"][4] == \
+        "differs between runs"
