@@ -114,7 +114,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
         model = first(d, "model")
         what = WHAT.get(model, NOT_REPORTED) if isinstance(model, str) else NOT_REPORTED
         record = d.records()[0] if d.complete and d.records() else {}
-        ours = [f"{name}/ ({escape(model) if model is not None else d.status})", nll(d), what,
+        ours = [f"{escape(name)}/ ({escape(model) if model is not None else d.status})", nll(d), what,
                 _setting(record, "binarization", "test_binarization", "split", "n_test")]
         found = anchors(d) if d.complete else []
         out += [[*ours, *a] for a in found] or [[*ours, NOT_REPORTED if d.complete else "", "", ""]]

@@ -183,3 +183,12 @@ def test_a_seed_sweep_gives_mean_std_and_a_verdict_only_where_every_run_agrees(t
                                                                                    "**ours worse** (each of 2 runs)"]
     assert new["oracle pixel NN: the flat 28x28 glyphs, the view given for free (the ceiling)"][4] == \
         "differs between runs"
+
+
+def test_a_density_folder_named_like_markdown_is_escaped_and_a_string_nll_is_not_a_number(tmp_path):
+    root = new_root(tmp_path)
+    write_run(root / "density" / "[x](y)", "density", {}, {"density.json": density_json(nll="low", anchors=False)})
+    text = report(root)
+    assert "](y)" not in text
+    assert row(text, "density/\\[x\\]\\(y\\)/ (made)")[1] == "not a number"
+    assert row(text, "density/\\[x\\]\\(y\\)/ |")[2] == "complete"
