@@ -1,43 +1,25 @@
-"""What we measure that the paper does not: the other scorings, anomaly AUROC, attacks, the
-N-way one-shot against baselines, the concept's angle error, the first level's transfer error."""
+"""What we measure that the paper does not: the first level's transfer error, Table 1 with seeds and
+paired tests (``table1``), anomaly AUROC, attacks, one-shot against every baseline (``oneshot``), the
+concept's splits, readers, texture invariance and back-projection (``concept``), density models
+(``density``)."""
 
 from __future__ import annotations
 
+from sla_cli.report import concept, density, oneshot, table1
 from sla_cli.report.collect import Stage
 from sla_cli.report.markdown import escape, table
-from sla_cli.report.numbers import SKIPPED, cell, derived, keys, ratio, text, values
-
-SCORINGS = {
-    "recon": "reconstruction error only (the paper's test)",
-    "full": "all three terms of eq. (4)",
-    "calibrated": "eq. (5)'s weights fitted on the validation split",
-}
-PROTOCOLS = {
-    "paper": "two-way, check vs plus (the paper's)",
-    "same_instance": "N-way, the prototype's own instance",
-    "new_instances": "N-way, other instances of each class (honest one-shot)",
-}
+from sla_cli.report.numbers import cell, derived, keys, ratio
+from sla_cli.report.table1 import SCORINGS
 
 
 def _absent(stage: Stage) -> list[str]:
     return [f"*{stage.spec.folder}/: {stage.status}* ({escape(stage.reason)})", ""]
 
 
-def classify(c: Stage) -> list[str]:
-    out = ["### Scorings of the set, anomalies, attacks (`sla classify`)", ""]
+def robustness(c: Stage) -> list[str]:
+    out = ["### Anomalies and attacks (`sla classify`)", ""]
     if not c.complete:
         return out + _absent(c)
-    rows = [
-        [
-            f"set: {s}",
-            text,
-            cell(c, "ae_set", s, "accuracy", scale=100),
-            cell(c, "ae_set", s, "val_accuracy", scale=100),
-        ]
-        for s, text in SCORINGS.items()
-    ]
-    rows.append(["MLP", "softmax", cell(c, "mlp", "accuracy", scale=100), cell(c, "mlp", "val_accuracy", scale=100)])
-    out += table(["model", "scoring", "test accuracy %", "validation accuracy %"], rows) + [""]
     kinds = keys(c, "ood", "mlp", "max_softmax")  # classify's results.json: ood.mlp.<detector>.<kind>
     if kinds:
         out += ["Anomaly detection, AUROC of MNIST test digits against each kind of non-digit:", ""]
@@ -72,57 +54,6 @@ def classify(c: Stage) -> list[str]:
     return out
 
 
-def oneshot(o: Stage) -> list[str]:
-    out = ["### One-shot in N ways, against baselines (`sla eval oneshot`)", ""]
-    if not o.complete:
-        return out + _absent(o)
-    rows = []
-    for p, description in PROTOCOLS.items():
-        rows.append(
-            [
-                description,
-                cell(o, "protocols", p, "n_classes", digits=0),
-                cell(o, "protocols", p, "mean_accuracy", scale=100, digits=1),
-                cell(o, "protocols", p, "min_accuracy", scale=100, digits=1),
-                cell(o, "baselines", "pixel_nn", p, "mean_accuracy", scale=100, digits=1),
-                _no_cross(o, p),
-            ]
-        )
-    out += [
-        "Mean (and worst) accuracy % over contexts; the same protocols for nearest prototype in pixel space and "
-        "for the same architecture trained without cross steps:",
-        "",
-    ]
-    out += table(["protocol", "classes", "ours mean", "ours worst context", "pixel NN", "self-training only"], rows)
-    return out + [""]
-
-
-def _no_cross(o: Stage, protocol: str) -> str:
-    found = values(o, "baselines", "no_cross")
-    if isinstance(found, list) and all(v == SKIPPED for v in found):
-        return SKIPPED  # the stage was given no self-training-only model
-    return cell(o, "baselines", "no_cross", protocol, "mean_accuracy", scale=100, digits=1)
-
-
-def concept(k: Stage) -> list[str]:
-    out = ["### The concept's measures (`sla eval concept`)", ""]
-    if not k.complete:
-        return out + _absent(k)
-    rows = [
-        [
-            "angle read from the second-level latent: mean absolute error, degrees (held-out cubes)",
-            cell(k, "angle_mae_deg", digits=2),
-        ],
-        ["Spearman correlation of the latent with the true angle", cell(k, "spearman_latent_angle", digits=3)],
-        [
-            "back-projection MSE / the mean training cube's MSE",
-            derived(k, lambda r: ratio(r, ("backprojection", "mse"), ("backprojection", "baseline_mse")), digits=3),
-        ],
-        ["normalisation of the likelihood maps", text(k, "normalisation")],
-    ]
-    return out + table(["measure", "ours"], rows) + [""]
-
-
 def model(m: Stage) -> list[str]:
     out = ["### The shared latent space (`sla train`)", ""]
     if not m.complete:
@@ -137,12 +68,15 @@ def model(m: Stage) -> list[str]:
     return out + table(["measure (held-out test digits)", "ours"], rows) + [""]
 
 
-def section(stages: dict[str, Stage]) -> list[str]:
+def section(stages: dict[str, Stage], density_stages: dict[str, Stage] | None = None) -> list[str]:
+    """``density_stages``: the density run(s) under the root (``density.collect``), shown when there are any."""
     return [
         "## Beyond the paper",
         "",
         *model(stages["model"]),
-        *classify(stages["classify"]),
-        *oneshot(stages["oneshot"]),
-        *concept(stages["concept"]),
+        *table1.section(stages["classify"]),
+        *robustness(stages["classify"]),
+        *oneshot.section(stages["oneshot"]),
+        *concept.section(stages["concept"]),
+        *density.section(density_stages or {}),
     ]

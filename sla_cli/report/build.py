@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sla_cli import runfolder
 from sla_cli.errors import DataError
-from sla_cli.report import beyond, claims, figures, provenance
+from sla_cli.report import beyond, claims, density, figures, provenance
 from sla_cli.report.collect import Stage, collect
 from sla_cli.report.markdown import escape
 
@@ -29,6 +29,7 @@ def _scale_note(stages: dict[str, Stage]) -> str:
 
 
 def render(root: Path, stages: dict[str, Stage], made_by: str | None = None) -> str:
+    stages, density_stages = density.with_density(root, stages)  # optional: shown only when the root holds one
     incomplete = [f"{name}/ ({s.status})" for name, s in stages.items() if not s.complete]
     lines = [
         '# sla: Morzhakov 2018, "Sets of autoencoders with shared latent spaces", reproduced',
@@ -43,7 +44,7 @@ def render(root: Path, stages: dict[str, Stage], made_by: str | None = None) -> 
         ]
     lines += [
         *claims.section(stages),
-        *beyond.section(stages),
+        *beyond.section(stages, density_stages),
         *provenance.section(stages),
         *figures.section(root, stages),
         *provenance.how_made(root, made_by),

@@ -34,7 +34,11 @@ FIGURES = (
         "distances.png",
     ),
     Figure(
-        "12", "likelihood context maps of cubes of 5s and of 9s at the same angles", "concept", "likelihood_maps.png"
+        "12",
+        "context maps of cubes of two digits at the same angles (the paper's likelihood maps; ours: each context's "
+        "masked reconstruction term as a ratio to a blank face, as concept.json's map.name says)",
+        "concept",
+        "likelihood_maps.png",
     ),
     Figure("14", "maps decoded along the second level's one latent component", "concept", "concept_sweep.png"),
     Figure(
@@ -44,6 +48,8 @@ FIGURES = (
         "backprojection.png",
     ),
     Figure("", "one-shot accuracy in every context, per protocol (10x10 maps)", "oneshot", "accuracy_maps.png"),
+    Figure("", "texture invariance: angle error per texture and reader, trained on one digit", "concept",
+           "texture_invariance.png"),
     Figure("", "training curves, self and cross loss", "model", "curves.png"),
     Figure("", "confusion matrices of the set's scorings and the MLP (Table 1)", "classify", "confusion.png"),
     Figure("", "log-likelihood under each class autoencoder, own class vs others", "classify", "loglik_hist.png"),

@@ -60,11 +60,11 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
     for name, s in stages.items():
         command = f"sla {s.spec.command}"
         if not s.complete:
-            out.append([f"{name}/", command, f"**{s.status}**: {escape(s.reason)}", "", "", "", "", "", ""])
+            out.append([f"{escape(name)}/", command, f"**{s.status}**: {escape(s.reason)}", "", "", "", "", "", ""])
             continue
         out.append(
             [
-                f"{name}/",
+                f"{escape(name)}/",  # density/<folder>: a name from the file system
                 command,
                 "complete" + (f" ({len(s.runs)} runs)" if len(s.runs) > 1 else ""),
                 _joined(s, device),

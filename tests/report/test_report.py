@@ -150,8 +150,10 @@ METRICS = {
 }
 
 
-def make_root(root: Path, recon: tuple = (0.9789,), oneshot: dict | None = None, skip: tuple = ()) -> Path:
-    """RUN_ROOT with the five stage folders, as `make demo` leaves it (less the stages in ``skip``)."""
+def make_root(root: Path, recon: tuple = (0.9789,), oneshot: dict | None = None, skip: tuple = (),
+              classify: dict | None = None, concept: dict | None = None) -> Path:
+    """RUN_ROOT with the five stage folders, as `make demo` leaves it (less the stages in ``skip``);
+    ``oneshot``, ``classify``, ``concept``: the stage's JSON in place of the older shapes below."""
     stages = {
         "dataset": lambda f: write_run(
             f,
@@ -172,7 +174,8 @@ def make_root(root: Path, recon: tuple = (0.9789,), oneshot: dict | None = None,
             "classify",
             {"classify": {"seeds": list(range(len(recon)))}},
             {
-                "results.json": classify_results([classify_seed(r, 0.9832) for r in recon], list(range(len(recon)))),
+                "results.json": classify
+                or classify_results([classify_seed(r, 0.9832) for r in recon], list(range(len(recon)))),
                 "confusion.png": None,
                 "loglik_hist.png": None,
             },
@@ -198,8 +201,9 @@ def make_root(root: Path, recon: tuple = (0.9789,), oneshot: dict | None = None,
             "concept",
             {"model": str(root / "model")},
             {
-                "concept.json": CONCEPT,
+                "concept.json": concept or CONCEPT,
                 "likelihood_maps.png": None,
+                "texture_invariance.png": None,
                 "concept_sweep.png": None,
                 "backprojection.png": None,
             },
@@ -224,6 +228,19 @@ def row(text: str, start: str) -> list[str]:
     return [c.strip() for c in lines[0].strip("|").split(" | ")]
 
 
+def protocol_rows(text: str, start: str) -> dict[str, list[str]]:
+    """The one-shot table of the protocol whose bold title starts with ``start``: method -> its other cells."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(f"**{start}"))
+    out = {}
+    for line in lines[first + 4:]:  # title, blank, header, rule
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split(" | ")]
+        out[cells[0]] = cells[1:]
+    return out
+
+
 def links(text: str) -> list[str]:
     return re.findall(r"\]\(([^)]+)\)", text)
 
@@ -236,21 +253,32 @@ def complete_root(tmp_path_factory) -> Path:
 def test_complete_root_reports_every_stage_and_the_papers_numbers_beside_ours(complete_root):
     text = report(complete_root)
     assert "missing" not in text and "incomplete" not in text and "invalid" not in text
-    assert row(text, "Table 1: set of 10")[1:3] == ["98.6", "97.89"]
-    assert row(text, "Table 1: fully connected")[1:3] == ["98.4", "98.32"]
-    assert row(text, "Section 10: one-shot")[1:3] == [
-        "all 100 of 100",
-        "100 of 100 contexts all correct (mean accuracy 100.0%)",
+    # an old run (no intervals, no paired tests, no new baselines): every number still shown, the rest said so
+    assert row(text, "Table 1: set of 10")[1:4] == [
+        "98.6",
+        "97.89 (one seed: no std)",
+        "set − MLP of the set's width (points): not reported; "
+        "set − MLP with about the set's parameter count (points): not reported",
     ]
-    assert row(text, "Section 10: latent distance, same glyph")[1:3] == ["0.98", "1.21 (spread 0.30)"]
-    assert row(text, "Section 10: latent distance, different")[1:3] == ["6.21", "6.05 (spread 1.10)"]
+    assert row(text, "Table 1: fully connected")[1:3] == ["98.4", "98.32 (one seed: no std)"]
+    assert row(text, "Section 10: one-shot")[1:3] == [
+        "all 100 contexts",
+        "100 of 100 other contexts all correct; mean accuracy 100.0% (no interval)",
+    ]
+    distances = row(text, "Section 10: latent distances")
+    assert distances[1].startswith("not comparable") and "0.98" not in distances[1] and "6.21" not in distances[1]
+    assert distances[2] == "same glyph 1.21 (spread 0.30); different glyphs 6.05 (spread 1.10)"
     assert row(text, "Section 10: ratio")[1:3] == ["6.34", f"{6.05 / 1.21:.2f}"]
-    assert "map cosine, same angle, digit 5 vs 9: 0.962; maps 20+ degrees apart: 0.410" in text
-    assert "Spearman(latent, true angle) -0.987" in text and "mean error 2.4 degrees" in text
-    assert "back-projection MSE 0.0123 vs 0.0456" in text
+    assert "map cosine, same angle, two digits: 0.962" in text and "maps 20+ degrees apart: cosine 0.410" in text
+    assert "Spearman(latent, true angle) -0.987 (no interval)" in text and "angle error 2.40 degrees" in text
+    assert row(text, "Section 11, figures 15, 16")[2] == "back-projection MSE 0.0123 (no interval)"
+    assert "the mean training cube image 0.0456 (no interval)" in row(text, "Section 11, figures 15, 16")[3]
     # beyond the paper: the N-way protocols beside their baselines, the skipped ablation said so
-    assert row(text, "N-way, other instances")[1:] == ["10", "90.0", "90.0", "40.0", "skipped"]
-    assert row(text, "set: calibrated")[2] == "98.20"
+    new = protocol_rows(text, "N-way, other drawings")
+    assert new["**shared latent space (ours)**"][:4] == ["90.0 (no interval)", "90.0", "0 of 100", "–"]
+    assert new["pixel NN on the rendered frames"][:2] == ["40.0 (no interval)", "40.0"]
+    assert new["the same set trained without cross steps"][0] == "skipped (not given to this run)"
+    assert row(text, "set of 10 autoencoders, calibrated")[6] == "98.20"
     assert row(text, "normalisation")[1] == "rule=z-score, softmax; temperature=0.7"
     assert "`make demo PRESET=smoke`" in text and "- code commit: " in text
 
@@ -271,21 +299,21 @@ def test_numbers_come_from_the_json(tmp_path):
     text = report(
         make_root(tmp_path / "a", recon=(0.9123,), oneshot=oneshot_json(same=2.0, different=5.0, two_way_wrong=3))
     )
-    assert row(text, "Table 1: set of 10")[2] == "91.23"
+    assert row(text, "Table 1: set of 10")[2] == "91.23 (one seed: no std)"
     assert row(text, "Section 10: ratio")[2] == "2.50"
-    assert row(text, "Section 10: one-shot")[2].startswith("97 of 100 contexts all correct (mean accuracy 98.5%)")
+    assert row(text, "Section 10: one-shot")[2].startswith("97 of 100 other contexts all correct; mean accuracy 98.5%")
 
 
 def test_one_shot_averaged_over_source_contexts_keeps_its_fraction(tmp_path):
     data = oneshot_json()
     data["protocols"]["paper"]["contexts_all_correct"] = 99.37  # source_context=all: a mean over sources
     text = report(make_root(tmp_path, oneshot=data))
-    assert row(text, "Section 10: one-shot")[2].startswith("99.37 of 100 contexts")
+    assert row(text, "Section 10: one-shot")[2].startswith("99.37 of 100 other contexts")
 
 
 def test_several_seeds_give_mean_and_sample_std(tmp_path):
     text = report(make_root(tmp_path, recon=(0.97, 0.98, 0.99)))
-    assert row(text, "Table 1: set of 10")[2] == "98.00 ± 1.00"
+    assert row(text, "Table 1: set of 10")[2] == "98.00 ± 1.00 (mean ± std over 3 seeds)"
     assert row(text, "classify/")[6] == "0, 1, 2"
 
 
@@ -299,7 +327,7 @@ def test_a_seed_sweep_folder_is_averaged_over_its_runs(tmp_path):
             {"oneshot.json": oneshot_json(same=same), "decoded.png": None, "distances.png": None},
         )
     text = report(root)
-    assert row(text, "Section 10: latent distance, same glyph")[2] == "2.00 ± 1.41 (spread 0.30)"
+    assert row(text, "Section 10: latent distances")[2].startswith("same glyph 2.00 ± 1.41 (spread 0.30);")
     assert "oneshot/0/decoded.png" in links(text)
 
 
@@ -312,7 +340,7 @@ def test_a_missing_stage_says_so_and_exits_0(tmp_path):
     assert row(text, "Section 10: ratio")[2] == "missing"
     assert row(text, "oneshot/")[2] == "**missing**: no folder oneshot/"
     assert "*missing: oneshot/ is missing*" in text
-    assert row(text, "Table 1: set of 10")[2] == "97.89"  # the other stages are still reported
+    assert row(text, "Table 1: set of 10")[2] == "97.89 (one seed: no std)"  # the other stages are still reported
     assert all((root / link).is_file() for link in links(text))
 
 

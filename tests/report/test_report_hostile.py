@@ -112,8 +112,8 @@ def test_runs_differing_only_in_how_to_run_keys_are_averaged_others_never(tmp_pa
     for seed, same in ((0, 1.0), (1, 3.0)):
         write_run(root / "oneshot" / str(seed), "oneshot", {"model": "m", "seed": seed, **how[seed]},
                   {"oneshot.json": oneshot_json(same=same)})
-    assert row(report(root), "Section 10: latent distance, same glyph")[2] == "2.00 ± 1.41 (spread 0.30)"
+    assert row(report(root), "Section 10: latent distances")[2].startswith("same glyph 2.00 ± 1.41 (spread 0.30)")
     write_run(root / "oneshot" / "2", "oneshot", {"model": "another", "seed": 2}, {"oneshot.json": oneshot_json()})
     text = report(root)
-    assert row(text, "Section 10: latent distance, same glyph")[2] == "invalid"
+    assert row(text, "Section 10: latent distances")[2] == "invalid"
     assert "differ in more than the seed" in row(text, "oneshot/")[2]
