@@ -17,6 +17,7 @@ from data_gen.render import context_grids, make_renderer
 from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.models.ae_set import AutoencoderSet
+from sla_cli.models.variants import from_config, model_variant
 
 MODEL_KIND, DATASET_KIND = "model", "dataset"
 
@@ -32,6 +33,7 @@ class TrainedModel:
     camera: Camera
     contexts: list[Context]
     render_uint8: Callable[[torch.Tensor], torch.Tensor]  # uint8 [N, 28, 28] -> uint8 [N, C, H, W]
+    variant: str = "set"  # train.variant: set, shared_ae (one member serving every context), contrastive (encoders)
 
     @property
     def n_contexts(self) -> int:
@@ -46,6 +48,11 @@ class TrainedModel:
         t = torch.as_tensor(np.ascontiguousarray(textures), dtype=torch.uint8)
         return self.render_uint8(t).float().div(255)  # a fresh tensor: the renderer reuses its buffer
 
+    def require_variant(self, allowed: tuple[str, ...], key: str, needs: str) -> None:
+        """A one-line DataError when this model's variant cannot serve (``needs``: what is missing)."""
+        if self.variant not in allowed:
+            raise DataError(f"{key}={self.folder} is a train.variant={self.variant} model: {needs}")
+
 
 def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     """Check and load a model folder and the dataset it was trained on; one-line DataError otherwise."""
@@ -54,7 +61,8 @@ def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     blob = runfolder.load_torch(runfolder.verify_file(folder, manifest, "model.pt"), "model file")
     if not isinstance(blob, dict) or not {"state_dict", "config"} <= set(blob):
         raise DataError(f"{folder}/model.pt is not an sla train model")
-    model = AutoencoderSet(**blob["config"])
+    variant = model_variant(blob["config"])
+    model = from_config(blob["config"])
     model.load_state_dict(blob["state_dict"])
     model = model.to(device).eval().requires_grad_(False)
 
@@ -74,4 +82,4 @@ def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     if len(contexts) != model.n_members or masks.shape[0] != model.n_members:
         raise DataError(f"{folder}: the model has {model.n_members} contexts but its dataset {len(contexts)}")
     return TrainedModel(folder, manifest, model, dataset_dir, dataset_manifest,
-                        torch.from_numpy(masks.astype(np.float32)).to(device), camera, contexts, render)
+                        torch.from_numpy(masks.astype(np.float32)).to(device), camera, contexts, render, variant)

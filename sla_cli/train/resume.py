@@ -16,6 +16,7 @@ from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.runtime import console
 from sla_cli.training import checkpoint
+from sla_cli.train import variants
 from sla_cli.train.data import Dataset, same_dataset
 
 # How a run is carried out, not what it computes: left out of the run's identity, so an
@@ -28,12 +29,14 @@ RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cro
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
-    return runfolder.without_how_keys(cfg, "train", HOW_KEYS)
+    # the keys of other variants are left out too: a set run's identity is what it was before variants
+    return runfolder.without_how_keys(cfg, "train", HOW_KEYS + variants.unused_keys(cfg.train.variant))
 
 
 def resume_key(cfg: DictConfig) -> dict:
-    return {"seed": cfg.seed, "threads": cfg.threads, "model": OmegaConf.to_container(cfg.model),
-            "train": {k: cfg.train[k] for k in RESUME_KEYS}}
+    unused = variants.unused_keys(cfg.train.variant)
+    train = {k: cfg.train[k] for k in (*RESUME_KEYS, "variant", "temperature") if k not in unused}
+    return {"seed": cfg.seed, "threads": cfg.threads, "model": OmegaConf.to_container(cfg.model), "train": train}
 
 
 def resume_point(cfg: DictConfig, run: runfolder.Run, data: Dataset) -> dict | None:

@@ -59,6 +59,8 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     device = resolve_device(cfg.device)
     # every input is read and checked before the run folder is touched
     trained = load_model_dir(cfg.model_dir, device)
+    trained.require_variant(("set",), "model_dir", "eval concept reads the likelihood of a set's per-context "
+                            "decoders (train a train.variant=set model)")
     cubes = inputs.load_cubes(trained.dataset_dir, trained.dataset_manifest)
     textures = inputs.new_textures(cfg.data.root, int(cfg.concept.texture_digit), cfg.concept.glyph)
     source = cfg.concept.source_context

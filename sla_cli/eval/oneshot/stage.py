@@ -38,6 +38,8 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     trained = load_model_dir(cfg.model_dir, device)
+    trained.require_variant(("set", "shared_ae"), "model_dir", "decoded.png decodes with model_dir's decoders and "
+                            "a contrastive model has none (pass it as oneshot.baseline_model_dirs.contrastive=DIR)")
     sources = source_contexts(cfg.oneshot.source_context, trained.n_contexts)
     models = {OURS: trained, **_comparable_models(cfg.oneshot, trained, device)}
     seeds = list(cfg.oneshot.glyph_seeds) if cfg.oneshot.glyph_seeds is not None else [int(cfg.seed)]
@@ -69,14 +71,20 @@ def _measure_draw(cfg, tally: Tally, models: dict, glyphs, device, advance):
     """One glyph draw through every method into the tally; (frames, latents) for the figures."""
     protos = protocols(glyphs)
     frames = render_frames(models[OURS].render, glyphs.images, device)  # [C, N, D]
-    latents = {name: encode_frames(m.model, frames, device, cfg.oneshot.chunk_contexts, advance)
-               for name, m in models.items()}
+    latents = {name: _codes(m, frames, device, cfg.oneshot.chunk_contexts, advance) for name, m in models.items()}
     for name, z in latents.items():
         tally.add(name, z, protos)
     tally.add(PIXELS, frames, protos)  # whole frames, unmasked (black off the face)
     tally.add(ORACLE, oracle_space(glyphs.images, device), protos)
     tally.add_distances(latents[OURS], glyphs.labels)
     return frames, latents
+
+
+def _codes(trained, frames, device, chunk: int, advance):
+    """Each context's codes of the frames; a contrastive model's L2-normalised (it was trained on their
+    cosines: its nearest prototype is the cosine one)."""
+    z = encode_frames(trained.model, frames, device, chunk, advance)
+    return torch.nn.functional.normalize(z, dim=-1) if trained.variant == "contrastive" else z
 
 
 def _comparable_models(oneshot, trained, device: torch.device) -> dict:
