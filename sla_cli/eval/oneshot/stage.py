@@ -6,8 +6,10 @@ nearest prototype. No autoencoder ever trains on a glyph: only the shared latent
 them across contexts. Controls, in the same table: the oracle pixel NN (the flat glyphs before
 rendering: the geometry given for free), pixel NN on the rendered frames, a model trained without
 cross-training (``oneshot.ablation_model_dir``) and any trained baseline's folder
-(``oneshot.baseline_model_dirs``: the shared autoencoder, the contrastive encoder). Every accuracy
-carries a 95% bootstrap interval; ``oneshot.glyph_seeds`` repeats the glyph draw.
+(``oneshot.baseline_model_dirs``: the shared autoencoder, the contrastive encoder: `sla train
+train.variant=...`; the contrastive codes are L2-normalised, as in its loss, so its nearest prototype
+is by cosine). Every accuracy carries a 95% bootstrap interval; ``oneshot.glyph_seeds`` repeats the
+glyph draw.
 """
 
 from __future__ import annotations
