@@ -23,7 +23,6 @@ from sla_cli.train.loop import (
     train_step,
 )
 from sla_cli.train import variants
-from sla_cli.train.contrastive import info_nce
 from sla_cli.train.resume import identity_cfg, resume_key
 from sla_cli.training import Checkpoints, FitState, Log, MeanLosses, TrainingDiverged, constant, fit
 
@@ -55,8 +54,8 @@ class Trainer:
                                   extra=lambda: {"dataset": self.data.identity}, on_save=self._write_csv)
         log = Log(t.log_every, MeanLosses(self.losses), "train",
                   lambda state, _: _loss_text(state.rows[-1], self.losses), hint="try a lower train.lr")
-        own_step = self.variant != "contrastive"  # the autoencoders' step is loop's; the contrastive loss is fit's
-        self.state = fit(self.model, self._batch, None if own_step else self._contrastive_loss, constant(t.lr),
+        own_step = self.variant == "set"  # the set's step is loop's; a baseline's loss goes through fit's Adam step
+        self.state = fit(self.model, self._batch, None if own_step else self._baseline_loss, constant(t.lr),
                          steps=t.steps, stop_at=t.stop_after, optimizer=self.optimizer,
                          step=self._step if own_step else None, log=log, checkpoints=checkpoints,
                          resume_from=self.resume_from, generator=self.generator, sharded=True)
@@ -84,14 +83,13 @@ class Trainer:
 
     def _step(self, batch: tuple) -> dict:
         kind, index, perm, seen = batch
-        kind = "self" if self.variant == "shared_ae" else kind  # one autoencoder: self steps only
         return train_step(self.model, self.optimizer, self.batches.batch(index), self.weight, kind, perm,
                           self.cfg.train.cross_weight, seen)
 
-    def _contrastive_loss(self, batch: tuple) -> tuple:
-        _, index, perm, seen = batch  # the cross step's pairs, whatever the step's kind
-        loss = info_nce(self.model.encode(self.batches.batch(index)), perm, seen, self.cfg.train.temperature)
-        return loss, {"contrastive": loss}
+    def _baseline_loss(self, batch: tuple) -> tuple:
+        _, index, perm, seen = batch  # the same draws as the set's steps (the step's kind is not used)
+        return variants.baseline_loss(self.variant, self.model, self.batches.batch(index), self.weight, perm, seen,
+                                      self.cfg.train.temperature)
 
     def _write_csv(self, state: FitState) -> None:
         buffer = io.StringIO()

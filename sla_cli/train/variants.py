@@ -2,9 +2,9 @@
 
 - ``set``: the paper's C context autoencoders, self- and cross-trained (``loop``).
 - ``shared_ae``: ONE autoencoder of the same shape (model.hidden, latent, tied) trained on every
-  context's images mixed: each step is the set's self step (``loop.train_step``, kind "self": the same
-  masked loss, each context's mask weighting its own images) with the one member serving every row.
-  No per-context members, no cross steps.
+  context's images mixed: each step's loss is the set's self loss (``loop.step_losses``, kind "self":
+  each context's mask weighting its own images) with the one member serving every row. No
+  per-context members, no cross steps.
 - ``contrastive``: the set's C encoders, no decoders, trained with symmetric InfoNCE
   (``contrastive.info_nce``, temperature ``train.temperature``) on the pairs the set's cross steps use.
 
@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import torch
 from omegaconf import DictConfig
+from torch import Tensor
 
 from sla_cli.config_checks import check_choice, check_float, value
 from sla_cli.errors import ConfigError
 from sla_cli.models.variants import VARIANTS
 from sla_cli.train import contrastive, metrics
 from sla_cli.train.data import Dataset
+from sla_cli.train.loop import step_losses
 
 LOSSES = {"set": ("self", "cross"), "shared_ae": ("self",), "contrastive": ("contrastive",)}
 SET_ONLY = ("schedule", "self_steps", "cross_steps", "cross_weight")  # the set's self/cross schedule
@@ -60,6 +62,17 @@ def validate(cfg: DictConfig) -> None:
 
 def loss_names(variant: str) -> tuple[str, ...]:
     return LOSSES[variant]
+
+
+def baseline_loss(variant: str, model, x: Tensor, weight: Tensor, perm: Tensor, seen: Tensor | None,
+                  temperature: float) -> tuple[Tensor, dict]:
+    """A baseline's objective for the training engine (``fit``'s own Adam step; the set's step is
+    ``loop.train_step``) on the set's batch ``x[C, B, D]``, with the set's cross pairs ``perm``."""
+    if variant == "shared_ae":
+        loss = step_losses(model, x, weight, "self", perm, seen)["self"]
+        return loss, {"self": loss}
+    loss = contrastive.info_nce(model.encode(x), perm, seen, temperature)
+    return loss, {"contrastive": loss}
 
 
 def evaluate(variant: str, model, data: Dataset, device: torch.device, cfg: DictConfig) -> dict:
