@@ -30,7 +30,7 @@ RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cro
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
     # the keys of other variants are left out too: a set run's identity is what it was before variants
-    return runfolder.without_how_keys(cfg, "train", HOW_KEYS + variants.unused_keys(cfg.train.variant))
+    return variants.without_unused_keys(runfolder.without_how_keys(cfg, "train", HOW_KEYS))
 
 
 def resume_key(cfg: DictConfig) -> dict:

@@ -15,8 +15,10 @@ differ and are written to the manifest (``budget``).
 
 from __future__ import annotations
 
+import copy
+
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, open_dict
 from torch import Tensor
 
 from sla_cli.config_checks import check_choice, check_float, value
@@ -35,6 +37,15 @@ def unused_keys(variant: str) -> tuple[str, ...]:
     run's identity is what it was before variants existed (its folders are still recognised)."""
     return {"set": ("variant", "temperature"), "shared_ae": ("temperature", *SET_ONLY),
             "contrastive": SET_ONLY}[variant]
+
+
+def without_unused_keys(cfg: DictConfig) -> DictConfig:
+    """A copy of ``cfg`` less the train.* keys its variant does not read (``unused_keys``)."""
+    run_cfg = copy.deepcopy(cfg)
+    with open_dict(run_cfg):
+        for key in unused_keys(cfg.train.variant):
+            run_cfg.train.pop(key, None)
+    return run_cfg
 
 
 def validate(cfg: DictConfig) -> None:
