@@ -46,11 +46,13 @@ reproduce-paper: install
 	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),paper) GOAL=reproduce-paper
 
 # One run folder per stage under OUT; model_self_only is the same training without cross steps,
-# the one-shot stage's ablation (what cross-training adds). A stage whose folder already holds the
-# same complete run is skipped, so an interrupted pipeline picks up where it stopped. A stage that
-# fails does not stop the others (a later stage that needs its folder fails at once, saying so);
-# OUT/report.md (paper vs ours, every figure) is written last either way, showing failed stages as
-# such, and make then exits non-zero. `sla report OUT` rebuilds the report at any time.
+# the one-shot stage's ablation (what cross-training adds); model_shared_ae and model_contrastive are
+# its trained baselines (train.variant: one shared autoencoder; contrastive encoders), at the same
+# steps, batch and optimizer. A stage whose folder already holds the same complete run is skipped,
+# so an interrupted pipeline picks up where it stopped. A stage that fails does not stop the others
+# (a later stage that needs its folder fails at once, saying so); OUT/report.md (paper vs ours, every
+# figure) is written last either way, showing failed stages as such, and make then exits non-zero.
+# `sla report OUT` rebuilds the report at any time.
 pipeline: OUT ?= outputs/$(PRESET)
 pipeline: GOAL ?= pipeline
 pipeline:
@@ -61,8 +63,13 @@ pipeline:
 	stage classify classify preset=$(PRESET) device=$(DEVICE) out=$(OUT)/classify; \
 	stage model_self_only train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset \
 	    out=$(OUT)/model_self_only train.cross_steps=0; \
+	stage model_shared_ae train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset \
+	    out=$(OUT)/model_shared_ae train.variant=shared_ae; \
+	stage model_contrastive train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset \
+	    out=$(OUT)/model_contrastive train.variant=contrastive; \
 	stage oneshot eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model \
-	    oneshot.ablation_model_dir=$(OUT)/model_self_only out=$(OUT)/oneshot; \
+	    oneshot.ablation_model_dir=$(OUT)/model_self_only oneshot.baseline_model_dirs.shared_ae=$(OUT)/model_shared_ae \
+	    oneshot.baseline_model_dirs.contrastive=$(OUT)/model_contrastive out=$(OUT)/oneshot; \
 	stage concept eval concept preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/concept; \
 	echo "$(SLA) report $(OUT)"; \
 	$(SLA) report $(OUT) --made-by "make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)" || exit 1; \

@@ -17,6 +17,7 @@ from data_gen.render import context_grids, make_renderer
 from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.models.ae_set import AutoencoderSet
+from sla_cli.models.variants import from_config, model_variant
 
 MODEL_KIND, DATASET_KIND = "model", "dataset"
 
@@ -32,6 +33,7 @@ class TrainedModel:
     camera: Camera
     contexts: list[Context]
     render_uint8: Callable[[torch.Tensor], torch.Tensor]  # uint8 [N, 28, 28] -> uint8 [N, C, H, W]
+    variant: str = "set"  # train.variant: set, shared_ae (one member serving every context), contrastive (encoders)
 
     @property
     def n_contexts(self) -> int:
@@ -46,18 +48,24 @@ class TrainedModel:
         t = torch.as_tensor(np.ascontiguousarray(textures), dtype=torch.uint8)
         return self.render_uint8(t).float().div(255)  # a fresh tensor: the renderer reuses its buffer
 
+    def require_variant(self, allowed: tuple[str, ...], key: str, needs: str) -> None:
+        """A one-line DataError when this model's variant cannot serve (``needs``: what is missing)."""
+        if self.variant not in allowed:
+            raise DataError(f"{key}={self.folder} is a train.variant={self.variant} model: {needs}")
+
 
 def _build(folder: Path, blob) -> AutoencoderSet:
-    """The set of autoencoders model.pt describes; a file that does not hold one (its hash may have
-    been updated with it) is one line. The config is first built on torch's meta device, so a
-    config naming sizes the tensors do not have allocates nothing before it is refused."""
+    """The model model.pt describes (a set, or a baseline variant: sla_cli.models.variants); a file
+    that does not hold one (its hash may have been updated with it) is one line. The config is first
+    built on torch's meta device, so a config naming sizes the tensors do not have allocates nothing
+    before it is refused."""
     if not isinstance(blob, dict) or not isinstance(blob.get("config"), dict) \
             or not isinstance(blob.get("state_dict"), dict):
         raise DataError(f"{folder}/model.pt is not an sla train model")
     try:
         with torch.device("meta"):
-            skeleton = AutoencoderSet(**blob["config"])
-    except (TypeError, ValueError, RuntimeError) as e:
+            skeleton = from_config(blob["config"])
+    except (TypeError, ValueError, RuntimeError, DataError) as e:
         raise DataError(f"{folder}/model.pt holds a config that builds no model ({str(e).splitlines()[0]})") from None
     want = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     have = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
@@ -66,7 +74,7 @@ def _build(folder: Path, blob) -> AutoencoderSet:
         diff = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))[0]
         raise DataError(f"{folder}/model.pt does not fit the model its config describes ({diff}: "
                         f"{have.get(diff, 'missing')}, expected {want.get(diff, 'nothing')})")
-    model = AutoencoderSet(**blob["config"])
+    model = from_config(blob["config"])
     model.load_state_dict(blob["state_dict"])
     return model
 
@@ -77,6 +85,7 @@ def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     manifest = runfolder.read_manifest(folder, MODEL_KIND)
     blob = runfolder.load_torch(runfolder.verify_file(folder, manifest, "model.pt"), "model file")
     model = _build(folder, blob).to(device).eval().requires_grad_(False)
+    variant = model_variant(blob["config"])
 
     dataset_dir = Path(manifest.get("dataset", {}).get("folder", ""))
     if not dataset_dir.is_dir():
@@ -94,4 +103,4 @@ def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     if len(contexts) != model.n_members or masks.shape[0] != model.n_members:
         raise DataError(f"{folder}: the model has {model.n_members} contexts but its dataset {len(contexts)}")
     return TrainedModel(folder, manifest, model, dataset_dir, dataset_manifest,
-                        torch.from_numpy(masks.astype(np.float32)).to(device), camera, contexts, render)
+                        torch.from_numpy(masks.astype(np.float32)).to(device), camera, contexts, render, variant)

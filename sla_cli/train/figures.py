@@ -44,15 +44,16 @@ def transfer_figure(model: AutoencoderSet, data: Dataset, device: torch.device, 
     return fig
 
 
-def curves_figure(rows: list[dict]):
+def curves_figure(rows: list[dict], losses: tuple[str, ...] = ("self", "cross")):
     fig, ax = plt.subplots(figsize=(6, 4))
-    for key in ("self_loss", "cross_loss"):
+    keys = tuple(f"{name}_loss" for name in losses)
+    for key in keys:
         points = [(r["step"], r[key]) for r in rows if r.get(key) not in (None, "")]
         if points:
             ax.plot(*zip(*points, strict=True), label=key.replace("_", " "))
     ax.set_xlabel("step")
-    ax.set_ylabel("training loss (masked)")
-    if all(r.get(k, 1) in (None, "") or float(r.get(k, 1)) > 0 for r in rows for k in ("self_loss", "cross_loss")):
+    ax.set_ylabel("training loss (masked)" if "self" in losses else "training loss")
+    if all(r.get(k, 1) in (None, "") or float(r.get(k, 1)) > 0 for r in rows for k in keys):
         ax.set_yscale("log")  # an NLL (learn_sigma) can go negative: then a linear axis
     ax.legend()
     ax.grid(alpha=0.3)

@@ -16,6 +16,7 @@ from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.runtime import console
 from sla_cli.training import checkpoint
+from sla_cli.train import variants
 from sla_cli.train.data import Dataset, same_dataset
 
 RESUME_CHOICES = ("auto", True, False)
@@ -25,13 +26,15 @@ RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cro
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
-    """The config the run records: less train.resume and train.stop_after (runfolder.experiment)."""
-    return runfolder.without_invocation_keys(cfg, "train")
+    """The config the run records: less train.resume and train.stop_after (runfolder.experiment), and
+    less the keys other variants read, so a set run's identity is what it was before variants."""
+    return variants.without_unused_keys(runfolder.without_invocation_keys(cfg, "train"))
 
 
 def resume_key(cfg: DictConfig) -> dict:
-    return {"seed": cfg.seed, "threads": cfg.threads, "model": OmegaConf.to_container(cfg.model),
-            "train": {k: cfg.train[k] for k in RESUME_KEYS}}
+    unused = variants.unused_keys(cfg.train.variant)
+    train = {k: cfg.train[k] for k in (*RESUME_KEYS, "variant", "temperature") if k not in unused}
+    return {"seed": cfg.seed, "threads": cfg.threads, "model": OmegaConf.to_container(cfg.model), "train": train}
 
 
 def resume_point(cfg: DictConfig, run: runfolder.Run, data: Dataset) -> dict | None:

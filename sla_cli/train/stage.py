@@ -2,7 +2,9 @@
 
 Reads an `sla generate-cubes` folder, trains the set (``loop``), checkpoints as it goes
 (``checkpoint``), then writes model.pt, metrics.csv/json, transfer.png, curves.png and, last,
-manifest.json (kind "model").
+manifest.json (kind "model"). ``train.variant`` trains one of the one-shot stage's baselines instead
+(``variants``: one shared autoencoder, or contrastive encoders without decoders and so without
+transfer.png) into the same kind of folder.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sla_cli import runfolder
 from sla_cli.config_checks import check_bool, check_choice, check_float, check_int, value
 from sla_cli.errors import ConfigError
 from sla_cli.runtime import console
+from sla_cli.train import variants
 from sla_cli.train.data import load_dataset
 from sla_cli.train.resume import RESUME_CHOICES, identity_cfg, resume_point
 from sla_cli.train.trainer import Trainer
@@ -39,9 +42,11 @@ def validate(cfg: DictConfig) -> None:
     if cfg.train.self_steps + cfg.train.cross_steps == 0:
         raise ConfigError("train.self_steps + train.cross_steps must be >= 1")
     check_float(cfg, "train.cross_weight", 0)
+    variants.validate(cfg)  # train.variant, train.temperature and the combinations a variant refuses
     if value(cfg, "train.views_per_digit") is not None:
         check_int(cfg, "train.views_per_digit", 1)
-        if cfg.train.views_per_digit == 1 and (cfg.train.schedule == "mixed" or cfg.train.cross_steps > 0):
+        set_pairs = cfg.train.variant == "set" and (cfg.train.schedule == "mixed" or cfg.train.cross_steps > 0)
+        if cfg.train.views_per_digit == 1 and set_pairs:
             raise ConfigError("train.views_per_digit=1 leaves cross-training nothing to pair (a pair is two views "
                               "of one digit): use k >= 2, or train.cross_steps=0 for self-training only")
     check_int(cfg, "train.log_every", 1)
@@ -80,6 +85,6 @@ def _print_table(metrics: dict, out: Path) -> None:
             continue
         table.add_row(key, f"{v:.5g}" if isinstance(v, float) else str(v))
     for floor in ("mean_image_mse", "class_mean_image_mse"):
-        if metrics[floor] > 0:
+        if metrics.get(floor, 0) > 0:  # a contrastive model has no MSE
             table.add_row(f"test_cross_mse / {floor}", f"{metrics['test_cross_mse'] / metrics[floor]:.3f}")
     console.print(table)

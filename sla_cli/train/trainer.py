@@ -1,5 +1,5 @@
-"""`sla train`'s trainer: the set, its batches and step (``loop``) on the training engine (``fit``:
-loss checks, checkpoints, resume), and the finishing writes."""
+"""`sla train`'s trainer: the set (or a baseline variant, ``variants``), its batches and step (``loop``)
+on the training engine (``fit``: loss checks, checkpoints, resume), and the finishing writes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from sla_cli import distributed, runfolder
-from sla_cli.models.ae_set import AutoencoderSet
+from sla_cli.models.variants import new_model
 from sla_cli.runtime import console, resolve_device, seed_everything
 from sla_cli.train.data import BatchSource, Dataset, view_choice
 from sla_cli.train.figures import curves_figure, transfer_figure
@@ -22,14 +22,12 @@ from sla_cli.train.loop import (
     step_kind,
     train_step,
 )
-from sla_cli.train.metrics import evaluate
+from sla_cli.train import variants
 from sla_cli.train.resume import identity_cfg, resume_key
 from sla_cli.training import Checkpoints, FitState, Log, MeanLosses, TrainingDiverged, constant, fit
 
 __all__ = ["Trainer", "TrainingDiverged", "device_name"]  # TrainingDiverged: the engine's, for old imports
 
-CSV_FIELDS = ("step", "self_loss", "cross_loss", "train_seconds")
-LOSSES = ("self", "cross")
 
 
 class Trainer:
@@ -37,8 +35,9 @@ class Trainer:
         self.cfg, self.run_folder, self.out_dir, self.data = cfg, run, run.out_dir, data
         self.device = resolve_device(cfg.device)
         self.generator = seed_everything(cfg.seed)
-        m = cfg.model
-        self.model = AutoencoderSet(data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma)
+        m, self.variant = cfg.model, cfg.train.variant
+        self.model = new_model(self.variant, data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma)
+        self.losses = variants.loss_names(self.variant)  # the set's: self and cross
         self.model.to(self.device)
         self.optimizer = make_optimizer(self.model, cfg.train.lr, self.device)  # fit all-reduces it under torchrun
         self.weight = loss_weights(torch.from_numpy(data.masks).to(self.device))
@@ -53,10 +52,12 @@ class Trainer:
         t = self.cfg.train
         checkpoints = Checkpoints(self.run_folder, t.checkpoint_every, t.keep_checkpoints, key=resume_key(self.cfg),
                                   extra=lambda: {"dataset": self.data.identity}, on_save=self._write_csv)
-        log = Log(t.log_every, MeanLosses(LOSSES), "train", lambda state, _: _loss_text(state.rows[-1]),
-                  hint="try a lower train.lr")
-        self.state = fit(self.model, self._batch, None, constant(t.lr), steps=t.steps, stop_at=t.stop_after,
-                         optimizer=self.optimizer, step=self._step, log=log, checkpoints=checkpoints,
+        log = Log(t.log_every, MeanLosses(self.losses), "train",
+                  lambda state, _: _loss_text(state.rows[-1], self.losses), hint="try a lower train.lr")
+        own_step = self.variant == "set"  # the set's step is loop's; a baseline's loss goes through fit's Adam step
+        self.state = fit(self.model, self._batch, None if own_step else self._baseline_loss, constant(t.lr),
+                         steps=t.steps, stop_at=t.stop_after, optimizer=self.optimizer,
+                         step=self._step if own_step else None, log=log, checkpoints=checkpoints,
                          resume_from=self.resume_from, generator=self.generator, sharded=True)
         if not self.state.finished:
             console.print(f"stopped after step {self.state.step} as asked (train.stop_after); "
@@ -85,12 +86,18 @@ class Trainer:
         return train_step(self.model, self.optimizer, self.batches.batch(index), self.weight, kind, perm,
                           self.cfg.train.cross_weight, seen)
 
+    def _baseline_loss(self, batch: tuple) -> tuple:
+        _, index, perm, seen = batch  # the same draws as the set's steps (the step's kind is not used)
+        return variants.baseline_loss(self.variant, self.model, self.batches.batch(index), self.weight, perm, seen,
+                                      self.cfg.train.temperature)
+
     def _write_csv(self, state: FitState) -> None:
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+        fields = ("step", *(f"{name}_loss" for name in self.losses), "train_seconds")
+        writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         for row in state.rows:
-            writer.writerow({k: "" if row.get(k) is None else row[k] for k in CSV_FIELDS})
+            writer.writerow({k: "" if row.get(k) is None else row[k] for k in fields})
         self.run_folder.save_text("metrics.csv", buffer.getvalue())
 
     def _finish(self) -> None:
@@ -98,20 +105,22 @@ class Trainer:
         model_file = {"state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
                       "config": self.model.config(), "dataset": self.data.identity,
                       "frame": list(self.data.frame), "steps": self.state.step, "seed": cfg.seed,
+                      "variant": self.variant,
                       "run_config": OmegaConf.to_container(identity_cfg(cfg), resolve=True)}
         run.save_torch("model.pt", model_file)
         with console.status("evaluating on held-out test digits"):
-            numbers = evaluate(self.model, self.data, self.device, cfg.eval.test_digits, cfg.eval.latent_digits,
-                               cfg.seed)
+            numbers = variants.evaluate(self.variant, self.model, self.data, self.device, cfg)
         metrics = {"steps": self.state.step, "train_seconds": round(self.state.seconds, 3),
                    "device": device_name(self.device), "world_size": distributed.world_size(), **numbers}
         run.save_json("metrics.json", metrics)
-        source = min(cfg.eval.transfer_source, self.data.n_contexts - 1)
-        run.save_figure("transfer.png", transfer_figure(self.model, self.data, self.device, source,
-                                                        cfg.eval.transfer_digits))
-        run.save_figure("curves.png", curves_figure(self.state.rows))
+        if self.variant != "contrastive":  # transfer.png decodes: a contrastive model has no decoder
+            source = min(cfg.eval.transfer_source, self.data.n_contexts - 1)
+            run.save_figure("transfer.png", transfer_figure(self.model, self.data, self.device, source,
+                                                            cfg.eval.transfer_digits))
+        run.save_figure("curves.png", curves_figure(self.state.rows, self.losses))
         run.describe(dataset=self.data.identity, n_contexts=self.data.n_contexts, frame=list(self.data.frame),
-                     model=self.model.config())
+                     model=self.model.config(), variant=self.variant,
+                     budget=variants.budget(self.variant, cfg, self.data, self.model))
         self.metrics = metrics
 
 
@@ -119,5 +128,5 @@ def device_name(device: torch.device) -> str:
     return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "cpu"
 
 
-def _loss_text(row: dict) -> str:
-    return "  ".join(f"{k.split('_')[0]} {row[k]:.4g}" for k in ("self_loss", "cross_loss") if row.get(k) is not None)
+def _loss_text(row: dict, losses: tuple[str, ...]) -> str:
+    return "  ".join(f"{name} {row[f'{name}_loss']:.4g}" for name in losses if row.get(f"{name}_loss") is not None)

@@ -46,6 +46,8 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     c, seed = cfg.concept, int(cfg.seed)
     # every input is read and checked before the run folder is touched
     trained = load_model_dir(cfg.model_dir, device)
+    trained.require_variant(("set",), "model_dir", "eval concept reads the likelihood of a set's per-context "
+                            "decoders (train a train.variant=set model)")
     cubes = inputs.load_cubes(trained.dataset_dir, trained.dataset_manifest)
     split = splits.three_way(len(cubes.angles), float(c.select_fraction), float(c.test_fraction), seed)
     back_textures = inputs.new_textures(cfg.data.root, int(c.texture_digit), c.glyph)

@@ -6,8 +6,10 @@ nearest prototype. No autoencoder ever trains on a glyph: only the shared latent
 them across contexts. Controls, in the same table: the oracle pixel NN (the flat glyphs before
 rendering: the geometry given for free), pixel NN on the rendered frames, a model trained without
 cross-training (``oneshot.ablation_model_dir``) and any trained baseline's folder
-(``oneshot.baseline_model_dirs``: the shared autoencoder, the contrastive encoder). Every accuracy
-carries a 95% bootstrap interval; ``oneshot.glyph_seeds`` repeats the glyph draw.
+(``oneshot.baseline_model_dirs``: the shared autoencoder, the contrastive encoder: `sla train
+train.variant=...`; the contrastive codes are L2-normalised, as in its loss, so its nearest prototype
+is by cosine). Every accuracy carries a 95% bootstrap interval; ``oneshot.glyph_seeds`` repeats the
+glyph draw.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     trained = load_model_dir(cfg.model_dir, device)
+    trained.require_variant(("set", "shared_ae"), "model_dir", "decoded.png decodes with model_dir's decoders and "
+                            "a contrastive model has none (pass it as oneshot.baseline_model_dirs.contrastive=DIR)")
     sources = source_contexts(cfg.oneshot.source_context, trained.n_contexts)
     models = {OURS: trained, **_comparable_models(cfg.oneshot, trained, device)}
     seeds = list(cfg.oneshot.glyph_seeds) if cfg.oneshot.glyph_seeds is not None else [int(cfg.seed)]
@@ -69,14 +73,20 @@ def _measure_draw(cfg, tally: Tally, models: dict, glyphs, device, advance):
     """One glyph draw through every method into the tally; (frames, latents) for the figures."""
     protos = protocols(glyphs)
     frames = render_frames(models[OURS].render, glyphs.images, device)  # [C, N, D]
-    latents = {name: encode_frames(m.model, frames, device, cfg.oneshot.chunk_contexts, advance)
-               for name, m in models.items()}
+    latents = {name: _codes(m, frames, device, cfg.oneshot.chunk_contexts, advance) for name, m in models.items()}
     for name, z in latents.items():
         tally.add(name, z, protos)
     tally.add(PIXELS, frames, protos)  # whole frames, unmasked (black off the face)
     tally.add(ORACLE, oracle_space(glyphs.images, device), protos)
     tally.add_distances(latents[OURS], glyphs.labels)
     return frames, latents
+
+
+def _codes(trained, frames, device, chunk: int, advance):
+    """Each context's codes of the frames; a contrastive model's L2-normalised (it was trained on their
+    cosines: its nearest prototype is the cosine one)."""
+    z = encode_frames(trained.model, frames, device, chunk, advance)
+    return torch.nn.functional.normalize(z, dim=-1) if trained.variant == "contrastive" else z
 
 
 def _comparable_models(oneshot, trained, device: torch.device) -> dict:
