@@ -24,6 +24,7 @@ from sla_cli.pipeline.plan import Plan
 
 DISK_MARGIN = 1.05  # npy headers, figures, temporaries of atomic writes
 LONG_ON_CPU_S = 2 * 3600  # beyond this a CPU plan asks first
+SMALLER = {"paper": "demo", "demo": "smoke"}
 
 
 @dataclass
@@ -113,8 +114,8 @@ def check_fits(plan: Plan, est: dict[str, StepNeeds], machine: Machine) -> None:
     total_disk = sum(n.disk for n in est.values()) * DISK_MARGIN
     if machine.disk is not None and total_disk > machine.disk:
         raise ConfigError(f"the plan writes about {memory.size(total_disk)} under {plan.out} but only "
-                          f"{memory.size(machine.disk)} is free there; free space, choose out=DIR on a larger disk, "
-                          f"or use a smaller preset{' (preset=demo)' if plan.preset == 'paper' else ''}")
+                          f"{memory.size(machine.disk)} is free there; free space, choose out=DIR on a larger disk"
+                          + (f", or use preset={SMALLER[plan.preset]}" if plan.preset in SMALLER else ""))
     if machine.memory is None:
         return
     for planned in plan.active():
@@ -132,11 +133,11 @@ def _memory_way_out(plan: Plan, planned, parts: memory.Parts, machine: Machine) 
     if "train.device_data_mb" in part:
         ways.append("pass train.device_data_mb=auto (train then reads batches memory-mapped)")
     else:
-        ways.append("lower the setting named")
+        ways.append("lower that setting")
     if getattr(machine.device, "type", "cpu") != "cuda":
         ways.append("run on a GPU with more memory (device=cuda)")
-    if plan.preset != "smoke":
-        ways.append(f"use a smaller preset (preset={'demo' if plan.preset == 'paper' else 'smoke'})")
+    if plan.preset in SMALLER:
+        ways.append(f"use a smaller preset (preset={SMALLER[plan.preset]})")
     return ", ".join(ways[:-1]) + f" or {ways[-1]}" if len(ways) > 1 else ways[0]
 
 
