@@ -25,9 +25,11 @@ class StageSpec:
     kind: str  # the manifest's kind
     command: str  # the sla subcommand that writes it
     data: str | None  # the JSON file holding its numbers
+    reported: bool = True  # False: listed only where its folder exists or a pipeline logged a problem
 
 
-STAGES = tuple(StageSpec(step.folder, step.stage.kind, step.stage.name, step.stage.numbers) for step in PIPELINE)
+STAGES = tuple(StageSpec(step.folder, step.stage.kind, step.stage.name, step.stage.numbers, step.reported)
+               for step in PIPELINE)
 BY_FOLDER = {s.folder: s for s in STAGES}
 
 
@@ -107,8 +109,10 @@ def collect(root: Path) -> dict[str, Stage]:
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root} does not exist or is not a folder (expected a run root such as outputs/demo)")
-    stages = {s.folder: collect_stage(root, s) for s in STAGES}
     logged = pipeline_status.read(root)
+    problems = {k for k, v in logged.items() if v["outcome"] not in ("complete", "skipped")}
+    shown = [s for s in STAGES if s.reported or (root / s.folder).exists() or s.folder in problems]
+    stages = {s.folder: collect_stage(root, s) for s in shown}
     for name, stage in stages.items():
         entry = logged.get(name)
         if not stage.complete and entry and entry["outcome"] != "complete":
