@@ -29,12 +29,12 @@ def run_folders(root: Path) -> list[Path]:
 def verify(folder: Path) -> str:
     """One line describing a verified folder; raises DataError when it does not hold."""
     manifest = read_manifest(folder, None)
+    verify_files(folder, manifest)
     stage = BY_KIND.get(manifest["kind"])
     missing = [n for n in (stage.required if stage else ()) if n not in manifest["sha256"]]
     if missing:
         raise DataError(f"{folder}/manifest.json lists no {missing[0]}: not a complete sla {stage.name} run "
                         "(every one writes it)")
-    verify_files(folder, manifest)
     size = sum((folder / name).stat().st_size for name in manifest["sha256"])
     return f"ok  {folder}  ({manifest['kind']}, {len(manifest['sha256'])} files, {size / 2**20:.1f} MiB)"
 
