@@ -155,8 +155,9 @@ def _seconds(planned: PlannedStep, shapes: memory.Shapes, probe: Probe) -> float
     if kind == "model":
         c, d, _ = shapes.dataset
         t = cfg.train
-        return t.steps * REF_TRAIN_OVERHEAD * probe.step_seconds(c, d, cfg.model.hidden, cfg.model.latent,
-                                                                 t.batch_size, cfg.threads)
+        left = max(t.steps - planned.resume_step, 0)  # a resumed run has only the rest to do
+        return left * REF_TRAIN_OVERHEAD * probe.step_seconds(c, d, cfg.model.hidden, cfg.model.latent,
+                                                              t.batch_size, cfg.threads)
     if kind == "classify":
         k = cfg.classify
         n_train = (k.train_size or 60000 - k.val_size)

@@ -29,6 +29,7 @@ class PlannedStep:
     state: str  # done | resume | rerun | to run
     note: str = ""  # why, for the table (a checkpoint's step, a leftover folder)
     skipped: str = ""  # non-empty: not run, and why (pipeline.skip, or an input step skipped)
+    resume_step: int = 0  # state resume: the step of the checkpoint it continues from
 
     @property
     def name(self) -> str:
@@ -119,7 +120,7 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
         plan.steps.append(PlannedStep(step, cfg, out / step.folder, "skipped" if skipped else "to run",
                                       skipped=skipped))
     for planned in plan.active():
-        planned.state, planned.note = folder_state(planned)
+        planned.state, planned.note, planned.resume_step = folder_state(planned)
     return plan
 
 
@@ -127,9 +128,10 @@ def _skipped(plan: Plan, folder: str) -> bool:
     return any(p.name == folder and p.skipped for p in plan.steps)
 
 
-def folder_state(planned: PlannedStep) -> tuple[str, str]:
-    """(done | resume | rerun | to run, a note) from what the step's folder holds; a folder holding
-    a different run is a one-line DataError naming the keys that differ (nothing is overwritten)."""
+def folder_state(planned: PlannedStep) -> tuple[str, str, int]:
+    """(done | resume | rerun | to run, a note, the checkpoint's step) from what the step's folder holds;
+    a folder holding a different run is a one-line DataError naming the keys that differ (nothing is
+    overwritten)."""
     folder, stage = planned.folder, planned.stage
     if folder.exists() and not folder.is_dir():
         raise DataError(f"{folder} is a file, not a folder; choose another out=DIR")
@@ -138,9 +140,9 @@ def folder_state(planned: PlannedStep) -> tuple[str, str]:
     if manifest_path.exists():
         old = runfolder.load_manifest(manifest_path)
         if old["kind"] == stage.kind and runfolder.identity(old["config"]) == runfolder.identity(new):
-            return "done", ""
+            return "done", "", 0
         if planned.cfg.get("overwrite"):
-            return "rerun", "overwrite=true replaces the run there"
+            return "rerun", "overwrite=true replaces the run there", 0
         changed = runfolder.differences(runfolder.experiment(old["config"]), runfolder.experiment(new))
         what = (f"another kind of run ({old['kind']})" if old["kind"] != stage.kind else
                 f"a different {stage.kind} run ({changed})")
@@ -150,7 +152,7 @@ def folder_state(planned: PlannedStep) -> tuple[str, str]:
 
     found = list_checkpoints(folder) if folder.is_dir() else []
     if found:
-        return "resume", f"from its checkpoint at step {found[-1][0]}"
+        return "resume", f"from its checkpoint at step {found[-1][0]}", found[-1][0]
     if folder.is_dir() and any(folder.iterdir()):
-        return "to run", "an unfinished run's files are there: it starts again"
-    return "to run", ""
+        return "to run", "an unfinished run's files are there: it starts again", 0
+    return "to run", "", 0

@@ -98,8 +98,8 @@ def table(plan: Plan, est: dict[str, StepNeeds], machine: Machine, probe: Probe)
         f"device: {_device_text(machine.device)}",
         f"disk: {memory.size(total_disk)} to write, {_maybe(machine.disk)} free under {plan.out}",
         f"memory: peak {memory.size(peak)}, {_maybe(machine.memory)} {where}",
-        f"time: about {duration(total_time)} (timed steps on this device against a reference machine: "
-        f"good to about 2x; {probe.spent:.1f} s of timing)",
+        f"time: about {duration(total_time)} (steps timed now on this device, scaled by a reference machine's "
+        f"stage timings: about 2x either way, more on a busy CPU; {probe.spent:.1f} s of timing)",
     ])
     t.caption_justify = "left"
     return t
