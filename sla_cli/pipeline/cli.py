@@ -27,6 +27,7 @@ Runs every stage into OUT/<stage> (default OUT: outputs/<preset>) and writes OUT
   pipeline.skip=[a,b]       stages not to run (and those that need them)
   pipeline.report=false     no report at the end
   pipeline.made_by=TEXT     the command the report records
+  pipeline.dry_run=true     the pre-flight table only, then stop (nothing written)
 
 A stage whose folder holds the same complete run is verified and skipped; an interrupted one
 resumes (train from its last checkpoint). Ctrl-C or SIGTERM stops the whole pipeline (exit 130/143).
@@ -59,8 +60,8 @@ def _pipeline_settings(overrides: list[str]):
                                   f"{', '.join('pipeline.' + k for k in cfg.pipeline)}") from None
             raise ConfigError(f"bad override {text!r}: {one_line(str(e))}") from None
     p = cfg.pipeline
-    if not isinstance(p.confirm, bool) or not isinstance(p.report, bool):
-        raise ConfigError("pipeline.confirm and pipeline.report must be true or false")
+    if not all(isinstance(p[k], bool) for k in ("confirm", "report", "dry_run")):
+        raise ConfigError("pipeline.confirm, pipeline.report and pipeline.dry_run must be true or false")
     if not OmegaConf.is_list(p.skip) or not all(isinstance(s, str) for s in p.skip):
         raise ConfigError("pipeline.skip must be a list of stage folders, e.g. pipeline.skip=[classify]")
     if p.made_by is not None and not isinstance(p.made_by, str):
@@ -116,9 +117,11 @@ def main(argv: list[str]) -> int:
 
         devices = {str(p.cfg.device) for p in plan.active()}
         device = resolve_device("cuda" if "cuda" in devices else "auto" if "auto" in devices else "cpu")
-        est = preflight(plan, Machine.here(device, out), settings.confirm)
+        est = preflight(plan, Machine.here(device, out), settings.confirm, dry_run=settings.dry_run)
     except USER_ERRORS as e:
         return _fail(e)
+    if settings.dry_run:
+        return 0
     from sla_cli.pipeline.runner import run
 
     try:

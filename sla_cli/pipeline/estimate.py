@@ -22,9 +22,10 @@ from sla_cli import memory
 from sla_cli.pipeline.plan import Plan, PlannedStep
 
 # -- the reference machine (2-core Xeon, CPU; docs/benchmarks.md and the README's demo timings) ---------
-REF_SPEED_STEP_S = 0.003  # the fixed speed probe below (2 contexts, D 1024, H 128, B 32, one thread)
+REF_SPEED_STEP_S = 0.006  # the fixed speed probe below (2 contexts, D 1024, H 128, B 32, one thread)
 REF_TRAIN_OVERHEAD = 1.0  # a train stage's wall / (its steps x one probed step): demo 253 s for 2000 steps
-REF_CLASSIFY_OVERHEAD = 5.0  # classify's wall / its set's steps: the MLPs, eq. (4) scoring, attacks (demo 372 s)
+REF_CLASSIFY_OVERHEAD = 4.0  # classify's wall / its set's steps: the MLPs, eq. (4) scoring, attacks (demo 372 s)
+THREAD_EFFICIENCY = 0.6  # each CPU thread past the first adds this much of one (2 threads on the reference: 1.6x)
 REF_CONTEXT_IMAGE_S = 6.7e-6  # generate-cubes: one digit in one context at 48 px, 2x2 supersampled (41 s / 6.1 M)
 REF_CUBE_S = 1.34e-3  # generate-cubes: one painted cube at 48 px, 2x2 supersampled (73 s / 54,321)
 REF_ONESHOT_S, REF_CONCEPT_S = 8.0, 14.0  # demo: 100 contexts, 32 px, hidden 128
@@ -48,27 +49,33 @@ class Probe:
     spent: float = 0.0
 
     def step_seconds(self, c: int, d: int, h: int, latent: int, b: int, threads: int) -> float:
-        """Seconds of one self+cross pair of training steps of a set of ``c`` contexts, halved."""
+        """Seconds of one training step (the mean of a self and a cross step) of a set of ``c`` contexts
+        at batch ``b``, with the stage's ``threads`` (0: every core)."""
         import torch
 
         on_gpu = getattr(self.device, "type", "cpu") == "cuda"
         c_run, b_run = (c, b) if on_gpu else (min(c, 2), min(b, 16))  # a CPU's time grows linearly in both
-        key = (c_run, d, h, latent, b_run, threads)
+        key = (c_run, d, h, latent, b_run)
         if key not in self.cache:
-            from sla_cli.runtime import set_cpu_threads
-
             before, started = torch.get_num_threads(), time.perf_counter()
-            set_cpu_threads(threads)  # the stage's own setting: idle threads spin-wait on a busy CPU
+            torch.set_num_threads(1)  # one thread: steady on a busy CPU, where idle threads spin-wait
             try:
                 self.cache[key] = _time_steps(self.device, c_run, d, h, latent, b_run)
             finally:
                 torch.set_num_threads(before)
                 self.spent += time.perf_counter() - started
-        return self.cache[key] * (c / c_run) * (b / b_run)
+        return self.cache[key] * (c / c_run) * (b / b_run) / (1 if on_gpu else _speedup(threads))
 
     def slowdown(self) -> float:
         """This device's time on the fixed probe over the reference's (> 1: slower)."""
         return self.step_seconds(2, 1024, 128, 16, 32, 1) / REF_SPEED_STEP_S
+
+
+def _speedup(threads: int) -> float:
+    import os
+
+    n = threads if threads > 0 else (os.cpu_count() or 1)
+    return 1 + THREAD_EFFICIENCY * (min(n, 64) - 1)
 
 
 class _NoUpdate:
@@ -81,7 +88,7 @@ class _NoUpdate:
         pass
 
 
-def _time_steps(device, c: int, d: int, h: int, latent: int, b: int, repeats: int = 1) -> float:
+def _time_steps(device, c: int, d: int, h: int, latent: int, b: int, repeats: int = 2) -> float:
     import torch
 
     from sla_cli.models.ae_set import AutoencoderSet
@@ -102,7 +109,7 @@ def _time_steps(device, c: int, d: int, h: int, latent: int, b: int, repeats: in
 
     pair()  # warm-up: allocations, kernel choice
     best = float("inf")
-    for _ in range(repeats):
+    for _ in range(repeats):  # the fastest: what the device does when nothing else runs on it
         started = time.perf_counter()
         pair()
         best = min(best, (time.perf_counter() - started) / 2)

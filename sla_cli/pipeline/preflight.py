@@ -141,16 +141,21 @@ def _memory_way_out(plan: Plan, planned, parts: memory.Parts, machine: Machine) 
     return ", ".join(ways[:-1]) + f" or {ways[-1]}" if len(ways) > 1 else ways[0]
 
 
-def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, confirm: bool) -> None:
-    """The paper preset (or any plan over LONG_ON_CPU_S) on a CPU: a warning, then the user's choice."""
+def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, confirm: bool,
+                     ask: bool = True) -> None:
+    """The paper preset (or any plan over LONG_ON_CPU_S) on a CPU: a warning, then the user's choice
+    (``ask``: False for a dry run, which only shows the plan)."""
     if getattr(machine.device, "type", "cpu") == "cuda":
         return
     total = sum(n.seconds for n in est.values())
     if plan.preset != "paper" and total <= LONG_ON_CPU_S:
         return
+    why = ("the paper's scale is meant for a GPU; preset=demo runs the same pipeline in minutes"
+           if plan.preset == "paper" else f"over {duration(LONG_ON_CPU_S)}; a smaller preset or fewer steps run sooner")
     console.print(f"[bold yellow]warning:[/] preset={plan.preset} on a CPU: about {duration(total)} by this "
-                  f"estimate (the paper's scale is meant for a GPU; preset=demo runs the same pipeline in minutes).",
-                  soft_wrap=True)
+                  f"estimate ({why}).", soft_wrap=True)
+    if not ask:
+        return
     if not confirm:
         console.print("pipeline.confirm=false: running it anyway", soft_wrap=True)
         return
@@ -162,13 +167,14 @@ def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, co
         raise ConfigError("not run (answered no); preset=demo runs the same pipeline in minutes on a CPU")
 
 
-def preflight(plan: Plan, machine: Machine, confirm: bool, probe: Probe | None = None) -> dict[str, StepNeeds]:
+def preflight(plan: Plan, machine: Machine, confirm: bool, probe: Probe | None = None,
+              dry_run: bool = False) -> dict[str, StepNeeds]:
     """Print the table and decide; returns the estimates (the pipeline's ETA starts from them)."""
     started = time.perf_counter()
     probe = probe or Probe(machine.device)
     est = needs(plan, machine.device, probe, machine.memory)
     console.print(table(plan, est, machine, probe))
     check_fits(plan, est, machine)
-    confirm_long_run(plan, est, machine, confirm)
+    confirm_long_run(plan, est, machine, confirm, ask=not dry_run)
     console.print(f"[dim]pre-flight: {time.perf_counter() - started:.1f} s", soft_wrap=True)
     return est

@@ -53,6 +53,9 @@ def test_the_paper_preset_on_a_cpu_asks_and_without_a_terminal_is_refused(tmp_pa
     assert "pass pipeline.confirm=false to run it anyway" in captured.splitlines()[-1]
     assert "pre-flight for preset=paper" in captured and "model" in captured  # the table came first
     assert not out.exists()
+    assert cli.main(["preset=paper", f"out={out}", "device=cpu", "pipeline.dry_run=true"]) == 0  # the plan only
+    assert "warning: preset=paper on a CPU" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_auto_holds_the_training_set_only_where_it_fits():
