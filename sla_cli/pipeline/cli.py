@@ -8,10 +8,12 @@ and the pre-flight table (disk, memory, time on this device); nothing is written
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
 
+from sla_cli import interrupt
 from sla_cli.errors import USER_ERRORS, ConfigError
 
 USAGE = ("usage: sla pipeline [preset=smoke|demo|paper] [out=DIR] [key=value ...] [FOLDER:key=value ...] "
@@ -125,6 +127,13 @@ def main(argv: list[str]) -> int:
     from sla_cli.pipeline.runner import run
 
     try:
-        return run(plan, est, command, settings.report)
+        code = run(plan, est, command, settings.report)
     except USER_ERRORS as e:  # OUT in use by another pipeline (its lock), before any stage ran
         return _fail(e)
+    if code in (130, 143) and interrupt.installed():
+        # Stopped, and everything is on disk (atomic writes, pipeline.json, the lock released): skip the
+        # interpreter's teardown, which took 4-5 s after a train stage (torch's threads and allocators)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code

@@ -69,7 +69,7 @@ def test_ctrl_c_stops_the_pipeline_and_the_same_command_finishes_it(tmp_path, mn
     stopped_at = time.monotonic()
     code, output = finish(proc)
     assert code == 130, output[-3000:]
-    assert time.monotonic() - stopped_at < 5 * 3, "Ctrl-C took far longer than 5 s"  # 3x slack: a busy CI CPU
+    assert time.monotonic() - stopped_at < 5, "Ctrl-C took longer than 5 s to stop the pipeline"
     assert "interrupted during stage model" in output
     assert not (out / "model" / "manifest.json").exists() and not (out / "oneshot").exists()
     log = json.loads((out / "pipeline.json").read_text())["stages"]
