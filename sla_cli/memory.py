@@ -111,9 +111,15 @@ def set_parameters(c: int, d: int, h: int, latent: int, tied: bool = True) -> in
 
 def holds_training_set(nbytes: float, device, have: int | None = None) -> bool:
     """``train.device_data_mb=auto``: hold the training set on the device when a copy of it on the
-    way in and the resident copy take at most half of what is free (the rest is the model's);
-    otherwise batches are read from the memory-mapped arrays."""
+    way in and the resident copy take at most half of what is free (the rest is the model's), and,
+    for a GPU, when the host has the RAM for the copy it uploads; otherwise batches are read from the
+    memory-mapped arrays."""
     have = available(device) if have is None else have
+    if _type(device) == "cuda":
+        ram = available_ram()
+        if ram is not None and nbytes > ram / 2:
+            return False
+        return have is None or nbytes <= have / 2
     return have is None or 2 * nbytes <= have / 2
 
 
