@@ -153,8 +153,9 @@ def _train(cfg: DictConfig, device, shapes: Shapes, have: int | None) -> Parts:
     return {
         "weights, gradients and Adam's state (model.hidden)": set_parameters(c, d, h, lat, cfg.model.tied) * 4 * F32,
         "one batch's activations (train.batch_size)": c * b * (3 * d + 2 * h + lat) * F32 * 2,
-        "the training set held whole (train.device_data_mb)": 2 * training_set_bytes(cfg, shapes.dataset, device,
-                                                                                     have),
+        # on a CPU the copy made on the way in and the resident one; on a GPU the resident one
+        "the training set held whole (train.device_data_mb)": (1 if _type(device) == "cuda" else 2)
+        * training_set_bytes(cfg, shapes.dataset, device, have),
     }
 
 
