@@ -3,13 +3,13 @@
 #   make test                     the whole test suite, as CI runs it (CPU, minutes)
 #   make test-fast                the suite without the end-to-end CLI runs (marked slow): the edit loop
 #   make lint                     ruff (rules in pyproject.toml)
-#   make demo                     the whole pipeline at CPU scale (preset=demo), then OUT/report.md
+#   make demo                     the whole pipeline at CPU scale (preset=demo), then OUT/report.md (sla pipeline)
 #   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU), then OUT/report.md
 #   make readme-figures           copy the README's figures from outputs/demo (after make demo)
 #   make bench                    benchmarks (ratios measured side by side in one run)
 #   make gpu-check                every GPU path checked and measured (docs/gpu-check.md); a dry run without CUDA
 #   make fonts                    the Debian font packages behind oneshot.glyphs=fonts (needs root and apt)
-# Variables: PRESET=smoke|demo|paper  OUT=run-folder root  DEVICE=auto|cpu|cuda
+# Variables: PRESET=smoke|demo|paper  OUT=run-folder root  DEVICE=auto|cpu|cuda  ARGS="key=value ..." (sla pipeline)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -45,35 +45,17 @@ demo: install
 reproduce-paper: install
 	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),paper) GOAL=reproduce-paper
 
-# One run folder per stage under OUT; model_self_only is the same training without cross steps,
-# the one-shot stage's ablation (what cross-training adds); model_shared_ae and model_contrastive are
-# its trained baselines (train.variant: one shared autoencoder; contrastive encoders), at the same
-# steps, batch and optimizer. A stage whose folder already holds the same complete run is skipped,
-# so an interrupted pipeline picks up where it stopped. A stage that fails does not stop the others
-# (a later stage that needs its folder fails at once, saying so); OUT/report.md (paper vs ours, every
-# figure) is written last either way, showing failed stages as such, and make then exits non-zero.
-# `sla report OUT` rebuilds the report at any time.
+# `sla pipeline` (in one process): the pre-flight table (disk, memory, time on this device) before anything
+# is written, then one run folder per stage under OUT (the stage list: sla_cli/pipeline/registry.py), a
+# finished stage verified and skipped, then OUT/report.md, which says why any stage is missing. Ctrl-C
+# stops it all (exit 130); the same command continues. ARGS pass any stage's overrides and the
+# pipeline's own keys: make demo ARGS="train.steps=500 pipeline.skip=[classify]",
+# make reproduce-paper ARGS="pipeline.confirm=false" (no question on a CPU).
 pipeline: OUT ?= outputs/$(PRESET)
 pipeline: GOAL ?= pipeline
 pipeline:
-	@failed=; \
-	stage() { name=$$1; shift; echo "$(SLA) $$*"; $(SLA) "$$@" || failed="$$failed $$name"; }; \
-	stage dataset generate-cubes preset=$(PRESET) device=$(DEVICE) out=$(OUT)/dataset; \
-	stage model train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset out=$(OUT)/model; \
-	stage classify classify preset=$(PRESET) device=$(DEVICE) out=$(OUT)/classify; \
-	stage model_self_only train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset \
-	    out=$(OUT)/model_self_only train.cross_steps=0; \
-	stage model_shared_ae train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset \
-	    out=$(OUT)/model_shared_ae train.variant=shared_ae; \
-	stage model_contrastive train preset=$(PRESET) device=$(DEVICE) dataset_dir=$(OUT)/dataset \
-	    out=$(OUT)/model_contrastive train.variant=contrastive; \
-	stage oneshot eval oneshot preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model \
-	    oneshot.ablation_model_dir=$(OUT)/model_self_only oneshot.baseline_model_dirs.shared_ae=$(OUT)/model_shared_ae \
-	    oneshot.baseline_model_dirs.contrastive=$(OUT)/model_contrastive out=$(OUT)/oneshot; \
-	stage concept eval concept preset=$(PRESET) device=$(DEVICE) model_dir=$(OUT)/model out=$(OUT)/concept; \
-	echo "$(SLA) report $(OUT)"; \
-	$(SLA) report $(OUT) --made-by "make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)" || exit 1; \
-	if [ -n "$$failed" ]; then echo "make $(GOAL): failed:$$failed (see $(OUT)/report.md)" >&2; exit 1; fi
+	$(SLA) pipeline preset=$(PRESET) out=$(OUT) device=$(DEVICE) \
+	    "pipeline.made_by='make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)$(if $(ARGS), ARGS=$(ARGS))'" $(ARGS)
 
 # The README's figures: copied from a finished `make demo` (OUT=outputs/demo) into docs/figures/.
 README_FIGURES := dataset/contexts.png:demo_contexts.png dataset/cubes.png:demo_cubes.png \

@@ -28,7 +28,8 @@ IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 def _missing_message(root: Path, names: list[str]) -> str:
     return (
         f"MNIST not found under {root}/MNIST/raw: need {', '.join(names)} (gzip or raw); "
-        "set data.root=DIR or SLA_DATA_ROOT=DIR to the folder that holds MNIST/raw"
+        "set data.root=DIR or SLA_DATA_ROOT=DIR to the folder that holds MNIST/raw, "
+        "or pass data.download=true to fetch it there (needs internet)"
     )
 
 
@@ -40,7 +41,7 @@ def find_file(root: Path, name: str) -> Path | None:
     return None
 
 
-def _read_bytes(path: Path, limit: int | None = None) -> bytes:
+def _read_bytes(path: Path, limit: int | None = None, what: str = "MNIST file") -> bytes:
     """The file's bytes (decompressed), at most ``limit`` of them: a gzip bomb is never inflated whole."""
     try:
         if path.suffix == ".gz":
@@ -49,39 +50,40 @@ def _read_bytes(path: Path, limit: int | None = None) -> bytes:
         with open(path, "rb") as f:
             return f.read(-1 if limit is None else limit)
     except PermissionError:
-        raise InputDataError(f"MNIST file {path} cannot be read: permission denied") from None
+        raise InputDataError(f"{what} {path} cannot be read: permission denied") from None
     except (EOFError, zlib.error, gzip.BadGzipFile) as e:  # a cut or damaged compressed stream
-        raise InputDataError(f"MNIST file {path} is truncated or corrupt ({type(e).__name__}: {e})") from None
+        raise InputDataError(f"{what} {path} is truncated or corrupt ({type(e).__name__}: {e})") from None
     except OSError as e:
-        raise InputDataError(f"MNIST file {path} cannot be read ({e.strerror or e})") from None
+        raise InputDataError(f"{what} {path} cannot be read ({e.strerror or e})") from None
 
 
-def read_idx(path: Path, magic: int, count: int | None = None, first: int | None = None) -> np.ndarray:
+def read_idx(path: Path, magic: int, count: int | None = None, first: int | None = None,
+             what: str = "MNIST file") -> np.ndarray:
     """One IDX file as a uint8 array; checks magic, declared shape against size, and count.
     ``first``: only the first ``first`` items are read (and decompressed); else the whole file,
     never more than its expected size plus one byte when ``count`` is given."""
     header = 16 if magic == IMAGE_MAGIC else 8
     item = 28 * 28 if magic == IMAGE_MAGIC else 1  # any other image size is refused below
     limit = header + first * item if first is not None else header + count * item + 1 if count is not None else None
-    data = _read_bytes(path, limit)
+    data = _read_bytes(path, limit, what)
     if len(data) < 8:
-        raise InputDataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
+        raise InputDataError(f"{what} {path} is truncated ({len(data)} bytes)")
     found_magic, n = struct.unpack(">II", data[:8])
     if found_magic != magic:
-        raise InputDataError(f"MNIST file {path} has wrong magic number {found_magic} (expected {magic})")
+        raise InputDataError(f"{what} {path} has wrong magic number {found_magic} (expected {magic})")
     dims = [n if first is None else min(n, first)]
     if magic == IMAGE_MAGIC:
         if len(data) < 16:
-            raise InputDataError(f"MNIST file {path} is truncated ({len(data)} bytes)")
+            raise InputDataError(f"{what} {path} is truncated ({len(data)} bytes)")
         rows, cols = struct.unpack(">II", data[8:16])
         if (rows, cols) != (28, 28):
-            raise InputDataError(f"MNIST file {path} holds {rows}x{cols} images (expected 28x28)")
+            raise InputDataError(f"{what} {path} holds {rows}x{cols} images (expected 28x28)")
         dims += [rows, cols]
     if count is not None and n != count:
-        raise InputDataError(f"MNIST file {path} holds {n} items (expected {count})")
+        raise InputDataError(f"{what} {path} holds {n} items (expected {count})")
     expected = header + int(np.prod(dims))
     if len(data) < expected or (first is None and len(data) != expected):
-        raise InputDataError(f"MNIST file {path} is truncated or corrupt: {len(data)} bytes, expected {expected}")
+        raise InputDataError(f"{what} {path} is truncated or corrupt: {len(data)} bytes, expected {expected}")
     return np.frombuffer(data, dtype=np.uint8, offset=header, count=expected - header).reshape(dims)
 
 

@@ -1,5 +1,5 @@
-"""The subcommands: name, Hydra primary config, the module whose ``run(cfg, out_dir)`` does the work;
-and the plain commands (no config, their own arguments), whose module's ``main(argv)`` returns the exit code.
+"""The command table: the stage commands (from the stage registry, ``sla_cli.pipeline.registry``) and
+the plain commands (no config, their own arguments), whose module's ``main(argv)`` returns the exit code.
 
 Modules are imported only when their command runs, so ``sla --help`` stays fast.
 """
@@ -8,29 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sla_cli.pipeline.registry import STAGES, Stage
 
-@dataclass(frozen=True)
-class Command:
-    name: str  # as typed after `sla`, e.g. "eval oneshot"
-    config_name: str  # conf/<config_name>.yaml
-    module: str  # defines validate(cfg) and run(cfg, out_dir)
-    summary: str
-
-
-COMMANDS = [
-    Command("generate-cubes", "generate_cubes", "sla_cli.generate_cubes.stage",
-            "render MNIST digits on cube faces in 100 contexts, with masks and rotating cubes"),
-    Command("train", "train", "sla_cli.train.stage",
-            "train one autoencoder per context, self- and cross-training into a shared latent space"),
-    Command("classify", "classify", "sla_cli.classify.stage",
-            "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP"),
-    Command("density", "density", "sla_cli.density.stage",
-            "the autoencoder family as density models on binarized MNIST: DAE, MADE, VAE (IWAE)"),
-    Command("eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot.stage",
-            "one-shot recognition of unseen glyphs in all contexts from one example"),
-    Command("eval concept", "eval_concept", "sla_cli.eval.concept.stage",
-            "context-likelihood maps and the second-level 'turning cube' autoencoder"),
-]
+Command = Stage  # a stage command: name, Hydra primary config, the module whose run(cfg, out_dir) works
+COMMANDS = list(STAGES)
 
 
 @dataclass(frozen=True)
@@ -43,8 +24,10 @@ class PlainCommand:
 
 
 PLAIN_COMMANDS = [
+    PlainCommand("pipeline", "sla_cli.pipeline.cli",
+                 "the whole paper in one command: every stage into OUT/<stage>, checked first, then OUT/report.md"),
     PlainCommand("report", "sla_cli.report.cli",
-                 "RUN_ROOT/report.md from the five run folders: paper vs ours, the runs, every figure"),
+                 "RUN_ROOT/report.md from the pipeline's run folders: paper vs ours, the runs, every figure"),
     PlainCommand("aggregate", "sla_cli.aggregate.cli",
                  "SWEEP_DIR/aggregate.md|json: mean +- std over seeds of every metric of a -m sweep's run folders"),
     PlainCommand("verify", "sla_cli.verify",
@@ -52,6 +35,7 @@ PLAIN_COMMANDS = [
 ]
 
 BY_NAME = {c.name: c for c in [*COMMANDS, *PLAIN_COMMANDS]}
+GROUPS = {"eval": [c.name for c in COMMANDS if c.name.startswith("eval ")]}  # `sla eval` lists these
 
 # Keys renamed so that a folder input always ends in _dir (`model` is an architecture in train and
 # was a folder in eval). The old spelling keeps working, with a one-line note.

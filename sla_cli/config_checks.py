@@ -10,10 +10,12 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from sla_cli import tracking
 from sla_cli.errors import ConfigError
 
 PRESETS = ("smoke", "demo", "paper")
 DEVICES = ("auto", "cpu", "cuda")
+LOGGERS = ("none", "tensorboard")
 
 
 def value(cfg: DictConfig, key: str) -> Any:
@@ -109,6 +111,16 @@ def validate_common(cfg: DictConfig) -> None:
     check_int(cfg, "threads", 0, 1024)
     check_choice(cfg, "precision", ("auto", "fp32", "bf16"))
     check_bool(cfg, "overwrite")
+    check_int(cfg, "progress_every", 0)
+    check_choice(cfg, "logger", LOGGERS)
+    tracking.check_available(cfg.logger)
     if not isinstance(value(cfg, "data.root"), str):
         raise ConfigError("data.root must be a folder path")
     check_bool(cfg, "data.download")
+    if OmegaConf.select(cfg, "data.source") is not None:  # the stages that read images: generate-cubes, classify
+        from data_gen.sources import parse
+
+        try:
+            parse(value(cfg, "data.source"))
+        except ValueError as e:
+            raise ConfigError(str(e)) from None

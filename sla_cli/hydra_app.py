@@ -29,7 +29,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from hydra_plugins.sla_launchers.resuming import register as register_launchers
-from sla_cli import interrupt
+from sla_cli import interrupt, tracking
 from sla_cli.commands import RENAMED_KEYS, Command
 from sla_cli.config_checks import validate_common
 from sla_cli.errors import USER_ERRORS, ConfigError, DataError
@@ -88,7 +88,14 @@ def compose_config(cmd: Command, overrides: list[str], check_values: bool = True
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None, job_name=cmd.config_name):
             cfg = compose(cmd.config_name, overrides=overrides)
     except (hydra.errors.HydraException, OmegaConfBaseException, ValueError) as e:
+        unknown = re.match(r"Could not override '([^']+)'\.\s+To append to your config use \+", str(e))
+        if unknown:  # Hydra's hint (append with +) is the one thing not to do with a misspelt key
+            raise ConfigError(unknown_key(cmd, unknown.group(1), overrides)) from None
         raise ConfigError(one_line(str(e))) from None
+    for override in overrides:  # `+key=value` adds a key no config knows: refused like a misspelt key
+        key = override.lstrip("+").split("=", 1)[0] if override.startswith("+") else None
+        if key and key.rsplit(".", 1)[0] not in getattr(cmd, "open_sections", ()):
+            raise ConfigError(unknown_key(cmd, key, [o for o in overrides if o != override]))
     if check_values:
         validate_common(cfg)
         importlib.import_module(cmd.module).validate(cfg)
@@ -97,6 +104,23 @@ def compose_config(cmd: Command, overrides: list[str], check_values: bool = True
             value = "DIR" if missing[0].endswith("_dir") else "VALUE"
             raise ConfigError(f"{missing[0]}={value} is required (sla {cmd.name} --help shows the config)")
     return cfg
+
+
+def unknown_key(cmd: Command, key: str, overrides: list[str]) -> str:
+    """'unknown key K' with the nearest known keys, composed without the offending override."""
+    import difflib
+
+    from sla_cli.config_checks import leaves
+
+    known: list[str] = []
+    with contextlib.suppress(Exception):
+        with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None, job_name=cmd.config_name):
+            base = compose(cmd.config_name, overrides=[o for o in overrides if o.split("=", 1)[0].lstrip("+~")
+                                                       != key and not o.startswith("+")])
+        known = [k for k, _ in leaves(OmegaConf.to_container(base, resolve=False))]
+    near = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
+    hint = f" (did you mean {' or '.join(near)}?)" if near else ""
+    return f"unknown key {key}{hint}; `sla {cmd.name} --help` lists every key"
 
 
 def precheck(cmd: Command, overrides: list[str], multirun: bool, check_values: bool = True) -> None:
@@ -143,10 +167,14 @@ def run_job(cmd: Command, cfg: DictConfig, out_dir: Path) -> None:
     from sla_cli import distributed, memory  # these import torch: only once a job really runs
     from sla_cli.runtime import configure, resolve_device
 
-    configure(cfg.threads, cfg.precision)
+    configure(cfg.threads, cfg.precision, cfg.get("progress_every", 0))
     memory.check(cmd.name, cfg, resolve_device(cfg.device))  # before anything is allocated or removed
     out_dir = distributed.setup(cfg.device, Path(out_dir))  # under torchrun, ranks > 0 write to a scratch copy
-    importlib.import_module(cmd.module).run(cfg, out_dir)
+    tracking.configure(cfg.get("logger", "none") if distributed.rank() == 0 else "none", out_dir)
+    try:
+        importlib.import_module(cmd.module).run(cfg, out_dir)
+    finally:
+        tracking.close()
 
 
 def _run_job(cmd: Command, cfg: DictConfig) -> None:
@@ -229,5 +257,6 @@ def run_command(cmd: Command, argv: list[str]) -> None:
         _run_job(cmd, cfg)
 
     register_launchers()  # conf/hydra/launcher/{slurm,local}.yaml: sla's submitit launchers
-    sys.argv = [f"sla {cmd.name}", *argv]
+    # Shell completion names the program by sys.argv[0]: the script completes `sla` (see __main__)
+    sys.argv = ["sla" if args.shell_completion else f"sla {cmd.name}", *argv]
     app()

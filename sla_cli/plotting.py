@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from sla_cli.runfolder import atomic_path  # noqa: E402
 
-__all__ = ["plt", "save_figure", "tile"]
+__all__ = ["context_indices", "grid_ticks", "plt", "save_figure", "tile"]
 
 
 def save_figure(fig, path: Path, dpi: int = 100, tight: bool = True) -> None:
@@ -37,3 +37,26 @@ def tile(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: float 
         top, left = edge + r * (h + gap), edge + c * (w + gap)
         out[top:top + h, left:left + w] = img
     return out
+
+
+def context_indices(ax, k: int, shape: tuple[int, int], cols: int | None = None, gap: int = 1,
+                    border: bool = False, fontsize: float = 5) -> None:
+    """Number each tile of a ``tile(images[k], cols, gap, border)`` image drawn on ``ax`` with its
+    index (the context), in its top-left corner, so a reader can find context 33 in a grid of 100."""
+    h, w = shape
+    cols = cols or math.ceil(math.sqrt(k))
+    edge = gap if border else 0
+    for i in range(k):
+        r, c = divmod(i, cols)
+        ax.text(edge + c * (w + gap) + 0.5, edge + r * (h + gap) + 0.5, str(i), fontsize=fontsize, color="gold",
+                ha="left", va="top", alpha=0.9)
+
+
+def grid_ticks(ax, n: int, cols: int) -> None:
+    """Ticks of a heat map holding n contexts in reading order, ``cols`` to a row: the column's
+    offset along x, the row's first context along y (context = row label + column label)."""
+    rows = -(-n // cols)
+    ax.set_xticks(range(cols))
+    ax.set_xticklabels([f"+{c}" for c in range(cols)], fontsize=6)
+    ax.set_yticks(range(rows))
+    ax.set_yticklabels([str(r * cols) for r in range(rows)], fontsize=6)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import time
 
 import numpy as np
 import torch
@@ -43,13 +44,15 @@ def seed_everything(seed: int) -> torch.Generator:
 
 PRECISIONS = ("auto", "fp32", "bf16")
 _precision = "auto"  # the job's `precision` setting, set once per job by configure()
+_progress_every = 0  # the job's `progress_every`: lines without a terminal every N steps (0: every 10%)
 
 
-def configure(threads: int, precision: str) -> None:
-    """Apply a job's runtime settings (conf/common.yaml's threads and precision)."""
-    global _precision
+def configure(threads: int, precision: str, progress_every: int = 0) -> None:
+    """Apply a job's runtime settings (conf/common.yaml's threads, precision and progress_every)."""
+    global _precision, _progress_every
     set_cpu_threads(threads)
     _precision = precision
+    _progress_every = progress_every
 
 
 def autocast(device: torch.device):
@@ -72,8 +75,96 @@ class _Progress(Progress):
         return super().__exit__(exc_type, exc, tb)
 
 
-def progress() -> Progress:
-    """A rich progress bar on stderr; `progress.update(task, advance=1, loss=...)` shows extra fields."""
+class LineProgress:
+    """Progress where stderr is not a terminal (nohup, SLURM logs, pipes), where a bar would only be
+    drawn once at the end: a line with the rate and the time left every ``every`` steps (0: every
+    10% of the total, and at least once a minute, once a task has run 5 s), and one at its end.
+    The same calls as rich's Progress (add_task, update, advance, remove_task)."""
+
+    QUIET_S, MINUTE = 5.0, 60.0
+
+    def __init__(self, every: int = 0, clock=time.monotonic, write=None):
+        self.every, self.clock = every, clock
+        self.write = write or (lambda line: console.print(line, soft_wrap=True, highlight=False, markup=False))
+        self.tasks: dict[int, dict] = {}
+
+    def __enter__(self) -> LineProgress:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if exc_type is None:
+            for task_id, task in self.tasks.items():
+                if task["printed"] and task["completed"] != task["printed_at"]:
+                    self._line(task_id)
+        return False
+
+    def add_task(self, description: str, total: float | None = None, completed: float = 0, **fields) -> int:
+        task_id = len(self.tasks)
+        now = self.clock()
+        self.tasks[task_id] = {"description": description, "total": total, "completed": completed,
+                               "start": completed, "started": now, "last": now, "printed": False,
+                               "printed_at": completed, "fields": fields}
+        return task_id
+
+    def remove_task(self, task_id: int) -> None:
+        self.tasks.pop(task_id, None)
+
+    def advance(self, task_id: int, advance: float = 1) -> None:
+        self.update(task_id, advance=advance)
+
+    def update(self, task_id: int, *, advance: float | None = None, completed: float | None = None,
+               total: float | None = None, description: str | None = None, **fields) -> None:
+        task = self.tasks.get(task_id)
+        if task is None:
+            return
+        before = task["completed"]
+        if completed is not None:
+            task["completed"] = completed
+        if advance is not None:
+            task["completed"] += advance
+        if total is not None:
+            task["total"] = total
+        if description is not None:
+            task["description"] = description
+        task["fields"].update(fields)
+        if task["completed"] != before and self._due(task, before):
+            self._line(task_id)
+
+    def _due(self, task: dict, before: float) -> bool:
+        now, done, total = self.clock(), task["completed"], task["total"]
+        if self.every > 0:
+            return done // self.every > before // self.every or (total is not None and done >= total)
+        if now - task["started"] < self.QUIET_S:
+            return False
+        step = (total or 0) / 10
+        crossed = step > 0 and done // step > task["printed_at"] // step
+        return crossed or now - task["last"] >= self.MINUTE or (total is not None and done >= total)
+
+    def _line(self, task_id: int) -> None:
+        task = self.tasks[task_id]
+        now, done, total = self.clock(), task["completed"], task["total"]
+        elapsed = max(now - task["started"], 1e-9)
+        rate = (done - task["start"]) / elapsed
+        parts = [f"{task['description']}: {done:g}" + (f"/{total:g} ({100 * done / total:.0f}%)" if total else "")]
+        parts.append(f"{rate:.3g} it/s" if rate >= 1 else f"{1 / rate:.3g} s/it" if rate > 0 else "starting")
+        if total and rate > 0:
+            parts.append(f"{_clock(max(total - done, 0) / rate)} left")
+        parts.append(f"{_clock(elapsed)} elapsed")
+        info = task["fields"].get("info")
+        self.write(", ".join(parts) + (f", {info}" if info else ""))
+        task.update(last=now, printed=True, printed_at=done)
+
+
+def _clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def progress() -> Progress | LineProgress:
+    """A rich progress bar on stderr; `progress.update(task, advance=1, loss=...)` shows extra fields.
+    Without a terminal, progress lines instead (``LineProgress``)."""
+    if not console.is_terminal:
+        return LineProgress(_progress_every)
     return _Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

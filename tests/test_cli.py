@@ -32,7 +32,7 @@ def test_console_script_is_installed():
     assert result.returncode == 0 and "generate-cubes" in result.stdout
 
 
-@pytest.mark.parametrize("argv", [["bogus"], ["eval", "nope"], ["eval"]])
+@pytest.mark.parametrize("argv", [["bogus"], ["eval", "nope"]])
 def test_unknown_subcommand_is_one_line_exit_2(argv):
     assert_one_line_error(run_sla(*argv), "unknown command", code=2)
 

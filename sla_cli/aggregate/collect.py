@@ -14,9 +14,12 @@ from pathlib import Path
 
 from sla_cli import runfolder
 from sla_cli.errors import DataError
+from sla_cli.pipeline.registry import STAGES, STEP_BY_FOLDER
+from sla_cli.pipeline.status import FILE as PIPELINE_LOG
+from sla_cli.tracking import FOLDER as TRACKING_FOLDER
 
 # Each kind's numbers; another kind's are those of every JSON file its manifest lists.
-METRIC_FILES = {"model": "metrics.json", "classify": "results.json"}
+METRIC_FILES = {s.kind: s.numbers for s in STAGES if s.numbers}
 # Parts of a metrics file that are not this run's measurements (spreads, per-seed copies, the paper's
 # numbers, settings) and counters that are not measurements either.
 SKIP_PARTS = {"std", "per_seed", "paper", "arch", "config", "seeds", "seed"}
@@ -39,16 +42,30 @@ def find_runs(sweep_dir: Path) -> list[RunFolder]:
     if not sweep_dir.is_dir():
         raise DataError(f"{sweep_dir} does not exist or is not a folder "
                         "(expected the out=DIR of an `sla ... -m` sweep)")
+    refuse_non_sweep(sweep_dir)
     runs = [read_run(p) for p in _job_folders(sweep_dir)]
     if not runs:
         raise DataError(f"{sweep_dir} holds no run folders (expected one folder per job of an `sla ... -m` sweep)")
     return runs
 
 
+def refuse_non_sweep(folder: Path) -> None:
+    """One run folder, or a pipeline's run root (stages of different kinds, not repeats), is no sweep."""
+    if (folder / runfolder.MANIFEST).exists() or (folder / runfolder.CONFIG).exists():
+        raise DataError(f"{folder} is one run folder, not a sweep: give the out=DIR of an `sla <command> -m ...` "
+                        f"sweep (whose run folders are SWEEP_DIR/0, SWEEP_DIR/1, ...); "
+                        f"`sla verify {folder}` checks one run")
+    stages = [p.name for p in folder.iterdir() if p.is_dir() and p.name in STEP_BY_FOLDER]
+    if (folder / PIPELINE_LOG).exists() or len(stages) >= 2:
+        raise DataError(f"{folder} is a pipeline's run root ({', '.join(sorted(stages)[:3])}...: one run of each "
+                        f"stage), not a sweep; `sla report {folder}` summarizes it, `sla aggregate` averages the "
+                        "repeats of a `-m` sweep")
+
+
 def _job_folders(folder: Path) -> list[Path]:
     found = []
     for p in sorted(folder.iterdir(), key=_natural):
-        if not p.is_dir() or p.name.startswith("."):
+        if not p.is_dir() or p.name.startswith(".") or p.name == TRACKING_FOLDER:
             continue
         is_run = (p / runfolder.MANIFEST).exists() or (p / runfolder.CONFIG).exists()
         subdirs = [q for q in p.iterdir() if q.is_dir() and not q.name.startswith(".")]

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from data_gen.mnist import load_split
-from sla_cli.errors import ConfigError
+from data_gen.sources import load_split
+from sla_cli.errors import ConfigError, DataError
+
+N_CLASSES = 10
 
 
 @dataclass
@@ -33,11 +35,13 @@ def _split(images, labels, device) -> Split:
 
 
 def load(root: str, download: bool, device: torch.device, val_size: int, train_size: int | None,
-         test_size: int | None, seed: int) -> Mnist:
+         test_size: int | None, seed: int, source: str = "mnist") -> Mnist:
     """The validation split is a fixed random draw (by ``seed``) from the 60,000 training images;
-    ``train_size`` caps the rest (smoke runs), ``test_size`` takes the first test images."""
-    tr_img, tr_lab = load_split(root, "train", download)
-    te_img, te_lab = load_split(root, "test", download)
+    ``train_size`` caps the rest (smoke runs), ``test_size`` takes the first test images.
+    ``source``: ``data.source`` (data_gen.sources): MNIST, or another set of ten classes 0..9."""
+    tr_img, tr_lab = load_split(source, root, "train", download)
+    te_img, te_lab = load_split(source, root, "test", download)
+    _check_classes(source, tr_lab, te_lab, val_size)
     order = torch.randperm(len(tr_lab), generator=torch.Generator().manual_seed(seed)).numpy()
     val_idx, train_idx = order[:val_size], order[val_size:]
     if train_size is not None:
@@ -46,6 +50,21 @@ def load(root: str, download: bool, device: torch.device, val_size: int, train_s
         te_img, te_lab = te_img[:test_size], te_lab[:test_size]
     return Mnist(_split(tr_img[train_idx], tr_lab[train_idx], device), _split(tr_img[val_idx], tr_lab[val_idx], device),
                  _split(te_img, te_lab, device))
+
+
+def _check_classes(source: str, train_labels, test_labels, val_size: int) -> None:
+    """Another source must be ten classes 0..9, each in the training images, with more of them than
+    classify.val_size holds out."""
+    top = int(max(train_labels.max(), test_labels.max()))
+    if top >= N_CLASSES:
+        raise DataError(f"data.source={source} has labels up to {top}; sla classify needs ten classes 0..9")
+    absent = sorted(set(range(N_CLASSES)) - {int(v) for v in set(train_labels.tolist())})
+    if absent:
+        raise DataError(f"data.source={source} has no training image of class {absent[0]}; "
+                        "sla classify needs all ten classes 0..9")
+    if val_size >= len(train_labels):
+        raise ConfigError(f"classify.val_size={val_size} leaves nothing to train on: data.source={source} holds "
+                          f"{len(train_labels)} training images")
 
 
 def check_per_class(train: Split, per_class: int, n_classes: int) -> None:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.colors import FuncNorm
 
 from sla_cli.plotting import plt
 
 
 def confusion_figure(matrices: dict, accuracies: dict):
-    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 4.2))
+    fig, axes = plt.subplots(1, len(matrices), figsize=(5.2 * len(matrices), 4.2))
     for ax, (name, m) in zip(np.atleast_1d(axes), matrices.items(), strict=False):
         m = m.numpy()
-        ax.imshow(np.log1p(m), cmap="Blues")
+        # counts on a log scale (the diagonal is ~100x the errors), the colour bar in counts
+        norm = FuncNorm((np.log1p, np.expm1), vmin=0, vmax=max(int(m.max()), 1))
+        heat = ax.imshow(m, cmap="Blues", norm=norm)
+        fig.colorbar(heat, ax=ax, fraction=0.046, pad=0.04, label="test images")
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
-                if m[i, j] and i != j:
+                if i == j:  # correct: the count, white on the dark diagonal
+                    ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=5.5, color="white",
+                            fontweight="bold")
+                elif m[i, j]:
                     ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6, color="crimson")
         ax.set_title(f"{name}: {100 * accuracies[name]:.2f}%")
         ax.set_xlabel("predicted")

@@ -19,7 +19,8 @@ from omegaconf import OmegaConf
 from sla_cli.classify.paired import verdict
 from sla_cli.errors import DataError
 from sla_cli.plotting import plt
-from sla_cli.runfolder import read_manifest, verify_file
+from sla_cli.pipeline.registry import CLASSIFY_FILES
+from sla_cli.runfolder import MANIFEST, read_manifest, verify_file
 
 MODELS = {"recon": "set, recon", "full": "set, full", "calibrated": "set, calibrated", "mlp": "MLP, same width",
           "mlp_matched": "MLP, set's parameters"}
@@ -32,9 +33,9 @@ def read_sweep(sweep_dir: Path) -> list[dict]:
     if not sweep_dir.is_dir():
         raise DataError(f"{sweep_dir} is not a folder (expected the out=DIR of an `sla classify -m` sweep)")
     runs = []
-    for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and (p / "manifest.json").exists()):
+    for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and (p / MANIFEST).exists()):
         manifest = read_manifest(folder, "classify")
-        runs.append(json.loads(verify_file(folder, manifest, "results.json").read_text()))
+        runs.append(json.loads(verify_file(folder, manifest, CLASSIFY_FILES.results).read_text()))
     if not runs:
         raise DataError(f"{sweep_dir} holds no complete sla classify run (no job folder with manifest.json)")
     return runs

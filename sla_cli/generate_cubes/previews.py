@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sla_cli.plotting import plt, tile
+from sla_cli.plotting import context_indices, plt, tile
 
 
 def panels_figure(panels: list[tuple[str, np.ndarray]], pixels_per_cell: int = 4):
@@ -25,13 +25,17 @@ def panels_figure(panels: list[tuple[str, np.ndarray]], pixels_per_cell: int = 4
 def contexts_figure(images: np.ndarray, n_side: int):
     """One digit in every context [C, H, W] uint8, ten to a row: figure 5."""
     title = f"one digit in {len(images)} contexts: {n_side} side-face, {len(images) - n_side} top-face orientations"
-    return panels_figure([(title, tile(images / 255.0, 10, fill=0.35, border=True))])
+    fig = panels_figure([(title, tile(images / 255.0, 10, fill=0.35, border=True))])
+    context_indices(fig.axes[0], len(images), images.shape[1:], cols=10, border=True, fontsize=7)
+    return fig
 
 
 def masks_figure(masks: np.ndarray):
     """The masks [C, H, W] of every context: figure 7."""
     title = f"masks of the {len(masks)} contexts (warp of an all-ones texture)"
-    return panels_figure([(title, tile(masks, 10, fill=0.35, border=True))])
+    fig = panels_figure([(title, tile(masks, 10, fill=0.35, border=True))])
+    context_indices(fig.axes[0], len(masks), masks.shape[1:], cols=10, border=True, fontsize=7)
+    return fig
 
 
 def cubes_figure(panels: list[tuple[str, np.ndarray]], cols: int):

@@ -17,21 +17,25 @@ from rich.table import Table
 
 from data_gen.cubes import SLOTS, paint_cubes, slot_contexts
 from data_gen.geometry import Camera, make_contexts, quad_px, side_visible_limit_deg, cube_fits
-from data_gen.mnist import COUNTS, load_split
+from data_gen.mnist import COUNTS
+from data_gen.sources import load_split
 from data_gen.render import context_grids, make_renderer, masks
 from sla_cli import runfolder
 from sla_cli.generate_cubes import previews
 from sla_cli.config_checks import check_choice, check_float, check_int, value
 from sla_cli.errors import ConfigError
+from sla_cli.pipeline.registry import DATASET_FILES
 from sla_cli.runtime import console, progress, resolve_device
 
 KIND = "dataset"
+FILES = DATASET_FILES  # every name this stage writes, declared in the stage registry
 BACKENDS = ("auto", "sparse", "grid_sample")
 
 
 def validate(cfg: DictConfig) -> None:
-    check_int(cfg, "digits.train", 1, COUNTS["train"])
-    check_int(cfg, "digits.test", 1, COUNTS["test"])
+    mnist = value(cfg, "data.source") == "mnist"  # another source's counts are checked once it is read
+    check_int(cfg, "digits.train", 1, COUNTS["train"] if mnist else None)
+    check_int(cfg, "digits.test", 1, COUNTS["test"] if mnist else None)
     check_int(cfg, "render.size", 8, 512)
     check_int(cfg, "render.supersample", 1, 8)
     check_choice(cfg, "render.backend", BACKENDS)
@@ -77,7 +81,7 @@ def _write_split(run: runfolder.Run, name: str, digits: np.ndarray, render, shap
 def _write_cubes(run: runfolder.Run, prefix: str, textures: np.ndarray, angles: np.ndarray, camera: Camera,
                  supersample: int, device: torch.device, chunk: int, bar) -> None:
     task = bar.add_task(prefix.rstrip("_"), total=len(angles), info="")
-    with run.npy_chunks(f"{prefix}images.npy", (len(angles), camera.size, camera.size), np.uint8) as writer:
+    with run.npy_chunks(FILES.cubes(prefix, "images"), (len(angles), camera.size, camera.size), np.uint8) as writer:
         for i in range(0, len(angles), chunk):
             tex = torch.from_numpy(np.ascontiguousarray(textures[i:i + chunk]))
             writer.append(paint_cubes(tex, angles[i:i + chunk], camera, supersample, device).cpu().numpy())
@@ -87,7 +91,11 @@ def _write_cubes(run: runfolder.Run, prefix: str, textures: np.ndarray, angles: 
 def run(cfg: DictConfig, out_dir: Path) -> None:
     # Every input is read and checked before the run folder is touched: a bad MNIST file fails
     # with an overwritten dataset still complete (overwrite=true replaces it only from the first write).
-    mnist = {split: load_split(cfg.data.root, split, download=cfg.data.download) for split in ("train", "test")}
+    mnist = {split: load_split(cfg.data.source, cfg.data.root, split, cfg.data.download) for split in ("train", "test")}
+    for split, (images, _) in mnist.items():
+        if cfg.digits[split] > len(images):
+            raise ConfigError(f"digits.{split}={cfg.digits[split]} but data.source={cfg.data.source} holds "
+                              f"{len(images)} {split} images")
     with runfolder.Run(out_dir, KIND, cfg) as run:
         if run.complete:
             return
@@ -103,7 +111,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         with progress() as bar:
             splits = _write_digit_splits(run, cfg, mnist, render, (len(contexts), camera.size, camera.size), chunk,
                                          bar)
-            run.save_npy("masks.npy", mask.astype(np.float32))
+            run.save_npy(FILES.masks, mask.astype(np.float32))
             cube_textures = _write_cube_sets(run, cfg, splits[cfg.cubes.split], camera, contexts, ss, device, chunk,
                                              bar)
         _write_previews(run, cfg, splits["train"], render, mask, cube_textures, camera, ss, device)
@@ -128,9 +136,9 @@ def _write_digit_splits(run: runfolder.Run, cfg: DictConfig, mnist: dict, render
         images, labels = mnist[split]
         pick = _rng(cfg.seed, split).permutation(len(images))[: cfg.digits[split]]
         splits[split] = (images, labels, pick)
-        _write_split(run, f"{split}_images.npy", images[pick], render, frame, chunk, bar, f"{split} digits")
-        run.save_npy(f"{split}_labels.npy", labels[pick])
-        run.save_npy(f"{split}_indices.npy", pick.astype(np.int64))
+        _write_split(run, FILES.split(split, "images"), images[pick], render, frame, chunk, bar, f"{split} digits")
+        run.save_npy(FILES.split(split, "labels"), labels[pick])
+        run.save_npy(FILES.split(split, "indices"), pick.astype(np.int64))
     return splits
 
 
@@ -141,8 +149,8 @@ def _write_cube_sets(run: runfolder.Run, cfg: DictConfig, split, camera: Camera,
     images, labels, _ = split
     k = int(cfg.cubes.count)
     angles = _rng(cfg.seed, "cube_angles").uniform(0.0, 90.0, k)
-    run.save_npy("cubes_angles.npy", angles)
-    run.save_npy("cubes_contexts.npy", slot_contexts(camera, contexts, angles).astype(np.int16))
+    run.save_npy(FILES.cubes_angles, angles)
+    run.save_npy(FILES.cubes_contexts, slot_contexts(camera, contexts, angles).astype(np.int16))
     classes = [("cubes_", int(cfg.cubes.digit), "cube_faces")]
     if cfg.cubes.compare_digit is not None:
         classes.append(("cubes_compare_", int(cfg.cubes.compare_digit), "compare_faces"))
@@ -152,8 +160,8 @@ def _write_cube_sets(run: runfolder.Run, cfg: DictConfig, split, camera: Camera,
         faces = _rng(cfg.seed, stream).choice(pool, size=(k, len(SLOTS)))  # a digit instance per face
         cube_textures[prefix] = images[faces[0]]
         _write_cubes(run, prefix, images[faces], angles, camera, ss, device, chunk, bar)
-        run.save_npy(f"{prefix}digits.npy", np.full(k, digit, dtype=np.uint8))
-        run.save_npy(f"{prefix}indices.npy", faces.astype(np.int64))
+        run.save_npy(FILES.cubes(prefix, "digits"), np.full(k, digit, dtype=np.uint8))
+        run.save_npy(FILES.cubes(prefix, "indices"), faces.astype(np.int64))
     return cube_textures
 
 
@@ -163,18 +171,18 @@ def _write_previews(run: runfolder.Run, cfg: DictConfig, train, render, mask: np
     zeros = pick[labels[pick] == 0]
     example = images[zeros[0] if len(zeros) else pick[0]]  # figure 5 shows a zero
     one = render(torch.from_numpy(example[None].copy()))[0].cpu().numpy()
-    run.save_figure("contexts.png", previews.contexts_figure(one, int(cfg.contexts.n_side)), tight=False)
-    run.save_figure("masks.png", previews.masks_figure(mask), tight=False)
+    run.save_figure(FILES.contexts_figure, previews.contexts_figure(one, int(cfg.contexts.n_side)), tight=False)
+    run.save_figure(FILES.masks_figure, previews.masks_figure(mask), tight=False)
     turn = np.linspace(0.0, 90.0, 10, endpoint=False)
     panels = []
     for prefix, textures in cube_textures.items():
         digit = cfg.cubes.digit if prefix == "cubes_" else cfg.cubes.compare_digit
-        sample = np.load(run.out_dir / f"{prefix}images.npy", mmap_mode="r")[:10]
+        sample = np.load(run.out_dir / FILES.cubes(prefix, "images"), mmap_mode="r")[:10]
         panels.append((f"cubes of digit {digit} at random yaws (figure 4)", np.asarray(sample)))
         tex = torch.from_numpy(np.repeat(textures[None], len(turn), 0))
         panels.append((f"one cube of {digit}s turning 0..81 degrees (figure 13)",
                        paint_cubes(tex, turn, camera, ss, device).cpu().numpy()))
-    run.save_figure("cubes.png", previews.cubes_figure(panels, cols=10), tight=False)
+    run.save_figure(FILES.cubes_figure, previews.cubes_figure(panels, cols=10), tight=False)
 
 
 def _report(out_dir: Path, manifest: dict, seconds: float, device: torch.device, backend: str) -> None:

@@ -25,8 +25,9 @@ def parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="sla report",
         description="Build RUN_ROOT/report.md (paper vs ours, the runs, the figures) "
-        "from the run folders' JSON alone: RUN_ROOT/dataset, model, classify, oneshot, concept. A stage "
-        "that is missing or did not complete is reported as such.",
+        "from the run folders' JSON alone: RUN_ROOT/<stage> for every stage of `sla pipeline`. A stage "
+        "that is missing or did not complete is reported as such, with why (from RUN_ROOT/pipeline.json, "
+        "when `sla pipeline` wrote it: refused, failed, interrupted, not run).",
     )
     p.add_argument("run_root", metavar="RUN_ROOT", help="the OUT folder of `make demo` or `make reproduce-paper`")
     p.add_argument(
@@ -47,10 +48,15 @@ def main(argv: list[str]) -> int:
     except SlaError as e:
         print(f"sla report: error: {e}", file=sys.stderr)
         return e.exit_code
+    print_stages(path, stages)
+    return 0
+
+
+def print_stages(path, stages: dict) -> None:
+    """Each stage's status, and for one that did not complete, why (`sla pipeline` prints it too)."""
     t = Table(title=f"sla report: {escape(str(path))}")
     t.add_column("stage")
     t.add_column("status")
     for name, s in stages.items():  # a reason names paths and files: text, never rich markup
         t.add_row(f"{name}/", s.status if s.complete else f"[yellow]{s.status}[/]: {escape(s.reason)}")
     console.print(t)
-    return 0

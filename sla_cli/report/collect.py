@@ -1,8 +1,11 @@
-"""Find the five stage folders under a run root and read what each holds, without trusting any of it.
+"""Find the pipeline's stage folders under a run root and read what each holds, without trusting any of it.
 
-A stage is *complete* only when its folder (or every run of a seed sweep inside it) has a
-manifest.json of the right kind and its numbers file matches the manifest's sha256. Anything else
-is missing, incomplete or invalid, with the reason, and gives no numbers.
+The stages are `sla pipeline`'s, from the stage registry (``sla_cli.pipeline.registry``): each
+folder, its kind and its numbers file. A stage is *complete* only when its folder (or every run of a
+seed sweep inside it) has a manifest.json of the right kind and its numbers file matches the
+manifest's sha256. Anything else is missing, incomplete or invalid, with the reason, and gives no
+numbers; where `sla pipeline` logged why (RUN_ROOT/pipeline.json: refused, failed, interrupted, not
+run), the reason says so first.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from pathlib import Path
 
 from sla_cli import runfolder
 from sla_cli.errors import DataError
+from sla_cli.pipeline import status as pipeline_status
+from sla_cli.pipeline.registry import PIPELINE
 
 
 @dataclass(frozen=True)
@@ -20,15 +25,11 @@ class StageSpec:
     kind: str  # the manifest's kind
     command: str  # the sla subcommand that writes it
     data: str | None  # the JSON file holding its numbers
+    reported: bool = True  # False: listed only where its folder exists or a pipeline logged a problem
 
 
-STAGES = (
-    StageSpec("dataset", "dataset", "generate-cubes", None),
-    StageSpec("model", "model", "train", "metrics.json"),
-    StageSpec("classify", "classify", "classify", "results.json"),
-    StageSpec("oneshot", "oneshot", "eval oneshot", "oneshot.json"),
-    StageSpec("concept", "concept", "eval concept", "concept.json"),
-)
+STAGES = tuple(StageSpec(step.folder, step.stage.kind, step.stage.name, step.stage.numbers, step.reported)
+               for step in PIPELINE)
 BY_FOLDER = {s.folder: s for s in STAGES}
 
 
@@ -108,7 +109,15 @@ def collect(root: Path) -> dict[str, Stage]:
     root = Path(root)
     if not root.is_dir():
         raise DataError(f"{root} does not exist or is not a folder (expected a run root such as outputs/demo)")
-    stages = {s.folder: collect_stage(root, s) for s in STAGES}
+    logged = pipeline_status.read(root)
+    problems = {k for k, v in logged.items() if v["outcome"] not in ("complete", "skipped")}
+    shown = [s for s in STAGES if s.reported or (root / s.folder).exists() or s.folder in problems]
+    stages = {s.folder: collect_stage(root, s) for s in shown}
+    for name, stage in stages.items():
+        entry = logged.get(name)
+        if not stage.complete and entry and entry["outcome"] != "complete":
+            why = f"{entry['outcome']}: {entry['reason']}" if entry["reason"] else entry["outcome"]
+            stage.reason = f"{why} (sla pipeline); {stage.reason}"
     if all(s.status == "missing" for s in stages.values()):
         names = ", ".join(f"{s.folder}/" for s in STAGES)
         raise DataError(

@@ -37,12 +37,16 @@ from typing import Any
 from omegaconf import DictConfig, open_dict
 
 # Keys of conf/common.yaml (dotted) that are how-to-run.
-HOW_TO_RUN = frozenset({"out", "overwrite", "device", "threads", "precision", "data.root", "data.download"})
+HOW_TO_RUN = frozenset({"out", "overwrite", "device", "threads", "precision", "data.root", "data.download",
+                        "progress_every", "logger"})
 # Leaf names that are how-to-run in any stage's section (train.resume, density.keep_checkpoints, ...).
 HOW_TO_RUN_LEAVES = frozenset({"resume", "stop_after", "keep_checkpoints", "checkpoint_every", "log_every"})
 # How-to-run leaves that concern one invocation only: left out of the config.yaml and manifest a
 # stage writes, so a run stopped and resumed leaves the same folder as one run straight through.
 INVOCATION_LEAVES = ("resume", "stop_after")
+# Keys added after runs were made, at the value every older run had: left out of the experiment at
+# that value, so the folders made before the key existed stay the same runs (data.source: MNIST).
+DEFAULTS_OF_OLD = {"data.source": "mnist"}
 # What a mean over seeds averages out: `seed` (every command) and `classify.seeds`.
 SEED_LEAVES = frozenset({"seed", "seeds"})
 
@@ -62,7 +66,8 @@ def experiment(config: dict, less_seed: bool = False) -> dict:
         if not isinstance(node, dict):
             return node
         return {k: strip(v, f"{prefix}{k}.") for k, v in node.items()
-                if not is_how_to_run(f"{prefix}{k}") and not (less_seed and is_seed(f"{prefix}{k}"))}
+                if not is_how_to_run(f"{prefix}{k}") and not (less_seed and is_seed(f"{prefix}{k}"))
+                and DEFAULTS_OF_OLD.get(f"{prefix}{k}", object()) != v}
 
     return strip(config, "")
 
@@ -81,6 +86,22 @@ def flat(config: dict, prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{k}"] = v
     return out
+
+
+def differences(old: Any, new: Any, shown: int = 3) -> str:
+    """The keys in which two configs (or resume keys) differ, as ``key: old -> new`` for the first
+    ``shown`` of them and a count of the rest: what a refusal names instead of a whole config."""
+    a = flat(old) if isinstance(old, dict) else {"": old}
+    b = flat(new) if isinstance(new, dict) else {"": new}
+    keys = [k for k in dict.fromkeys([*a, *b]) if json.dumps(a.get(k, "<absent>"), sort_keys=True, default=str)
+            != json.dumps(b.get(k, "<absent>"), sort_keys=True, default=str)]
+    text = ", ".join(f"{k}: {_show(a.get(k, '<absent>'))} -> {_show(b.get(k, '<absent>'))}" for k in keys[:shown])
+    return text + (f" and {len(keys) - shown} more" if len(keys) > shown else "") if keys else "no key"
+
+
+def _show(v: Any) -> str:
+    text = json.dumps(v, default=str) if not isinstance(v, str) else v
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def without_invocation_keys(cfg: DictConfig, section: str) -> DictConfig:

@@ -31,11 +31,12 @@ from typing import Any
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
+from sla_cli import tracking
 from sla_cli.errors import DataError
 from sla_cli.runfolder.atomic import (TEMP, remove_stale_temporaries, save_npy, save_torch, write_json,
                                       write_text)
 from sla_cli.runfolder.lock import LOCK, FolderLock
-from sla_cli.runfolder.experiment import identity
+from sla_cli.runfolder.experiment import differences, experiment, identity
 from sla_cli.runfolder.manifest import (CONFIG, MANIFEST, config_dict, finish, inside, leaves, load_manifest,
                                         verify_files)
 
@@ -137,8 +138,10 @@ class Run:
                 console.print(f"{out} already holds this {kind} run (manifest.json, hashes verified); nothing to do",
                               soft_wrap=True)
                 return
-            raise DataError(f"{out} already holds a different {old['kind']} (manifest.json); "
-                            "choose another out=DIR or pass overwrite=true")
+            changed = differences(experiment(old["config"]), experiment(config_dict(self.cfg, out)))
+            what = f"another kind of run ({old['kind']}, not {kind})" if old["kind"] != kind else \
+                f"a different {kind} run ({changed})"
+            raise DataError(f"{out} already holds {what}; choose another out=DIR or pass overwrite=true")
         if not overwrite and _holds_foreign_files(out, kind):
             raise DataError(f"{out} is not empty and holds no sla {kind} run; "
                             "choose another out=DIR or pass overwrite=true")
@@ -234,6 +237,7 @@ class Run:
 
     def save_json(self, name: str, obj: Any) -> Path:
         write_json(path := self.path(name), obj)
+        tracking.numbers(f"{self.kind}/{Path(name).stem}", obj)  # logger=tensorboard; nothing otherwise
         return path
 
     def save_npy(self, name: str, array: np.ndarray) -> Path:
@@ -247,6 +251,7 @@ class Run:
     def save_figure(self, name: str, fig, dpi: int = 100, tight: bool = True) -> Path:
         from sla_cli.plotting import save_figure  # matplotlib only for stages that draw
 
+        tracking.figure(f"{self.kind}/{Path(name).stem}", fig)
         save_figure(fig, path := self.path(name), dpi=dpi, tight=tight)
         return path
 

@@ -17,9 +17,12 @@ import torch
 from torch import Tensor
 
 from sla_cli import runfolder
+from sla_cli.console import console
 from sla_cli.errors import DataError
+from sla_cli.pipeline.registry import DATASET_FILES
 
-ARRAYS = ("train_images.npy", "test_images.npy", "train_labels.npy", "test_labels.npy", "masks.npy")
+FILES = DATASET_FILES  # what `sla generate-cubes` writes (the stage registry)
+ARRAYS = (FILES.train_images, FILES.test_images, FILES.train_labels, FILES.test_labels, FILES.masks)
 
 
 @dataclass
@@ -73,9 +76,9 @@ def load_dataset(folder: str | Path) -> Dataset:
     # a flipped byte would otherwise train silently
     runfolder.verify_files(folder, manifest, ARRAYS)
     data = Dataset(folder, dataset_identity(folder, manifest),
-                   _load(folder, "train_images.npy", True), _load(folder, "test_images.npy", True),
-                   _load(folder, "train_labels.npy", False), _load(folder, "test_labels.npy", False),
-                   _load(folder, "masks.npy", False).astype(np.float32))
+                   _load(folder, FILES.train_images, True), _load(folder, FILES.test_images, True),
+                   _load(folder, FILES.train_labels, False), _load(folder, FILES.test_labels, False),
+                   _load(folder, FILES.masks, False).astype(np.float32))
     _check_shapes(data, manifest)
     return data
 
@@ -83,19 +86,21 @@ def load_dataset(folder: str | Path) -> Dataset:
 def _check_shapes(data: Dataset, manifest: dict) -> None:
     masks = data.masks
     if masks.ndim != 3:
-        raise DataError(f"{data.folder}/masks.npy has shape {masks.shape}, expected [C, H, W]")
+        raise DataError(f"{data.folder}/{FILES.masks} has shape {masks.shape}, expected [C, H, W]")
     c = masks.shape[0]
     if manifest.get("n_contexts", c) != c:
-        raise DataError(f"{data.folder}: manifest says n_contexts={manifest['n_contexts']} but masks.npy has {c}")
+        raise DataError(f"{data.folder}: manifest says n_contexts={manifest['n_contexts']} but {FILES.masks} has {c}")
     for split in ("train", "test"):
         images, labels = getattr(data, f"{split}_images"), getattr(data, f"{split}_labels")
         if images.ndim != 4 or images.shape[1:] != masks.shape or images.dtype != np.uint8:
-            raise DataError(f"{data.folder}/{split}_images.npy is {images.dtype} {images.shape}, "
+            raise DataError(f"{data.folder}/{FILES.split(split, 'images')} is {images.dtype} {images.shape}, "
                             f"expected uint8 [N, {c}, {masks.shape[1]}, {masks.shape[2]}]")
         if labels.shape != (images.shape[0],):
-            raise DataError(f"{data.folder}/{split}_labels.npy has shape {labels.shape}, expected ({images.shape[0]},)")
+            raise DataError(f"{data.folder}/{FILES.split(split, 'labels')} has shape {labels.shape}, "
+                            f"expected ({images.shape[0]},)")
         if images.shape[0] < 2:
-            raise DataError(f"{data.folder}/{split}_images.npy holds {images.shape[0]} digits; at least 2 are needed")
+            raise DataError(f"{data.folder}/{FILES.split(split, 'images')} holds {images.shape[0]} digits; "
+                            "at least 2 are needed")
 
 
 def to_batch(images: np.ndarray | Tensor, device: torch.device) -> Tensor:
@@ -106,11 +111,21 @@ def to_batch(images: np.ndarray | Tensor, device: torch.device) -> Tensor:
 
 
 class BatchSource:
-    """Batches of training digits by index, from device memory when the set fits there."""
+    """Batches of training digits by index, from device memory when the set fits there (``max_mb``, or
+    ``"auto"``: when it fits beside the model, ``sla_cli.memory.holds_training_set``), else read from
+    the memory map. Both give the same batch, digit for digit, in the order of ``index``."""
 
-    def __init__(self, images: np.ndarray, device: torch.device, max_mb: float):
+    def __init__(self, images: np.ndarray, device: torch.device, max_mb: float | str):
+        from sla_cli import memory
+
         self.images, self.device = images, device
-        self.on_device = images.nbytes <= max_mb * 2**20
+        if max_mb == memory.AUTO:
+            self.on_device = memory.holds_training_set(images.nbytes, device)
+            if not self.on_device:
+                console.print(f"the training set ({memory.size(images.nbytes)}) does not fit in memory beside the "
+                              "model: batches are read from the memory-mapped arrays (train.device_data_mb=auto)")
+        else:
+            self.on_device = images.nbytes <= max_mb * 2**20
         if self.on_device:
             n, c = images.shape[:2]
             whole = torch.from_numpy(np.array(images)).reshape(n, c, -1)  # a writable copy, off the memory map
@@ -122,8 +137,11 @@ class BatchSource:
     def batch(self, index: Tensor) -> Tensor:
         if self.on_device:
             return self.resident.index_select(1, index.to(self.device)).float().div_(255)
-        rows = np.sort(index.numpy())  # sorted reads are kinder to the memory map; order in a batch is irrelevant
-        return to_batch(self.images[rows], self.device)
+        index = index.numpy()
+        order = np.argsort(index, kind="stable")  # sorted reads are kinder to the memory map ...
+        rows = np.empty_like(order)
+        rows[order] = np.arange(len(order))  # ... then back in the batch's order (views, pairs follow it)
+        return to_batch(self.images[index[order]][rows], self.device)
 
 
 def view_choice(n_digits: int, n_contexts: int, views_per_digit: int | None, seed: int) -> Tensor | None:

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from sla_cli.models.ae_set import AutoencoderSet
-from sla_cli.plotting import plt, tile
+from sla_cli.plotting import context_indices, plt, tile
 from sla_cli.train.data import Dataset, to_batch
 
 
@@ -39,6 +39,7 @@ def transfer_figure(model: AutoencoderSet, data: Dataset, device: torch.device, 
                                                       "true renders"),
                                   (axes[i, 1], decoded, f"encoded by context {source}, decoded by each (masked)")):
             ax.imshow(tile(images[:, i]), cmap="gray", vmin=0, vmax=1)
+            context_indices(ax, c, (h, w))
             ax.set_title(title, fontsize=9)
             ax.axis("off")
     return fig

@@ -68,5 +68,6 @@ def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Pa
     want = resume_key(cfg)
     for section, values in want.items():
         if state["resume_key"].get(section) != values:
-            raise DataError(f"{path} was made with different `{section}` settings "
-                            f"({state['resume_key'].get(section)}); resume with the same ones or pass overwrite=true")
+            raise DataError(f"{path} was made with other settings ({section}: "
+                            f"{runfolder.differences(state['resume_key'].get(section), values)}); "
+                            "resume with the same ones or pass overwrite=true")

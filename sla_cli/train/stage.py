@@ -56,7 +56,8 @@ def validate(cfg: DictConfig) -> None:
     if not (isinstance(resume, bool) or resume in RESUME_CHOICES):
         raise ConfigError(f"train.resume={cfg.train.resume!r} must be auto, true or false")
     check_int(cfg, "train.stop_after", 0)
-    check_float(cfg, "train.device_data_mb", 0)
+    if value(cfg, "train.device_data_mb") != "auto":
+        check_float(cfg, "train.device_data_mb", 0)
     check_int(cfg, "eval.test_digits", 1)
     check_int(cfg, "eval.latent_digits", 2)
     check_int(cfg, "eval.transfer_source", 0)

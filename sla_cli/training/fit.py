@@ -21,7 +21,7 @@ from typing import Any, Protocol
 import torch
 from torch import Tensor, nn
 
-from sla_cli import distributed
+from sla_cli import distributed, tracking
 from sla_cli.errors import SlaError
 from sla_cli.runtime import autocast, progress
 from sla_cli.training import checkpoint
@@ -165,6 +165,7 @@ def fit(model: nn.Module, batches: Callable[[int], Any], loss: LossFn | None, sc
                 row = meter.row(state.step, state.seconds + time.perf_counter() - clock) if at_log else None
                 if row is not None:
                     state.rows.append(row)
+                    tracking.row(log.label, row)  # logger=tensorboard; nothing otherwise
                 if at_log and bar is not None and log.describe is not None:
                     bar.update(task, info=log.describe(state, last))
             if at_checkpoint:

@@ -1,4 +1,4 @@
-"""End to end: `make demo PRESET=smoke OUT=DIR` runs the five stages and writes a complete report.md."""
+"""End to end: `make demo PRESET=smoke OUT=DIR` runs `sla pipeline` and writes a complete report.md."""
 
 from __future__ import annotations
 
@@ -42,8 +42,14 @@ def test_make_demo_smoke_writes_a_complete_report(tmp_path, mnist_root):
     result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     text = (out / "report.md").read_text()
-    for word in ("missing", "incomplete", "invalid", "not reported"):
+    # every stage completed but those this sla has no option for (the pipeline logs them as skipped)
+    log = json.loads((out / "pipeline.json").read_text())["stages"]
+    assert {v["outcome"] for v in log.values()} <= {"complete", "skipped"}, log
+    assert all(v["reason"].startswith("this sla ") for v in log.values() if v["outcome"] == "skipped")
+    for word in ("incomplete", "invalid", "not reported"):
         assert word not in text, word
+    missing = [line for line in text.splitlines() if "missing" in line]
+    assert all(any(f"{k}/" in line for k, v in log.items() if v["outcome"] == "skipped") for line in missing), missing
     found = re.findall(r"\]\(([^)]+)\)", text)
     for stage, figure in (("dataset", "cubes.png"), ("model", "transfer.png"), ("concept", "backprojection.png")):
         assert f"{stage}/{figure}" in found

@@ -80,7 +80,7 @@ def test_resume_after_a_stop_equals_the_uninterrupted_run_bit_for_bit(tmp_path):
 def test_resume_refuses_a_checkpoint_made_with_another_key(tmp_path):
     Toy().fit(tmp_path, stop_at=7)
     with runfolder.Run(tmp_path, "toy", OmegaConf.create({"seed": 0})) as run:
-        with pytest.raises(DataError, match="different settings"):
+        with pytest.raises(DataError, match="other settings"):
             Checkpoints(run, 7, key={"lr": 0.1}).latest()
         run.leave_incomplete()
 

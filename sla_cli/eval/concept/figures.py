@@ -21,7 +21,9 @@ def _grid(rows: list[tuple[str, np.ndarray, str]], titles: list[str], suptitle: 
             if kind == "image":
                 ax.imshow(panels[c], cmap="gray", vmin=0, vmax=1)
             else:
-                ax.imshow(np.ma.masked_invalid(panels[c]), cmap="viridis", vmin=0, vmax=np.nanmax(panels))
+                heat = ax.imshow(np.ma.masked_invalid(panels[c]), cmap="viridis", vmin=0, vmax=np.nanmax(panels))
+                if c == n - 1:  # one scale for the row's maps
+                    fig.colorbar(heat, ax=axes[r, :].tolist(), shrink=0.9, pad=0.01, label="map value")
             ax.set_xticks([]), ax.set_yticks([])
             if r == 0:
                 ax.set_title(titles[c], fontsize=8)

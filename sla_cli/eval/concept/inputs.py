@@ -12,8 +12,10 @@ from data_gen import glyphs
 from data_gen.mnist import load_split
 from sla_cli import runfolder
 from sla_cli.errors import DataError
+from sla_cli.pipeline.registry import DATASET_FILES
 
-CUBE_FILES = ("cubes_images.npy", "cubes_angles.npy", "cubes_contexts.npy", "cubes_compare_images.npy")
+FILES = DATASET_FILES  # what `sla generate-cubes` writes (the stage registry)
+CUBE_FILES = (FILES.cubes_images, FILES.cubes_angles, FILES.cubes_contexts, FILES.cubes_compare_images)
 
 
 @dataclass
@@ -46,11 +48,11 @@ def load_cubes(dataset_dir: Path, manifest: dict) -> Cubes:
     if not contexts or any("face" not in c or "yaw_deg" not in c for c in contexts):
         raise DataError(f"{dataset_dir}/manifest.json lists no context faces and yaws "
                         "(not an `sla generate-cubes` dataset)")
-    images, compare = arrays["cubes_images.npy"], arrays["cubes_compare_images.npy"]
-    if len(images) < 4 or compare.shape != images.shape or len(arrays["cubes_angles.npy"]) != len(images):
+    images, compare = arrays[FILES.cubes_images], arrays[FILES.cubes_compare_images]
+    if len(images) < 4 or compare.shape != images.shape or len(arrays[FILES.cubes_angles]) != len(images):
         raise DataError(f"{dataset_dir}: cube arrays disagree in shape or hold fewer than 4 cubes")
-    return Cubes(images, compare, arrays["cubes_angles.npy"].astype(np.float64),
-                 arrays["cubes_contexts.npy"].astype(np.int64),
+    return Cubes(images, compare, arrays[FILES.cubes_angles].astype(np.float64),
+                 arrays[FILES.cubes_contexts].astype(np.int64),
                  int(manifest.get("cube_digit", -1)), int(manifest.get("compare_digit", -1)),
                  [c["face"] for c in contexts], np.array([c["yaw_deg"] for c in contexts], dtype=np.float64))
 
@@ -58,7 +60,7 @@ def load_cubes(dataset_dir: Path, manifest: dict) -> Cubes:
 def train_images(dataset_dir: Path, manifest: dict) -> np.ndarray:
     """The dataset's training images uint8 [N, C, H, W], memory-mapped, after their sha256 (streamed
     once: a changed byte would shift the fitted latent density silently) and their shape are checked."""
-    path = runfolder.verify_file(dataset_dir, manifest, "train_images.npy")
+    path = runfolder.verify_file(dataset_dir, manifest, FILES.train_images)
     try:
         images = np.load(path, mmap_mode="c", allow_pickle=False)  # copy-on-write: torch gets a writable view
     except (OSError, ValueError) as e:

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from sla_cli.plotting import plt, tile
+from sla_cli.plotting import context_indices, grid_ticks, plt, tile
 
 # Section 10: |E10(V) - E99(V')| = 0.98 and |E10(V) - E10(+)| = 6.21, in the paper's own latent units
 # (which compare with nothing of ours): only their ratio is shown beside ours.
@@ -21,6 +21,7 @@ def decoded_figure(rendered: np.ndarray, decoded: np.ndarray, name: str, source:
         (axes[1], decoded, f"encoded by context {source} only, decoded by each (masked)"),
     ):
         ax.imshow(tile(np.clip(images, 0, 1)), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+        context_indices(ax, len(images), images.shape[1:])
         ax.set_title(title, fontsize=10)
         ax.axis("off")
     return fig
@@ -67,11 +68,12 @@ def accuracy_maps_figure(summaries: dict[str, dict[str, dict]]):
     for i, method in enumerate(methods):
         for j, protocol in enumerate(protocols):
             s = summaries[method][protocol]
-            image = axes[i, j].imshow(as_grid(np.asarray(s["per_context_accuracy"])), cmap="viridis", vmin=0, vmax=1)
+            values = np.asarray(s["per_context_accuracy"])
+            grid = as_grid(values)
+            image = axes[i, j].imshow(grid, cmap="viridis", vmin=0, vmax=1)
             axes[i, j].set_title(f"{method}: {protocol}\nmean {s['mean_accuracy']:.2f} (other contexts)", fontsize=9)
-            axes[i, j].set_xticks([])
-            axes[i, j].set_yticks([])
-    fig.colorbar(image, ax=axes, shrink=0.6, label="accuracy (contexts in reading order)")
+            grid_ticks(axes[i, j], len(values), grid.shape[1])
+    fig.colorbar(image, ax=axes, shrink=0.6, label="accuracy (context = row label + column label)")
     return fig
 
 

@@ -1,0 +1,158 @@
+"""The pipeline's plan: each step's config, composed and checked, and the state of its folder.
+
+Overrides are routed by key: ``preset``, ``seed``, ``device``... go to every stage; a stage key
+(``train.steps``, ``classify.seeds``) to every step whose stage has it; ``FOLDER:key=value``
+(``model_self_only:train.steps=500``) to that step alone. A key no stage knows is refused like an
+unknown key of any command. The folders a step reads (``dataset_dir``, ``model_dir``...) are set
+from the steps before it and cannot be overridden. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from sla_cli import runfolder
+from sla_cli.errors import ConfigError, DataError
+from sla_cli.pipeline.registry import PIPELINE, STEP_BY_FOLDER, Stage, Step
+
+_MISSING = object()
+
+
+@dataclass
+class PlannedStep:
+    step: Step
+    cfg: DictConfig
+    folder: Path
+    state: str  # done | resume | rerun | to run
+    note: str = ""  # why, for the table (a checkpoint's step, a leftover folder)
+    skipped: str = ""  # non-empty: not run, and why (pipeline.skip, or an input step skipped)
+    resume_step: int = 0  # state resume: the step of the checkpoint it continues from
+
+    @property
+    def name(self) -> str:
+        return self.step.folder
+
+    @property
+    def stage(self) -> Stage:
+        return self.step.stage
+
+
+@dataclass
+class Plan:
+    out: Path
+    preset: str
+    steps: list[PlannedStep] = field(default_factory=list)
+
+    def active(self) -> list[PlannedStep]:
+        return [s for s in self.steps if not s.skipped]
+
+
+def _split(override: str) -> tuple[str | None, str, str]:
+    """``[FOLDER:]key=value`` -> (folder or None, key, the override without the folder)."""
+    body = override
+    folder = None
+    head, colon, rest = override.partition(":")
+    if colon and "=" not in head and head.lstrip("+") in STEP_BY_FOLDER:
+        folder, body = head.lstrip("+"), ("+" if head.startswith("+") else "") + rest
+    key = body.split("=", 1)[0].lstrip("+~")
+    if "=" not in body or not key:
+        raise ConfigError(f"bad override {override!r}: expected key=value (or FOLDER:key=value for one stage)")
+    return folder, key, body
+
+
+def _has_key(cfg: DictConfig, stage: Stage, key: str, adds: bool) -> bool:
+    if adds:  # +section.NAME=value: only where the stage keeps that section open
+        return key.rsplit(".", 1)[0] in stage.open_sections
+    return OmegaConf.select(cfg, key, default=_MISSING, throw_on_missing=False) is not _MISSING
+
+
+def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[str]]:
+    """Each step folder's share of the user's overrides; ``base``: each stage's composed config."""
+    routed: dict[str, list[str]] = {s.folder: [] for s in PIPELINE}
+    for override in overrides:
+        folder, key, body = _split(override)
+        inputs = {k for s in PIPELINE for k in s.inputs}
+        if key in inputs or key == "out":
+            raise ConfigError(f"{key} is set by the pipeline (each stage writes OUT/<stage> and reads the folders "
+                              "before it); run that stage alone with `sla <command>` to point it elsewhere")
+        steps = [STEP_BY_FOLDER[folder]] if folder else list(PIPELINE)
+        takers = [s for s in steps if _has_key(base[s.stage.name], s.stage, key, body.startswith("+"))]
+        if not takers:
+            where = f"stage {folder} ({folder and STEP_BY_FOLDER[folder].stage.name})" if folder else "no stage"
+            raise ConfigError(f"unknown key {key}: {where} has it; `sla <command> --help` lists a stage's keys")
+        for s in takers:
+            routed[s.folder].append(body)
+    return routed
+
+
+def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -> Plan:
+    """Every step's config, checked as `sla <command>` checks it; a ConfigError line otherwise."""
+    from sla_cli.hydra_app import compose_config
+
+    unknown = [s for s in skip if s not in STEP_BY_FOLDER]
+    if unknown:
+        raise ConfigError(f"pipeline.skip names {unknown[0]}, not a stage (stages: {', '.join(STEP_BY_FOLDER)})")
+    base = {}
+    for stage in dict.fromkeys(s.stage for s in PIPELINE):
+        base[stage.name] = compose_config(stage, [f"preset={preset}"], check_values=False)
+    routed = route(overrides, base)
+    plan = Plan(out, preset)
+    for step in PIPELINE:
+        skipped = "pipeline.skip" if step.folder in skip else ""
+        absent = [o.split("=", 1)[0] for o in step.overrides
+                  if not _has_key(base[step.stage.name], step.stage, o.split("=", 1)[0], False)]
+        if absent and not skipped:  # a step of a stage option this version of sla does not have
+            skipped = f"this sla {step.stage.name} has no {absent[0]}"
+        feeds = [f for f in step.inputs.values() if f in skip or _skipped(plan, f)]
+        required = [k for k, f in step.inputs.items() if f in feeds and k in ("dataset_dir", "model_dir")]
+        if not skipped and required:
+            skipped = f"needs {step.inputs[required[0]]}/, which is skipped"
+        inputs = [f"{k}={out / f}" for k, f in step.inputs.items() if f not in feeds]
+        own = [] if absent else list(step.overrides)
+        job = [f"preset={preset}", *routed[step.folder], *own, *inputs, f"out={out / step.folder}"]
+        try:
+            cfg = compose_config(step.stage, job, check_values=not skipped)
+        except ConfigError as e:
+            raise ConfigError(f"stage {step.folder} (sla {step.stage.name}): {e}") from None
+        plan.steps.append(PlannedStep(step, cfg, out / step.folder, "skipped" if skipped else "to run",
+                                      skipped=skipped))
+    for planned in plan.active():
+        planned.state, planned.note, planned.resume_step = folder_state(planned)
+    return plan
+
+
+def _skipped(plan: Plan, folder: str) -> bool:
+    return any(p.name == folder and p.skipped for p in plan.steps)
+
+
+def folder_state(planned: PlannedStep) -> tuple[str, str, int]:
+    """(done | resume | rerun | to run, a note, the checkpoint's step) from what the step's folder holds;
+    a folder holding a different run is a one-line DataError naming the keys that differ (nothing is
+    overwritten)."""
+    folder, stage = planned.folder, planned.stage
+    if folder.exists() and not folder.is_dir():
+        raise DataError(f"{folder} is a file, not a folder; choose another out=DIR")
+    manifest_path = folder / runfolder.MANIFEST
+    new = runfolder.config_dict(planned.cfg, folder)
+    if manifest_path.exists():
+        old = runfolder.load_manifest(manifest_path)
+        if old["kind"] == stage.kind and runfolder.identity(old["config"]) == runfolder.identity(new):
+            return "done", "", 0
+        if planned.cfg.get("overwrite"):
+            return "rerun", "overwrite=true replaces the run there", 0
+        changed = runfolder.differences(runfolder.experiment(old["config"]), runfolder.experiment(new))
+        what = (f"another kind of run ({old['kind']})" if old["kind"] != stage.kind else
+                f"a different {stage.kind} run ({changed})")
+        raise DataError(f"{folder} already holds {what}; choose another out=DIR, pass overwrite=true, "
+                        f"or {stage.name} settings that match")
+    from sla_cli.training.checkpoint import list_checkpoints
+
+    found = list_checkpoints(folder) if folder.is_dir() else []
+    if found:
+        return "resume", f"from its checkpoint at step {found[-1][0]}", found[-1][0]
+    if folder.is_dir() and any(folder.iterdir()):
+        return "to run", "an unfinished run's files are there: it starts again", 0
+    return "to run", "", 0

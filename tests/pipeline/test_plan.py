@@ -1,0 +1,100 @@
+"""`sla pipeline`'s plan: overrides routed by key, inputs wired from the steps before, folder states;
+all composed and checked before anything is written (no MNIST, no training)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sla_cli.errors import ConfigError, DataError
+from sla_cli.pipeline.plan import compose_all
+from sla_cli.pipeline.registry import PIPELINE
+
+BASELINES = [s.folder for s in PIPELINE if s.overrides and "variant" in s.overrides[0]]
+
+
+@pytest.fixture(scope="module")
+def plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan") / "out"
+    plan = compose_all(out, "smoke", ["seed=3", "train.steps=7", "model_self_only:train.steps=9",
+                                      "train.cross_steps=2", "classify.seeds=[4]"], [])
+    assert not out.exists()  # composing and checking writes nothing
+    return plan
+
+
+def _cfg(plan, folder):
+    return next(p for p in plan.steps if p.name == folder).cfg
+
+
+def test_keys_go_to_every_stage_that_has_them_and_folder_keys_to_one(plan):
+    assert {p.cfg.seed for p in plan.steps} == {3}
+    assert _cfg(plan, "model").train.steps == 7 and _cfg(plan, "model_self_only").train.steps == 9
+    assert list(_cfg(plan, "classify").classify.seeds) == [4]
+    assert "train" not in _cfg(plan, "classify")
+
+
+def test_a_steps_own_overrides_win_and_its_inputs_are_the_folders_before_it(plan):
+    assert _cfg(plan, "model").train.cross_steps == 2
+    assert _cfg(plan, "model_self_only").train.cross_steps == 0  # the ablation stays the ablation
+    oneshot = _cfg(plan, "oneshot")
+    assert oneshot.model_dir == str(plan.out / "model")
+    assert oneshot.oneshot.ablation_model_dir == str(plan.out / "model_self_only")
+    for step in PIPELINE:
+        assert _cfg(plan, step.folder).out == str(plan.out / step.folder)
+
+
+def test_baseline_steps_run_where_this_sla_has_their_option(plan):
+    for folder in BASELINES:
+        planned = next(p for p in plan.steps if p.name == folder)
+        has_variant = "variant" in _cfg(plan, "model").train
+        assert bool(planned.skipped) != has_variant, planned.skipped
+        if has_variant:
+            assert _cfg(plan, "oneshot").oneshot.baseline_model_dirs[folder.split("_", 1)[1]] == str(plan.out / folder)
+
+
+@pytest.mark.parametrize("override, fragment", [
+    ("train.stpes=5", "unknown key train.stpes"),
+    ("+nosuch=1", "unknown key nosuch"),
+    ("classify:train.steps=5", "unknown key train.steps: stage classify"),
+    ("dataset_dir=/elsewhere", "dataset_dir is set by the pipeline"),
+    ("model_dir=/elsewhere", "model_dir is set by the pipeline"),
+    ("train.steps=0", "stage model (sla train): train.steps=0 must be >= 1"),
+    ("seed", "expected key=value"),
+])
+def test_a_bad_override_is_one_line_naming_it(tmp_path, override, fragment):
+    with pytest.raises(ConfigError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
+        compose_all(tmp_path / "out", "smoke", [override], [])
+    assert not (tmp_path / "out").exists()
+
+
+def test_skipping_a_stage_skips_the_stages_that_need_it(tmp_path):
+    plan = compose_all(tmp_path / "out", "smoke", [], ["model"])
+    skipped = {p.name: p.skipped for p in plan.steps if p.skipped}
+    assert skipped["model"] == "pipeline.skip"
+    assert skipped["oneshot"].startswith("needs model/") and skipped["concept"].startswith("needs model/")
+    assert "model_self_only" not in skipped and "classify" not in skipped
+    with pytest.raises(ConfigError, match="pipeline.skip names nosuch"):
+        compose_all(tmp_path / "out", "smoke", [], ["nosuch"])
+
+
+def test_a_folder_holding_another_run_is_refused_naming_the_keys_that_differ(tmp_path):
+    from sla_cli import runfolder
+
+    out = tmp_path / "out"
+    plan = compose_all(out, "smoke", [], [])
+    cfg = _cfg(plan, "dataset").copy()
+    cfg.digits.train = 123
+    with runfolder.Run(out / "dataset", "dataset", cfg) as run:
+        run.save_text("train_images.npy", "x")
+    with pytest.raises(DataError, match=r"different dataset run \(digits.train: 123 -> 300\)"):
+        compose_all(out, "smoke", [], [])
+    plan = compose_all(out, "smoke", ["digits.train=123"], [])
+    assert [p.state for p in plan.steps][:2] == ["done", "to run"]
+
+
+def test_an_interrupted_train_is_planned_as_a_resume(tmp_path):
+    out = tmp_path / "out"
+    (out / "model" / "checkpoints").mkdir(parents=True)
+    (out / "model" / "checkpoints" / "step_00000200.pt").write_bytes(b"")
+    plan = compose_all(out, "smoke", [], [])
+    model = next(p for p in plan.steps if p.name == "model")
+    assert model.state == "resume" and "step 200" in model.note
