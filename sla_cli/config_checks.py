@@ -12,7 +12,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from sla_cli.errors import ConfigError
 
-PRESETS = ("smoke", "demo", "paper")
+PRESETS = ("smoke", "demo", "paper", "hour")  # hour: sla density only (conf/density/hour.yaml)
 DEVICES = ("auto", "cpu", "cuda")
 
 
