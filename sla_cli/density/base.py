@@ -103,7 +103,9 @@ class DensityModel(nn.Module):
         from sla_cli.density.figures import samples_figure
 
         model = cls.class_model(members)
-        return samples_figure(model.sample(c.n_samples), model.samples_title())
+        with torch.no_grad():
+            samples = model.sample(c.n_samples)
+        return samples_figure(samples, model.samples_title())
 
     def samples_title(self) -> str:
         return f"{self.name}: samples"
