@@ -13,7 +13,8 @@ from omegaconf.errors import OmegaConfBaseException
 from sla_cli import tracking
 from sla_cli.errors import ConfigError
 
-PRESETS = ("smoke", "demo", "paper")
+PRESETS = ("smoke", "demo", "paper")  # every command has these
+COMMAND_PRESETS = ("hour",)  # some command's own: density's hour (conf/density/hour.yaml); others fail to compose
 DEVICES = ("auto", "cpu", "cuda")
 LOGGERS = ("none", "tensorboard")
 
@@ -105,7 +106,7 @@ def validate_common(cfg: DictConfig) -> None:
     """Keys every subcommand has (conf/common.yaml), and what holds for every key."""
     check_finite_numbers(cfg)
     check_out_not_input(cfg)
-    check_choice(cfg, "preset", PRESETS)
+    check_choice(cfg, "preset", PRESETS + COMMAND_PRESETS)
     check_int(cfg, "seed", 0, 2**32 - 1)
     check_choice(cfg, "device", DEVICES)
     check_int(cfg, "threads", 0, 1024)
@@ -117,7 +118,7 @@ def validate_common(cfg: DictConfig) -> None:
     if not isinstance(value(cfg, "data.root"), str):
         raise ConfigError("data.root must be a folder path")
     check_bool(cfg, "data.download")
-    if OmegaConf.select(cfg, "data.source") is not None:  # the stages that read images: generate-cubes, classify
+    if OmegaConf.select(cfg, "data.source") is not None:  # the stages that read images: generate-cubes, classify, density
         from data_gen.sources import parse
 
         try:

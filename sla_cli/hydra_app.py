@@ -32,6 +32,7 @@ from hydra_plugins.sla_launchers.resuming import register as register_launchers
 from sla_cli import interrupt, tracking
 from sla_cli.commands import RENAMED_KEYS, Command
 from sla_cli.config_checks import validate_common
+from sla_cli.density import settings as density_settings
 from sla_cli.errors import USER_ERRORS, ConfigError, DataError
 from sla_cli.hydra_internals import hydra_args_parser, sweep_jobs
 
@@ -84,6 +85,7 @@ def _quote_hint(override: str) -> str:
 
 def compose_config(cmd: Command, overrides: list[str], check_values: bool = True) -> DictConfig:
     """The job config as Hydra would build it, checked; raises ConfigError in one line."""
+    density_settings.store(CONF_DIR)  # the density models' settings files, as Hydra config nodes
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None, job_name=cmd.config_name):
             cfg = compose(cmd.config_name, overrides=overrides)
@@ -257,6 +259,7 @@ def run_command(cmd: Command, argv: list[str]) -> None:
         _run_job(cmd, cfg)
 
     register_launchers()  # conf/hydra/launcher/{slurm,local}.yaml: sla's submitit launchers
+    density_settings.store(CONF_DIR)
     # Shell completion names the program by sys.argv[0]: the script completes `sla` (see __main__)
     sys.argv = ["sla" if args.shell_completion else f"sla {cmd.name}", *argv]
     app()

@@ -23,13 +23,18 @@ def flat(node, prefix: str = "") -> dict:
 
 
 def defaults_of(command: str) -> dict:
-    """common.yaml, then the primary config over it, as Hydra composes them (less Hydra's own keys)."""
+    """common.yaml, then the primary config over it, as Hydra composes them (less Hydra's own keys);
+    for density, the models' settings files too (conf/density/models/<name>.yaml as density.<name>)."""
+    from sla_cli.density.settings import model_settings
+
     merged = {}
     for path in (CONF / "common.yaml", CONF / f"{command}.yaml"):
         data = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
         data.pop("defaults", None)
         data.pop("hydra", None)
         merged.update(flat(data))
+    if command == "density":
+        merged.update(flat({"density": model_settings(CONF)}))
     return merged
 
 
@@ -37,8 +42,9 @@ def defaults_of(command: str) -> dict:
 def test_presets_repeat_no_default(command):
     defaults = defaults_of(command)
     for preset in ("smoke", "demo", "paper"):
-        path = CONF / command / f"{preset}.yaml"
-        assert path.is_file(), f"{path} is missing (preset={preset} must exist for every command)"
+        assert (CONF / command / f"{preset}.yaml").is_file(), f"preset={preset} must exist for every command"
+    for path in sorted((CONF / command).glob("*.yaml")):  # and a command's own presets (density's hour)
+        preset = path.stem
         values = flat(OmegaConf.to_container(OmegaConf.load(path), resolve=False))
         unknown = sorted(k for k in values if k not in defaults)
         assert not unknown, f"{path} sets keys its primary config does not have: {unknown}"

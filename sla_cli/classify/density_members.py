@@ -1,11 +1,15 @@
-"""`sla classify classify.members=dae|made|vae`: ten density models of `sla density`, one per
-class, as a Bayes classifier (class = argmax_c log p_c(x) + log prior(c), the prior from the training
-counts), beside the set of autoencoders (eq. 4) and the MLP. classify.members=ae (the default) adds nothing.
+"""`sla classify classify.members=made|vae|dae`: ten density models of `sla density` (any model of its
+registry, sla_cli/density/models/), one per class, as a Bayes classifier (class = argmax_c log p_c(x) +
+log prior(c), the prior from the training counts), beside the set of autoencoders (eq. 4) and the MLP.
+classify.members=ae (the default) adds nothing.
 
-Density models see binary images: each class model trains on its class's grey levels with dynamic
-binarization; test, validation and anomaly images are scored on one fixed seeded binarization.
-Scores: MADE the exact (mask-ensemble) log-likelihood, the VAE its IWAE estimate, the DAE minus
-its clean reconstruction cross-entropy (a DAE has no normalized likelihood: a pseudo-score).
+The settings are sla density's (``classify.member``: see conf/classify.yaml and
+sla_cli/density/settings.py), so the class models are the density models as `sla density` trains them:
+the same architecture, binarization of the training images, schedule and early stopping, each on its
+class's training images, validated on classify's validation images of its class (the best epoch's
+weights kept). Test, validation and anomaly images are scored on one fixed seeded binarization, with
+each model's class score: MADE the exact (mask-ensemble) log-likelihood, the VAE its IWAE estimate, the
+DAE minus its clean reconstruction cross-entropy (a DAE has no normalized likelihood: a pseudo-score).
 """
 
 from __future__ import annotations
@@ -18,50 +22,55 @@ from omegaconf import DictConfig, OmegaConf
 from sla_cli.classify import ood
 from sla_cli.classify.metrics import accuracy, log_prior
 from sla_cli.classify.report_format import pm
-from sla_cli.config_checks import check_choice
-from sla_cli.density import recipes
-from sla_cli.density.data import binarize_fixed
-from sla_cli.density.loop import Schedule, fit
+from sla_cli.config_checks import value
+from sla_cli.density import base
+from sla_cli.density.data import binarize_dynamic, binarize_fixed
+from sla_cli.density.loop import fit
+from sla_cli.density.stage import D, schedule, validate_settings
+from sla_cli.errors import ConfigError
 from sla_cli.runtime import console
 from rich.table import Table
 
-MEMBERS = ("ae", *recipes.MODELS)
+
+def members() -> tuple[str, ...]:
+    return ("ae", *base.registry())
 
 
 def validate(cfg: DictConfig) -> None:
-    kind = check_choice(cfg, "classify.members", MEMBERS)
-    if kind != "ae":  # the member settings are sla density's: check them with its own validator
-        from sla_cli.density.stage import validate as validate_density
-        validate_density(_density_cfg(cfg, 0))
-
-
-def _density_cfg(cfg: DictConfig, seed: int) -> DictConfig:
-    """The class models' settings as an `sla density` config, for its builders and validator."""
-    unused = {"train_size": None, "test_size": None, "curve_test_size": 1, "n_samples": 1, "resume": False,
-              "stop_after": 0, "keep_checkpoints": 1, "cosine": True,
-              "made": {"epochs": 1}, "vae": {"epochs": 1}, "dae": {"epochs": 1, "chain_steps": 1, "chains": 1}}
-    density = OmegaConf.merge(unused, cfg.classify.member, {"model": cfg.classify.members})
-    return OmegaConf.create({"seed": seed, "threads": cfg.threads, "density": density})
-
-
-def _score_fn(kind: str, model, c: DictConfig):
-    if kind == "made":
-        return model.ensemble_log_prob
-    if kind == "vae":
-        return lambda x: model.iwae_estimate(x, c.iwae_k, c.iwae_chunk)
-    return lambda x: -model.cross_entropy(x, x)
+    kind = value(cfg, "classify.members")
+    if kind not in members():
+        raise ConfigError(f"classify.members={kind!r} must be one of {', '.join(members())}")
+    if kind != "ae":  # the settings are sla density's: checked by its own validator, under classify.member
+        validate_settings(cfg, "classify.member", kind)
 
 
 @torch.no_grad()
-def _scores(models: list, kind: str, c: DictConfig, x: torch.Tensor) -> torch.Tensor:
+def _scores(models: list, c: DictConfig, x: torch.Tensor) -> torch.Tensor:
     """[N, classes] class log-likelihoods (or the DAE's pseudo-score), in batches."""
     out = torch.empty(x.shape[0], len(models))
     for j, model in enumerate(models):
-        fn = _score_fn(kind, model, c)
         for start in range(0, x.shape[0], c.eval_batch):
             # float32, as sla density's evaluation: bf16 would blur the class log-likelihoods being compared
-            out[start:start + c.eval_batch, j] = fn(x[start:start + c.eval_batch]).float().cpu()
+            out[start:start + c.eval_batch, j] = model.class_score(x[start:start + c.eval_batch], c).float().cpu()
     return out
+
+
+def _train_class_models(kind: str, c: DictConfig, seed: int, data, device: torch.device) -> tuple[list, list]:
+    cls = base.get(kind)
+    gen = torch.Generator().manual_seed(seed)
+    models, fits = [], []
+    for label in range(10):
+        model = cls.class_model(cls.members(c[kind], D, seed)).to(device)
+        grey = data.train.x[data.train.y == label]
+        fixed = binarize_fixed(grey, c.test_seed + 2).to(device)
+        val = binarize_fixed(data.val.x[data.val.y == label], c.test_seed + 1).to(device)
+        model.init_output_bias(grey)
+        train = (lambda f=fixed: f) if c.train_binarization == "fixed" else (lambda g=grey: binarize_dynamic(g, gen))
+        f = fit(f"seed {seed} {kind} class {label}", model, len(grey), train, (lambda v=val: v) if len(val) else None,
+                c.eval_batch, schedule(c, kind), device, gen, None)
+        models.append(model)
+        fits.append({"best_epoch": f.best_epoch, "epochs_trained": f.epoch, "best_val_nats": f.best_val})
+    return models, fits
 
 
 def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | None:
@@ -69,34 +78,23 @@ def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | N
     kind = cfg.classify.members
     if kind == "ae":
         return None
-    dcfg = _density_cfg(cfg, seed)
-    c = dcfg.density
+    c = cfg.classify.member
     torch.manual_seed(seed)
-    gen = torch.Generator().manual_seed(seed)
-    from sla_cli.density.stage import epochs
-    schedule = Schedule(epochs(dcfg), c.batch_size, c.lr, cosine=c.cosine)
-    loss = recipes.loss(dcfg)
     start = time.perf_counter()
-    models = []
-    for label in range(10):
-        members = recipes.build(dcfg)
-        model = members["walkback" if kind == "dae" and c.dae.walkback > 1 else next(iter(members))].to(device)
-        grey = data.train.x[data.train.y == label]
-        recipes.init_output_bias({"m": model}, grey)
-        fit(f"seed {seed} {kind} class {label}", model, loss, lambda m: 0.0, grey, schedule, device, gen, None)
-        models.append(model)
+    models, fits = _train_class_models(kind, c, seed, data, device)
     seconds = time.perf_counter() - start
     binary = lambda x, offset: binarize_fixed(x, c.test_seed + offset).to(device)  # noqa: E731
     prior = log_prior(data.train.y, 10)
-    test = _scores(models, kind, c, binary(data.test.x, 0)) + prior
-    val = _scores(models, kind, c, binary(data.val.x, 1)) + prior
+    test = _scores(models, c, binary(data.test.x, 0)) + prior
+    val = _scores(models, c, binary(data.val.x, 1)) + prior
     in_max = test.max(1).values
-    aurocs = {k: ood.auroc(in_max, (_scores(models, kind, c, binary(x, 2 + i)) + prior).max(1).values)
+    aurocs = {k: ood.auroc(in_max, (_scores(models, c, binary(x, 3 + i)) + prior).max(1).values)
               for i, (k, x) in enumerate(ood.anomalies(data.test.x, cfg.classify.ood.n, seed).items())}
     return {"members": kind, "accuracy": accuracy(test, data.test.y.cpu()),
             "val_accuracy": accuracy(val, data.val.y.cpu()),
             "mean_test_loglik_true_class": float((test - prior).gather(1, data.test.y.cpu()[:, None]).mean()),
-            "ood": aurocs, "train_seconds": seconds}
+            "ood": aurocs, "train_seconds": seconds, "class_models": fits,
+            "settings": OmegaConf.to_container(c, resolve=True)}
 
 
 def table_md(results: dict) -> str:

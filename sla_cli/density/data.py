@@ -1,8 +1,17 @@
-"""Binarized MNIST: grey levels for training (a fresh Bernoulli draw each epoch: dynamic
-binarization) and one fixed seeded Bernoulli draw of the test images, identified by its sha256.
+"""Binarized MNIST: the splits and how their grey levels become bits.
 
-Published numbers differ by about 2 nats between binarizations (dynamic vs the fixed Larochelle
-set), so density.json names which one was used.
+Splits: validation is the last ``val_size`` of the 60,000 training images (10,000 gives the 50,000 /
+10,000 split of the Larochelle set; that its validation images are MNIST's last 10,000 training
+images, as in the deeplearning.net mnist.pkl.gz it was drawn from, is our reading, not checked
+against the files), the test set is MNIST's 10,000 test images.
+
+Binarization (``density.train_binarization``, ``density.test_binarization``):
+- ``dynamic``: a fresh Bernoulli draw every time the images are read (every training epoch; every
+  validation; the final test), from the run's sampler generator, as the IWAE paper's code does;
+- ``fixed``: one Bernoulli draw from a CPU generator seeded with ``test_seed`` (test), +1
+  (validation), +2 (training), the same bits on every machine and every epoch. Larochelle's files are
+  one such draw, but of an unpublished generator: the same protocol, not the same bits (nor could
+  MNIST rebuilt from PNGs, as ours partly is, give them; see the data README).
 """
 
 from __future__ import annotations
@@ -13,20 +22,44 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from data_gen.mnist import load_split
+from data_gen.sources import load_split
+from sla_cli.errors import ConfigError
 
-BINARIZATION = ("train: dynamic (a fresh Bernoulli sample of the grey levels every epoch); "
-                "test: one fixed Bernoulli sample of the 10,000 test images drawn with test_seed")
+BINARIZATIONS = ("dynamic", "fixed")
+OFFSETS = {"test": 0, "validation": 1, "train": 2}  # added to test_seed for each split's fixed draw
 
 
 @dataclass
-class BinaryMnist:
-    train_grey: Tensor  # [N, 784] float in [0, 1]: the Bernoulli means
-    train_labels: Tensor  # [N] long
-    test: Tensor  # [M, 784] float in {0, 1}: the fixed binarization
-    test_labels: Tensor  # [M] long
-    test_sha256: str  # of the 10,000 x 784 test bits as uint8, before any test_size cut
-    test_seed: int
+class GreyMnist:
+    train: Tensor  # [N, 784] float in [0, 1]: the Bernoulli means
+    train_labels: Tensor
+    val: Tensor  # [V, 784] (V = val_size, possibly 0)
+    val_labels: Tensor
+    test: Tensor  # [M, 784]
+    test_labels: Tensor
+    test_full: Tensor  # all 10,000 test images (a fixed draw is made of all of them, so its hash names one set)
+
+
+def _flat(images) -> Tensor:
+    return torch.from_numpy(images.reshape(len(images), -1).copy()).float() / 255.0
+
+
+def load(root: str, download: bool, device: torch.device, val_size: int, train_size: int | None = None,
+         test_size: int | None = None, source: str = "mnist") -> GreyMnist:
+    """``source``: ``data.source`` (data_gen.sources): MNIST, or any other set of 28x28 grey images."""
+    tr_img, tr_lab = load_split(source, root, "train", download)
+    te_img, te_lab = load_split(source, root, "test", download)
+    if val_size >= len(tr_img):
+        raise ConfigError(f"density.val_size={val_size} leaves nothing to train on: data.source={source} holds "
+                          f"{len(tr_img)} training images")
+    train, test = _flat(tr_img), _flat(te_img)
+    tr_lab, te_lab = torch.from_numpy(tr_lab.astype("int64")), torch.from_numpy(te_lab.astype("int64"))
+    cut = len(train) - val_size
+    val, val_lab, train, tr_lab = train[cut:], tr_lab[cut:], train[:cut], tr_lab[:cut]
+    if train_size is not None:
+        train, tr_lab = train[:train_size], tr_lab[:train_size]
+    m = test_size if test_size is not None else len(test)
+    return GreyMnist(*(t.to(device) for t in (train, tr_lab, val, val_lab, test[:m], te_lab[:m])), test_full=test)
 
 
 def binarize_fixed(grey: Tensor, seed: int) -> Tensor:
@@ -46,18 +79,34 @@ def bits_sha256(bits: Tensor) -> str:
     return hashlib.sha256(bits.to(torch.uint8).cpu().numpy().tobytes()).hexdigest()
 
 
-def load(root: str, download: bool, device: torch.device, test_seed: int,
-         train_size: int | None = None, test_size: int | None = None) -> BinaryMnist:
-    tr_img, tr_lab = load_split(root, "train", download)
-    te_img, te_lab = load_split(root, "test", download)
-    train = torch.from_numpy(tr_img.reshape(len(tr_img), -1).copy()).float() / 255.0
-    test_grey = torch.from_numpy(te_img.reshape(len(te_img), -1).copy()).float() / 255.0
-    test = binarize_fixed(test_grey, test_seed)  # all 10,000, so the hash names one published set
-    sha = bits_sha256(test)
-    tr_lab = torch.from_numpy(tr_lab.astype("int64"))
-    te_lab = torch.from_numpy(te_lab.astype("int64"))
-    if train_size is not None:
-        train, tr_lab = train[:train_size], tr_lab[:train_size]
-    if test_size is not None:
-        test, te_lab = test[:test_size], te_lab[:test_size]
-    return BinaryMnist(train.to(device), tr_lab.to(device), test.to(device), te_lab.to(device), sha, test_seed)
+class Binarizer:
+    """The bits each split is read as, by the run's two binarization settings."""
+
+    def __init__(self, train: str, test: str, seed: int, generator: torch.Generator):
+        self.train_mode, self.test_mode, self.seed, self.generator = train, test, seed, generator
+        self._fixed: dict[str, Tensor] = {}
+
+    def _fixed_draw(self, split: str, grey: Tensor) -> Tensor:
+        if split not in self._fixed:
+            self._fixed[split] = binarize_fixed(grey, self.seed + OFFSETS[split]).to(grey.device)
+        return self._fixed[split]
+
+    def train(self, grey: Tensor) -> Tensor:
+        """The training bits of one epoch."""
+        return self._fixed_draw("train", grey) if self.train_mode == "fixed" else binarize_dynamic(grey, self.generator)
+
+    def held_out(self, split: str, grey: Tensor) -> Tensor:
+        """The bits of one evaluation of ``split`` (validation or test)."""
+        return self._fixed_draw(split, grey) if self.test_mode == "fixed" else binarize_dynamic(grey, self.generator)
+
+    def test(self, data: GreyMnist) -> tuple[Tensor, dict]:
+        """The test bits (read once, at the end) and what density.json says of them."""
+        if self.test_mode == "fixed":  # drawn over all 10,000, so the hash names one set whatever test_size
+            full = binarize_fixed(data.test_full, self.seed + OFFSETS["test"])
+            bits, about = full[:len(data.test)].to(data.test.device), {"test_bits_sha256": bits_sha256(full)}
+        else:
+            bits = binarize_dynamic(data.test, self.generator)
+            about = {"test_bits_sha256_of_this_draw": bits_sha256(bits)}
+        return bits, {"train": self.train_mode, "test": self.test_mode, "test_seed": self.seed, **about,
+                      "meaning": "dynamic: a fresh Bernoulli draw whenever images are read; fixed: one seeded "
+                                 "draw per split (test test_seed, validation +1, training +2)"}

@@ -1,4 +1,4 @@
-"""samples.png and curves.png."""
+"""samples.png and curves.png (training and validation per epoch; the test set is not read there)."""
 
 from __future__ import annotations
 
@@ -41,17 +41,39 @@ def chains_figure(chains: dict[str, Tensor], every: int):
     return fig
 
 
-def curves_figure(curves: dict[str, list[dict]], ylabel: str):
-    fig, ax = plt.subplots(figsize=(6, 4))
+def curves_figure(curves: dict[str, list[dict]], ylabel: str, binarization: tuple[str, str],
+                  best: dict[str, int | None], test: float | None = None, anchors: list[dict] = ()):
+    """Training loss and validation number per epoch; a star at the epoch whose weights were kept, the
+    test NLL (read once, at the end) at the last epoch, and the published anchors as dotted lines."""
+    fig, ax = plt.subplots(figsize=(7, 6.5))
+    fig.subplots_adjust(bottom=0.36)
+    ms = 3 if max(len(rows) for rows in curves.values()) < 60 else 0
     for name, rows in curves.items():
         epochs = [r["epoch"] for r in rows]
         prefix = f"{name} " if len(curves) > 1 else ""
-        ax.plot(epochs, [r["train_loss"] for r in rows], "-o", ms=3, label=f"{prefix}train (dynamic binarization)")
-        ax.plot(epochs, [r["test_loss"] for r in rows], "--s", ms=3,
-                label=f"{prefix}test: first density.curve_test_size images (fixed binarization)")
+        ax.plot(epochs, [r["train_loss"] for r in rows], "-o", ms=ms,
+                label=f"{prefix}train ({binarization[0]} binarization)")
+        if rows and "val_loss" in rows[0]:
+            line, = ax.plot(epochs, [r["val_loss"] for r in rows], "--s", ms=ms,
+                            label=f"{prefix}validation ({binarization[1]} binarization)")
+            if best.get(name) is not None:
+                kept = next(r for r in rows if r["epoch"] == best[name])
+                ax.plot([kept["epoch"]], [kept["val_loss"]], "*", ms=12, color=line.get_color(),
+                        label=f"{prefix}weights kept (epoch {kept['epoch']})")
+    last = max(r["epoch"] for rows in curves.values() for r in rows)
+    if test is not None:
+        ax.plot([last], [test], "D", ms=7, color="black", label=f"test NLL {test:.2f} (read once, at the end)")
+    for anchor, style in zip(anchors, (":", "-.", (0, (1, 3))), strict=False):
+        ax.axhline(anchor["nats"], ls=style, lw=1, color="grey",
+                   label=f"{anchor['nats']:.2f}: {anchor['model']} ({anchor['source'].split(' (')[0]}; "
+                         f"{anchor['train_binarization']} binarization, {anchor['split'].split(' (')[0]})")
+    later = [r[k] for rows in curves.values() for r in rows[1:] for k in ("train_loss", "val_loss") if k in r]
+    if later:  # the first epoch's loss would squeeze the rest into a line
+        low = min([*later, *(a["nats"] for a in anchors), *([test] if test is not None else [])])
+        ax.set_ylim(low - 1, max(later) + 1)
     ax.set_xlabel("epoch")
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     ax.grid(alpha=0.3)
     return fig

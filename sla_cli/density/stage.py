@@ -1,5 +1,7 @@
-"""`sla density density.model=dae|made|vae out=DIR`: one model of the autoencoder family trained as a
-density model on binarized MNIST; writes density.json, samples.png, curves.png (manifest kind "density").
+"""`sla density density.model=<name> out=DIR`: one density model (sla_cli/density/models/<name>.py)
+trained on binarized MNIST with a validation split (curves, early stopping, the best epoch's weights
+kept), then scored once on the test set; writes density.json, samples.png, curves.png (manifest
+kind "density").
 
 Resume is the default, as in `sla train`: ``density.resume=auto`` continues an unfinished run of the
 same config in ``out`` from each member's last checkpoint (``<member>/checkpoints/``), so the same
@@ -11,70 +13,69 @@ another ``density.model``) are never taken over without overwrite=true.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import torch
 from omegaconf import DictConfig, OmegaConf
-from rich.table import Table
 
 from sla_cli import runfolder
-from sla_cli.config_checks import check_bool, check_choice, check_float, check_int, value
+from sla_cli.config_checks import check_choice, check_float, check_int, value
+from sla_cli.density import base, report
 from sla_cli.density import data as binary_mnist
-from sla_cli.density import figures, recipes
-from sla_cli.density.dae import NOISES
-from sla_cli.density.loop import Schedule, fit
+from sla_cli.density.loop import SCHEDULES, Schedule, fit
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.runtime import console, resolve_device, seed_everything
 from sla_cli.training import checkpoint
 
 KIND = "density"
+D = 784
 RESUME_CHOICES = ("auto", True, False)
 
 
-def _widths(cfg: DictConfig, key: str) -> None:
-    v = value(cfg, key)
-    if not OmegaConf.is_list(v) or not v or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in v):
-        raise ConfigError(f"{key}={v!r} must be a non-empty list of positive integers, e.g. [500]")
-
-
 def validate(cfg: DictConfig) -> None:
-    check_choice(cfg, "density.model", recipes.MODELS)
-    check_int(cfg, "density.test_seed", 0, 2**32 - 1)
+    c = cfg.density
+    base.get(value(cfg, "density.model"))
+    check_choice(cfg, "density.test_binarization", binary_mnist.BINARIZATIONS)
+    check_int(cfg, "density.val_size", 0, 59000)
     for key, low, high in (("density.train_size", 10, 60000), ("density.test_size", 10, 10000)):
         if value(cfg, key) is not None:
             check_int(cfg, key, low, high)
-    if value(cfg, "density.epochs") is not None:
-        check_int(cfg, "density.epochs", 1)
-    for model in recipes.MODELS:
-        check_int(cfg, f"density.{model}.epochs", 1)
-    for key in ("batch_size", "eval_batch", "curve_test_size", "n_samples", "iwae_k", "iwae_chunk",
-                "keep_checkpoints"):
-        check_int(cfg, f"density.{key}", 1)
-    check_float(cfg, "density.lr", 0, low_open=True)
-    check_bool(cfg, "density.cosine")
+    check_int(cfg, "density.n_samples", 1)
+    check_int(cfg, "density.keep_checkpoints", 1)
     resume = value(cfg, "density.resume")
     if not (isinstance(resume, bool) or resume in RESUME_CHOICES):
         raise ConfigError(f"density.resume={resume!r} must be auto, true or false")
     check_int(cfg, "density.stop_after", 0)
-    _widths(cfg, "density.made.hidden")
-    check_int(cfg, "density.made.n_masks", 1)
-    for key in ("order_agnostic", "connectivity_agnostic", "direct"):
-        check_bool(cfg, f"density.made.{key}")
-    _widths(cfg, "density.vae.hidden")
-    check_int(cfg, "density.vae.latent", 1)
-    check_int(cfg, "density.vae.train_k", 1)
-    _widths(cfg, "density.dae.hidden")
-    check_choice(cfg, "density.dae.noise", NOISES)
-    check_float(cfg, "density.dae.level", 0, 1, low_open=True)
-    check_int(cfg, "density.dae.walkback", 1)
-    check_int(cfg, "density.dae.chain_steps", 1)
-    check_int(cfg, "density.dae.chains", 1, 64)
+    validate_settings(cfg, "density", c.model)
+    if c.patience and not c.val_size:
+        raise ConfigError(f"density.patience={c.patience} needs a validation split: density.val_size > 0")
 
 
-def epochs(cfg: DictConfig) -> int:
-    c = cfg.density
-    return c.epochs if c.epochs is not None else c[c.model].epochs
+def validate_settings(cfg: DictConfig, section: str, model: str) -> None:
+    """The settings a density model trains and tests with, under ``section`` (``density``, or
+    ``classify.member`` for sla classify's class models): the shared keys and the model's own."""
+    check_choice(cfg, f"{section}.train_binarization", binary_mnist.BINARIZATIONS)
+    check_int(cfg, f"{section}.test_seed", 0, 2**32 - 3)
+    if value(cfg, f"{section}.epochs") is not None:
+        check_int(cfg, f"{section}.epochs", 1)
+    for key in ("batch_size", "eval_batch", "iwae_k", "iwae_chunk"):
+        check_int(cfg, f"{section}.{key}", 1)
+    check_int(cfg, f"{section}.patience", 0)
+    check_float(cfg, f"{section}.lr", 0, low_open=True)
+    check_float(cfg, f"{section}.adam_eps", 0, low_open=True)
+    check_choice(cfg, f"{section}.schedule", SCHEDULES)
+    cls = base.get(model)
+    if OmegaConf.select(cfg, f"{section}.{model}") is None:
+        raise ConfigError(f"{section}.{model} is missing: a model's settings file is conf/density/models/{model}.yaml")
+    check_int(cfg, f"{section}.{model}.epochs", 1)
+    cls.check(cfg, f"{section}.{model}")
+
+
+def schedule(c: DictConfig, model: str) -> Schedule:
+    """Training settings as the loop takes them (``c``: the density settings)."""
+    epochs = c.epochs if c.epochs is not None else c[model].epochs
+    return Schedule(epochs, c.batch_size, c.lr, c.schedule, c.adam_eps, c.patience,
+                    c.get("keep_checkpoints", 2), c.get("stop_after", 0))
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
@@ -83,35 +84,41 @@ def identity_cfg(cfg: DictConfig) -> DictConfig:
 
 
 def resume_key(cfg: DictConfig) -> dict:
-    """What a checkpoint must agree on to be continued (density.epochs may grow)."""
+    """What a checkpoint must agree on to be continued: the experiment less the epochs (they may grow)
+    and the other models' settings."""
     c = runfolder.experiment({"density": OmegaConf.to_container(cfg.density, resolve=True)})["density"]
-    c.pop("epochs")  # epochs may grow on resume
-    for model in recipes.MODELS:
-        c[model].pop("epochs")
-    return {"seed": cfg.seed, "threads": cfg.threads, "density": c}
+    c = {k: v for k, v in c.items() if k not in base.registry() or k == cfg.density.model}
+    c.pop("epochs")
+    c[cfg.density.model].pop("epochs")
+    ident = {"seed": cfg.seed, "threads": cfg.threads, "density": c}
+    if cfg.data.source != "mnist":  # only then, so MNIST runs keep the identity (and resume) they had before
+        ident["data_source"] = cfg.data.source
+    return ident
 
 
 def run(cfg: DictConfig, out_dir: Path) -> None:
     out_dir = Path(out_dir)
     c = cfg.density
     device = resolve_device(cfg.device)
-    data = binary_mnist.load(cfg.data.root, cfg.data.download, device, c.test_seed, c.train_size, c.test_size)
+    data = binary_mnist.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size,
+                             cfg.data.source)
     with runfolder.Run(out_dir, KIND, identity_cfg(cfg)) as run:
         if run.complete:
             return
         resume = resume_decision(cfg, out_dir)  # under the folder's lock
-        trained = _train(cfg, data, device, run, resume)
+        generator = seed_everything(cfg.seed)
+        binarizer = binary_mnist.Binarizer(c.train_binarization, c.test_binarization, c.test_seed, generator)
+        trained = _train(cfg, data, binarizer, device, run, resume)
         if trained is None:
             run.leave_incomplete()  # stopped early as asked: no manifest, checkpoints stay for the next run
             return
-        members, fits = trained
-        _write(run, cfg, data, device, members, fits)
+        report.write(run, cfg, data, binarizer, device, *trained)
 
 
 def resume_decision(cfg: DictConfig, out_dir: Path) -> bool:
     """Whether this run continues from the checkpoints in ``out_dir`` (see the module doc). Starting
     again (overwrite=true) removes the checkpoints there; another model's are refused without it."""
-    c, ours = cfg.density, set(recipes.member_names(cfg))
+    c, ours = cfg.density, set(base.get(cfg.density.model).member_names())
     found = {p.name for p in out_dir.iterdir() if p.is_dir() and checkpoint.list_checkpoints(p)}
     if found - ours and not cfg.overwrite:
         raise DataError(f"{out_dir} holds checkpoints of an unfinished density run of other members "
@@ -140,67 +147,20 @@ def _start_again(out_dir: Path, members: set[str]) -> None:
             shutil.rmtree(out_dir / name, ignore_errors=True)
 
 
-def _train(cfg: DictConfig, data: binary_mnist.BinaryMnist, device: torch.device, run: runfolder.Run,
-           resume: bool):
+def _train(cfg: DictConfig, data: binary_mnist.GreyMnist, binarizer: binary_mnist.Binarizer, device: torch.device,
+           run: runfolder.Run, resume: bool):
     c = cfg.density
-    generator = seed_everything(cfg.seed)
-    members = {name: m.to(device) for name, m in recipes.build(cfg).items()}
-    recipes.init_output_bias(members, data.train_grey)
-    schedule = Schedule(epochs(cfg), c.batch_size, c.lr, c.keep_checkpoints, c.stop_after, c.cosine)
-    loss, curve = recipes.loss(cfg), recipes.curve_loss(cfg)
-    curve_x = data.test[:c.curve_test_size]
+    cls = base.get(c.model)
+    members = {name: m.to(device) for name, m in cls.members(c[c.model], D, cfg.seed).items()}
+    for model in members.values():
+        model.init_output_bias(data.train)
+    val = (lambda: binarizer.held_out("validation", data.val)) if len(data.val) else None
     fits = {}
     for name, model in members.items():
-        fits[name] = fit(name, model, loss, lambda m: curve(m, curve_x), data.train_grey, schedule, device,
-                         generator, run, resume, resume_key(cfg))
+        fits[name] = fit(name, model, len(data.train), lambda: binarizer.train(data.train), val, c.eval_batch,
+                         schedule(c, c.model), device, binarizer.generator, run, resume, resume_key(cfg))
         if not fits[name].finished:
             console.print(f"stopped after epoch {fits[name].epoch} of {name} as asked (density.stop_after); "
                           "the same command without it continues")
             return None
     return members, fits
-
-
-def _write(run, cfg: DictConfig, data, device: torch.device, members: dict, fits: dict) -> None:
-    c = cfg.density
-    torch.manual_seed(cfg.seed)  # evaluation noise (IWAE samples, corruptions) repeatable on its own
-    start = time.perf_counter()
-    numbers = recipes.numbers(cfg, members, data.test)
-    result = {
-        "model": c.model,
-        "binarization": binary_mnist.BINARIZATION,
-        "test_binarization_sha256": data.test_sha256,
-        "test_seed": data.test_seed,
-        "n_test": int(data.test.shape[0]),
-        "n_train": int(data.train_grey.shape[0]),
-        **(numbers if c.model != "dae" else {"members": numbers}),
-        "epochs": epochs(cfg),
-        "train_seconds": round(sum(f.seconds for f in fits.values()), 3),
-        "eval_seconds": round(time.perf_counter() - start, 3),
-        "device": _device_name(device),
-        "curves": {name: f.rows for name, f in fits.items()},
-    }
-    for name, model in members.items():
-        run.save_torch(f"{name}.pt", {k: v.detach().cpu() for k, v in model.state_dict().items()})
-    run.save_json("density.json", result)
-    run.save_figure("samples.png", recipes.samples(cfg, members, device))
-    run.save_figure("curves.png", figures.curves_figure({n: f.rows for n, f in fits.items()}, recipes.ylabel(cfg)))
-    run.describe(model=c.model, test_binarization_sha256=data.test_sha256, device=_device_name(device))
-    _print_table(result, run.out_dir)
-
-
-def _device_name(device: torch.device) -> str:
-    return f"cuda ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else "cpu"
-
-
-def _print_table(result: dict, out) -> None:
-    table = Table(title=f"sla density ({result['model']}): {out}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    flat = result.get("members", {"": result})
-    for member, numbers in flat.items():
-        for key, v in numbers.items():
-            if key.endswith("_nats") or key in ("n_masks", "iwae_k"):
-                table.add_row(f"{member} {key}".strip(), f"{v:.2f}" if isinstance(v, float) else str(v))
-    for key in ("epochs", "train_seconds", "eval_seconds", "device"):
-        table.add_row(key, str(result[key]))
-    console.print(table)

@@ -45,7 +45,8 @@ class FitState:
     rows: list[dict] = field(default_factory=list)  # the log: one row per log step (the meter's)
     seconds: float = 0.0  # training time; checkpoint writes not counted
     last_checkpoint: Path | None = None
-    finished: bool = False  # reached ``steps`` (False: stopped at ``stop_at``, to be resumed)
+    finished: bool = False  # reached ``steps`` or stopped early (False: stopped at ``stop_at``, to be resumed)
+    stopped_early: bool = False  # ``stop_when`` ended the run before ``steps``
 
 
 class Meter(Protocol):
@@ -124,7 +125,7 @@ def fit(model: nn.Module, batches: Callable[[int], Any], loss: LossFn | None, sc
         stop_at: int = 0, optimizer: torch.optim.Optimizer | None = None,
         step: Callable[[Any], Losses] | None = None, log: Log | None = None, checkpoints: Checkpoints | None = None,
         resume_from: dict | None = None, generator: torch.Generator | None = None, sharded: bool = False,
-        use_autocast: bool = True) -> FitState:
+        use_autocast: bool = True, stop_when: Callable[[FitState], bool] | None = None) -> FitState:
     """Train ``model`` to ``steps`` optimizer steps (or to ``stop_at`` when > 0, leaving a checkpoint).
 
     ``batches(step)`` is the batch of step ``step`` (0-based) and makes the step's random draws;
@@ -134,7 +135,8 @@ def fit(model: nn.Module, batches: Callable[[int], Any], loss: LossFn | None, sc
     ``generator``: the sampler whose state checkpoints keep. ``resume_from``: a loaded checkpoint
     (``checkpoint.load`` / ``Checkpoints.latest``) to continue. ``sharded``: the batches are this
     rank's slice of the global batch (torchrun): gradients are all-reduced before each step and
-    checked losses averaged over the ranks.
+    checked losses averaged over the ranks. ``stop_when(state)``: asked after each log row (and on
+    resume); True ends the run there, finished, with a checkpoint (early stopping).
     """
     log = log or Log()
     meter = log.meter or EachStep()
@@ -147,6 +149,8 @@ def fit(model: nn.Module, batches: Callable[[int], Any], loss: LossFn | None, sc
     if resume_from is not None:
         _restore(resume_from, state, model, optimizer, meter, generator, device, checkpoints)
     end = min(steps, stop_at) if stop_at else steps
+    if resume_from is not None and stop_when is not None and stop_when(state):  # it had stopped early
+        state.stopped_early, end = True, state.step
     pending: list[tuple[int, Losses]] = []
     model.train()
     with _bar(log.label, steps, state.step) as (bar, task):
@@ -166,6 +170,9 @@ def fit(model: nn.Module, batches: Callable[[int], Any], loss: LossFn | None, sc
                 if row is not None:
                     state.rows.append(row)
                     tracking.row(log.label, row)  # logger=tensorboard; nothing otherwise
+                if at_log and stop_when is not None and state.step < end and stop_when(state):
+                    state.stopped_early, end = True, state.step
+                    at_checkpoint = checkpoints is not None
                 if at_log and bar is not None and log.describe is not None:
                     bar.update(task, info=log.describe(state, last))
             if at_checkpoint:
@@ -175,7 +182,7 @@ def fit(model: nn.Module, batches: Callable[[int], Any], loss: LossFn | None, sc
             if bar is not None:
                 bar.update(task, completed=state.step)
         state.seconds += time.perf_counter() - clock
-    state.finished = state.step >= steps
+    state.finished = state.step >= steps or state.stopped_early
     model.eval()
     return state
 

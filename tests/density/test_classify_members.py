@@ -8,20 +8,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from helpers.bands import bands_data
 from helpers.stages import compose
 from sla_cli.classify import density_members
-from sla_cli.classify.data import Mnist, Split
-
-
-def _bands(n_per_class: int, seed: int) -> Split:
-    """Class c: rows 2c+4 and 2c+5 of the 28 x 28 image bright (0.95), the rest dark (0.03)."""
-    g = torch.Generator().manual_seed(seed)
-    y = torch.arange(10).repeat_interleave(n_per_class)
-    x = torch.full((len(y), 28, 28), 0.03)
-    for i, c in enumerate(y.tolist()):
-        x[i, 2 * c + 4:2 * c + 6] = 0.95
-    x = (x + 0.02 * torch.rand(x.shape, generator=g)).clamp(0, 1)
-    return Split(x.reshape(len(y), -1), y)
 
 
 @pytest.fixture
@@ -37,7 +26,7 @@ def one_thread():
 def test_ten_class_models_classify_separable_classes(members, one_thread):
     cfg = compose("classify", "preset=smoke", f"classify.members={members}", "classify.member.epochs=3",
                   "classify.member.lr=0.01", "classify.ood.n=20")
-    data = Mnist(_bands(40, 0), _bands(5, 1), _bands(20, 2))
+    data = bands_data()
     torch.manual_seed(0)
     r = density_members.evaluate(cfg, 0, data, torch.device("cpu"))
     assert r["members"] == members

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from sla_cli.density.dae import Dae, corrupt
+from sla_cli.density.models.dae import Dae, corrupt
 
 
 def test_masking_only_zeroes_and_salt_pepper_flips_about_half_the_hits():

@@ -8,7 +8,7 @@ import itertools
 import pytest
 import torch
 
-from sla_cli.density.made import Made
+from sla_cli.density.models.made import Made
 
 
 def _perturbation_check(made: Made, k: int, d: int) -> None:
@@ -51,21 +51,25 @@ def test_first_pixel_is_unconditional_and_each_output_sees_every_earlier_pixel()
         assert set(torch.nonzero(g[0]).flatten().tolist()) == set(range(i))
 
 
-@pytest.mark.parametrize("order_agnostic,connectivity_agnostic", [(True, True), (True, False), (False, True)])
-def test_ensemble_probabilities_sum_to_one(order_agnostic, connectivity_agnostic):
+@pytest.mark.parametrize("order_agnostic,connectivity_agnostic,hidden",
+                         [(True, True, [12]), (True, False, [12]), (False, True, [12]), (True, True, [10, 9, 8])])
+def test_ensemble_probabilities_sum_to_one(order_agnostic, connectivity_agnostic, hidden):
+    """The test NLL sla density reports (test_nll: minus the log of the mean probability over the K masks)
+    is a normalized model: exp(-NLL) sums to 1 over all 2^D inputs, with several hidden layers too."""
     d = 6
     torch.manual_seed(1)
-    made = Made(d, [12], n_masks=5, order_agnostic=order_agnostic, connectivity_agnostic=connectivity_agnostic,
+    made = Made(d, hidden, n_masks=5, order_agnostic=order_agnostic, connectivity_agnostic=connectivity_agnostic,
                 direct=True, seed=2)
     with torch.no_grad():
         for layer in made.layers:
             layer.weight.normal_(0, 2)
         every = torch.tensor(list(itertools.product([0.0, 1.0], repeat=d)))
-        total = made.ensemble_log_prob(every).exp().sum()
+        total = (-made.test_nll(every, None)).exp().sum()
+        one_mask = made.log_prob(every, 3).exp().sum()
         # with different orders, averaging logits over masks is not a normalized model: show it here
         mean_logits = torch.stack([made(every, k) for k in range(made.n_masks)]).mean(0)
         wrong = torch.distributions.Bernoulli(logits=mean_logits).log_prob(every).sum(-1).exp().sum()
-    assert abs(float(total) - 1.0) < 1e-5
+    assert abs(float(total) - 1.0) < 1e-5 and abs(float(one_mask) - 1.0) < 1e-5
     if order_agnostic:  # (one shared order keeps averaged logits autoregressive, hence normalized)
         assert abs(float(wrong) - 1.0) > 1e-3
 
@@ -101,9 +105,13 @@ def test_smoke_cli_writes_an_exact_nll_below_a_coin_per_pixel(tmp_path, mnist_ro
     assert r.returncode == 0, r.stderr
     result = json.loads((out / "density.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
-    assert result["model"] == "made" and result["n_masks"] == 2 and "dynamic" in result["binarization"]
+    assert result["model"] == "made" and result["n_masks"] == 2 and result["binarization"]["train"] == "dynamic"
     assert result["test_nll_nats"] < 784 * math.log(2) - 100  # learned something over 2 tiny epochs
-    assert manifest["test_binarization_sha256"] == result["test_binarization_sha256"]
+    assert 0 < result["test_nll_se_nats"] < 10 and result["test_nll_kind"] == "exact"
+    assert manifest["test_bits"] == result["binarization"]["test_bits_sha256"]
+    assert result["split"] == {"train": 1000, "validation": 200, "test": 200,
+                               "validation_is": "the last 200 of MNIST's 60,000 training images"}
+    assert [a["nats"] for a in result["anchors"]] == [88.40, 88.04, 86.64]
     assert {"density.json", "samples.png", "curves.png", "made.pt"} <= set(manifest["sha256"])
 
 
@@ -116,7 +124,8 @@ def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
     run_stage("density", *args, "density.resume=true", out=tmp_path / "parts")
     whole, parts = (json.loads((tmp_path / d / "density.json").read_text()) for d in ("whole", "parts"))
     assert parts["test_nll_nats"] == whole["test_nll_nats"]
-    timeless = lambda result: [{k: v for k, v in row.items() if k != "train_seconds"}  # noqa: E731
+    clocks = ("train_seconds", "cpu_seconds")
+    timeless = lambda result: [{k: v for k, v in row.items() if k not in clocks}  # noqa: E731
                                for row in result["curves"]["made"]]
     assert timeless(parts) == timeless(whole) and len(timeless(whole)) == 2
 

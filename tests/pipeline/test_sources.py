@@ -125,3 +125,21 @@ def test_an_mnist_run_keeps_its_identity_now_that_data_source_exists():
     old = {"seed": 0, "data": {"root": "/data"}, "digits": {"train": 3}}
     assert identity(old) == identity({**old, "data": {"root": "/data", "source": "mnist"}})
     assert identity(old) != identity({**old, "data": {"root": "/data", "source": "idx:/x"}})
+
+
+def test_density_reads_another_source_and_names_it_in_its_identity(tmp_path):
+    from helpers.stages import run_stage
+    from sla_cli import runfolder
+    from sla_cli.errors import ConfigError
+
+    idx_set(tmp_path / "set", n_train=60, n_test=20)
+    source = f"data.source=idx:{tmp_path / 'set'}"
+    run_stage("density", "preset=smoke", source, "density.model=made", "density.val_size=10",
+              "density.train_size=null", "density.test_size=null", out=tmp_path / "density")
+    manifest = runfolder.read_manifest(tmp_path / "density", None)
+    assert manifest["config"]["data"]["source"].startswith("idx:")
+    results = runfolder.read_json_object(tmp_path / "density", manifest, "density.json")
+    assert results["split"]["test"] == 20 and results["split"]["train"] == 50
+    assert "data.source=idx:" in results["split"]["validation_is"]
+    with pytest.raises(ConfigError, match="density.val_size=60 leaves nothing to train on"):
+        run_stage("density", "preset=smoke", source, "density.val_size=60", out=tmp_path / "other")

@@ -8,16 +8,23 @@ with the direct connection, inputs of degree < m(d)). A bank of ``n_masks`` degr
 order-agnostic (a new ordering per set) and connectivity-agnostic (new hidden degrees per set)
 training; at test the ensemble is log mean_k p_k(x), the log of the mean *probability*.
 Masks are rebuilt from the degrees on each forward: a few comparisons, no stored [K, H, D] banks.
+
+Connectivity-agnostic training as the paper's (and its code's, mgermain/MADE): each minibatch under
+a mask set drawn from the pool of K; the validation number after each epoch is mask set 0's exact
+NLL (the paper's code validates on the ensemble: K times the cost, every epoch).
 """
 
 from __future__ import annotations
 
 from itertools import pairwise
-import math
 
 import torch
 import torch.nn.functional as F
+from omegaconf import DictConfig
 from torch import Tensor, nn
+
+from sla_cli.config_checks import check_bool, check_int
+from sla_cli.density.base import DensityModel, check_widths, log_mean_exp
 
 
 def make_degrees(d: int, hidden: list[int], n_masks: int, order_agnostic: bool, connectivity_agnostic: bool,
@@ -40,7 +47,20 @@ def make_degrees(d: int, hidden: list[int], n_masks: int, order_agnostic: bool, 
     return degrees
 
 
-class Made(nn.Module):
+class Made(DensityModel):
+    name = "made"
+
+    @classmethod
+    def check(cls, cfg: DictConfig, key: str) -> None:
+        check_widths(cfg, f"{key}.hidden")
+        check_int(cfg, f"{key}.n_masks", 1, 4096)
+        for flag in ("order_agnostic", "connectivity_agnostic", "direct"):
+            check_bool(cfg, f"{key}.{flag}")
+
+    @classmethod
+    def build(cls, s: DictConfig, d: int, seed: int) -> Made:
+        return cls(d, list(s.hidden), s.n_masks, s.order_agnostic, s.connectivity_agnostic, s.direct, seed=seed)
+
     def __init__(self, d: int, hidden: list[int], n_masks: int = 1, order_agnostic: bool = False,
                  connectivity_agnostic: bool = False, direct: bool = False, seed: int = 0):
         super().__init__()
@@ -104,8 +124,27 @@ class Made(nn.Module):
         """log of the mean probability over the first n mask sets (all by default): a normalized
         mixture, unlike averaging logits."""
         n = self.n_masks if n is None else min(n, self.n_masks)
-        lp = torch.stack([self.log_prob(x, k) for k in range(n)])
-        return torch.logsumexp(lp, dim=0) - math.log(n)
+        return log_mean_exp(torch.stack([self.log_prob(x, k) for k in range(n)]))
+
+    def samples_title(self) -> str:
+        return f"MADE: ancestral samples ({self.n_masks} mask set(s))"
+
+    def train_loss(self, x: Tensor) -> Tensor:
+        """-log p_k(x) under one mask set k drawn from the pool for this minibatch."""
+        return -self.log_prob(x, int(torch.randint(self.n_masks, ())))
+
+    def val_loss(self, x: Tensor) -> Tensor:
+        return -self.log_prob(x, 0)
+
+    def test_nll(self, x: Tensor, c: DictConfig) -> Tensor:
+        return -self.ensemble_log_prob(x)
+
+    def test_setting(self, c: DictConfig) -> dict:
+        return {"n_masks": self.n_masks,
+                "test_nll": f"exact: log of the mean probability over {self.n_masks} mask set(s)"}
+
+    def test_numbers(self, x: Tensor, c: DictConfig) -> dict[str, Tensor]:
+        return {"test_nll_one_mask_nats": -self.log_prob(x, 0)} if self.n_masks > 1 else {}
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> Tensor:

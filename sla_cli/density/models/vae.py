@@ -2,7 +2,8 @@
 
 The ELBO uses the analytic KL; the importance-weighted estimate (Burda et al. 2016)
 log p(x) ~ log (1/k) sum_i p(x, z_i) / q(z_i | x) is computed over chunks of samples with a
-running logsumexp, so k = 5000 fits in memory. Training may use the IWAE bound (train_k > 1).
+running logsumexp, so k = 5000 fits in memory. Training may use the IWAE bound (train_k > 1): the
+paper's IWAE; train_k = 1 is its VAE. The validation number after each epoch is the training bound.
 """
 
 from __future__ import annotations
@@ -12,7 +13,11 @@ import math
 
 import torch
 import torch.nn.functional as F
+from omegaconf import DictConfig
 from torch import Tensor, nn
+
+from sla_cli.config_checks import check_int
+from sla_cli.density.base import DensityModel, check_widths
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -26,10 +31,24 @@ def mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-class Vae(nn.Module):
-    def __init__(self, d: int, hidden: list[int], latent: int):
+class Vae(DensityModel):
+    name = "vae"
+    nll_kind = "upper bound"  # the IWAE-k estimate: -log p(x) <= it in expectation, tighter as k grows
+
+    @classmethod
+    def check(cls, cfg: DictConfig, key: str) -> None:
+        check_widths(cfg, f"{key}.hidden")
+        check_int(cfg, f"{key}.latent", 1)
+        check_int(cfg, f"{key}.train_k", 1, 100000)
+
+    @classmethod
+    def build(cls, s: DictConfig, d: int, seed: int) -> Vae:
+        return cls(d, list(s.hidden), s.latent, s.train_k)
+
+    def __init__(self, d: int, hidden: list[int], latent: int, train_k: int = 1):
         super().__init__()
-        self.d, self.latent = d, latent
+        self.d, self.latent, self.train_k = d, latent, train_k
+        self.val_label = "-ELBO (nats per image)" if train_k == 1 else f"-IWAE bound, k={train_k} (nats per image)"
         self.encoder = mlp([d, *hidden, 2 * latent])
         self.decoder = mlp([latent, *reversed(hidden), d])
 
@@ -73,6 +92,23 @@ class Vae(nn.Module):
             lw = self.log_weights(x, min(chunk, k - start), mu, logvar)
             total = torch.logaddexp(total, torch.logsumexp(lw, dim=0))
         return total - math.log(k)
+
+    def train_loss(self, x: Tensor) -> Tensor:
+        return -self.elbo(x) if self.train_k == 1 else -self.iwae_bound(x, self.train_k)
+
+    def test_nll(self, x: Tensor, c: DictConfig) -> Tensor:
+        return -self.iwae_estimate(x, c.iwae_k, c.iwae_chunk)
+
+    def test_setting(self, c: DictConfig) -> dict:
+        return {"iwae_k": c.iwae_k, "train_k": self.train_k,
+                "test_nll": f"upper bound: minus the IWAE estimate with k={c.iwae_k} samples per image; "
+                            "test_elbo_nats: minus the ELBO"}
+
+    def test_numbers(self, x: Tensor, c: DictConfig) -> dict[str, Tensor]:
+        return {"test_elbo_nats": -self.elbo(x)}
+
+    def samples_title(self) -> str:
+        return "VAE: decoder means of z ~ N(0, I)"
 
     @torch.no_grad()
     def sample(self, n: int) -> Tensor:
