@@ -15,9 +15,7 @@ import numpy as np
 
 from bench.scale_table import paper_preset_flops
 from sla_cli.plotting import plt, save_figure
-from sla_cli.report.claims import PAPER_CONTEXTS, PAPER_DIFFERENT, PAPER_SAME
-
-PAPER_RATIO = PAPER_DIFFERENT / PAPER_SAME  # section 10: 6.21 / 0.98
+from sla_cli.report.claims import PAPER_CONTEXTS, PAPER_RATIO
 
 
 def _series(rows: list[dict], key: str) -> dict[tuple[int, int], tuple[np.ndarray, ...]]:
