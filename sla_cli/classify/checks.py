@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from sla_cli.classify import density_members
+from sla_cli.classify import density_members, seed_checkpoints
 from sla_cli.classify.scoring import SCORINGS
 from sla_cli.config_checks import check_bool, check_choice, check_float, check_int, value
 from sla_cli.errors import ConfigError
@@ -40,6 +40,7 @@ def number_list(cfg, key: str, low: float, below: float | None = None) -> list:
 
 def validate(cfg) -> None:
     int_list(cfg, "classify.seeds", 0, 2**32 - 1)
+    check_choice(cfg, "classify.resume", seed_checkpoints.RESUME_CHOICES)
     check_int(cfg, "classify.val_size", 10, 30000)
     for key, low, high in (("classify.train_size", 100, 60000), ("classify.test_size", 10, 10000),
                            ("classify.train_per_class", 1, 6000)):  # the split's smallest class: checked on load

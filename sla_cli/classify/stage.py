@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from sla_cli import distributed, runfolder
-from sla_cli.classify import calibrate, density_members, evaluate, figures, ood, paired, report, weights
+from sla_cli.classify import (calibrate, density_members, evaluate, figures, ood, paired, report, seed_checkpoints,
+                              weights)
 from sla_cli.classify import data as mnist_data
 from sla_cli.classify import recipe as recipes
 from sla_cli.classify.checks import validate  # noqa: F401  (the command table finds it here)
@@ -97,6 +98,7 @@ def run(cfg, out_dir: Path) -> None:
             accuracy={**{s: v["accuracy"] for s, v in results["ae_set"].items()},
                       **{m: results[m]["accuracy"] for m in paired.BASELINES}},
         )
+    seed_checkpoints.clear(run.out_dir)
     console.print(f"wrote {run.out_dir}")
 
 
@@ -152,16 +154,23 @@ def _loss_name(model_cfg) -> str:
 
 def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: bool, extra: dict):
     """One seed's numbers, which test images each model got right, and its validation grid; its
-    weights saved (unless evaluated from another run); the first seed's figures."""
-    numbers, arrays, models, tuning = _one_seed(cfg, seed, data, device, extra)
-    if not cfg.classify.weights_from:
-        weights.save(run.path(weights.file_name(seed)), models, seed)
+    weights saved (unless evaluated from another run); the first seed's figures. A seed a killed run
+    of the same experiment had finished is read back from its checkpoint (seed_checkpoints)."""
+    result = seed_checkpoints.load(run, cfg, seed)
+    if result is None:
+        numbers, arrays, models, tuning = _one_seed(cfg, seed, data, device, extra)
+        loglik = SetScorer.logits_from_features(arrays["test_features"], "full", None)  # log p(x | c): no prior
+        result = seed_checkpoints.SeedResult(
+            numbers, arrays["correct"], tuning, None if cfg.classify.weights_from else weights.blob(models, seed),
+            {"confusion": arrays["confusion"], "loglik": loglik.cpu()})
+        seed_checkpoints.save(run, cfg, seed, result)
+    if result.weights is not None:
+        runfolder.save_torch(run.path(weights.file_name(seed)), result.weights)
     if first:
+        numbers = result.numbers
         accs = {**{s: v["accuracy"] for s, v in numbers["ae_set"].items()},
                 **{m: numbers[m]["accuracy"] for m in paired.BASELINES}}
-        run.save_figure("confusion.png", figures.confusion_figure(arrays["confusion"], accs), dpi=110)
-        full = SetScorer.logits_from_features(arrays["test_features"], "full", None)  # log p(x | c): no prior
-        run.save_figure(
-            "loglik_hist.png", figures.loglik_hist_figure(full.cpu().numpy(), data.test.y.cpu().numpy()), dpi=110
-        )
-    return numbers, arrays["correct"], tuning
+        run.save_figure("confusion.png", figures.confusion_figure(result.figure_arrays["confusion"], accs), dpi=110)
+        run.save_figure("loglik_hist.png", figures.loglik_hist_figure(
+            result.figure_arrays["loglik"].numpy(), data.test.y.cpu().numpy()), dpi=110)
+    return result.numbers, result.correct, result.tuning

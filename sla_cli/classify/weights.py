@@ -19,12 +19,16 @@ def file_name(seed: int) -> str:
     return f"weights_seed{seed}.pt"
 
 
-def save(path: Path, models: dict, seed: int) -> None:
-    """``models``: {"ae_set": AutoencoderSet, "mlp": Mlp, "mlp_matched": Mlp}."""
-    blob = {"kind": KIND, "seed": seed}
+def blob(models: dict, seed: int) -> dict:
+    """What a weights file holds. ``models``: {"ae_set": AutoencoderSet, "mlp": Mlp, "mlp_matched": Mlp}."""
+    out = {"kind": KIND, "seed": seed}
     for part, model in models.items():
-        blob[part] = {"config": model.config(), "state": {k: v.cpu() for k, v in model.state_dict().items()}}
-    save_torch(path, blob)
+        out[part] = {"config": model.config(), "state": {k: v.cpu() for k, v in model.state_dict().items()}}
+    return out
+
+
+def save(path: Path, models: dict, seed: int) -> None:
+    save_torch(path, blob(models, seed))
 
 
 def expected_configs(cfg, dim: int = 784, n_classes: int = 10) -> dict:
