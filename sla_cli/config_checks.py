@@ -118,7 +118,7 @@ def validate_common(cfg: DictConfig) -> None:
     if not isinstance(value(cfg, "data.root"), str):
         raise ConfigError("data.root must be a folder path")
     check_bool(cfg, "data.download")
-    if OmegaConf.select(cfg, "data.source") is not None:  # the stages that read images: generate-cubes, classify, density
+    if OmegaConf.select(cfg, "data.source") is not None:  # stages that read images (generate-cubes, classify, density)
         from data_gen.sources import parse
 
         try:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-PAPER = {"ae_set": 0.986, "mlp": 0.984}
+from sla_cli import paper
+
+PAPER = paper.TABLE1_ACCURACY
 
 SCORING_NOTES = {
     "recon": "-‖x - f(z*)‖² (the paper's)",

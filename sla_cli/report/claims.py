@@ -11,15 +11,16 @@ from __future__ import annotations
 import statistics
 
 from sla_cli.report import concept, oneshot, table1, textures
+from sla_cli import paper
 from sla_cli.report.collect import Stage
 from sla_cli.report.markdown import code, table
 from sla_cli.report.numbers import (NOT_REPORTED, cell, derived, difference, estimate, first, is_number, ratio, text,
                                     values)
 
-# Section 10: "|E10(V) - E99(V')| = 0.98" and "|E10(V) - E10(+)| = 6.21" are in the paper's own latent
+# The paper's raw distances (sla_cli.paper) are in its own latent
 # units, which compare with nothing of ours: only their ratio stands beside ours.
-PAPER_RATIO = round(6.21 / 0.98, 2)
-PAPER_CONTEXTS = 100
+PAPER_RATIO = paper.DISTANCE_RATIO
+PAPER_CONTEXTS = paper.CONTEXTS
 NOT_COMPARABLE = "not comparable: the paper's raw distances are in its own latent units; only their ratio (next row) is"
 
 # Section 11's claims, quoted word for word.

@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 
+from sla_cli import paper
 from sla_cli.plotting import context_indices, grid_ticks, plt, tile
 
-# Section 10: |E10(V) - E99(V')| = 0.98 and |E10(V) - E10(+)| = 6.21, in the paper's own latent units
-# (which compare with nothing of ours): only their ratio is shown beside ours.
-PAPER_RATIO = round(6.21 / 0.98, 2)
+PAPER_RATIO = paper.DISTANCE_RATIO
 
 
 def decoded_figure(rendered: np.ndarray, decoded: np.ndarray, name: str, source: int):
