@@ -41,6 +41,7 @@ def test_plus_adds_only_to_a_section_meant_to_grow():
     assert cfg.oneshot.baseline_model_dirs.mine == "/tmp"
 
 
+@pytest.mark.slow
 def test_shell_completion_installs_for_sla_and_completes_commands_and_keys():
     script = run_sla("train", "-sc", "install=bash")
     assert script.returncode == 0, script.stderr

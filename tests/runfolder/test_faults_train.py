@@ -69,6 +69,7 @@ def test_overwrite_that_fails_its_checks_keeps_the_finished_model(model, dataset
     runfolder.verify_files(copy, runfolder.read_manifest(copy, "model"))
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_the_old_checkpoints_with_its_own(model, dataset, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
