@@ -59,16 +59,19 @@ def test_subcommand_help_shows_its_config(cmd):
     assert "seed:" in result.stdout
 
 
+@pytest.mark.slow
 def test_cfg_job_prints_overridden_config_even_without_required_values():
     result = run_sla("train", "--cfg", "job", "preset=smoke", "seed=7")
     assert result.returncode == 0, result.stderr
     assert "seed: 7" in result.stdout and "preset: smoke" in result.stdout and "dataset_dir: ???" in result.stdout
 
 
+@pytest.mark.slow
 def test_cfg_job_still_rejects_an_override_that_does_not_compose():
     assert_one_line_error(run_sla("train", "--cfg", "job", "nosuchkey=1"), "nosuchkey", code=2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "override, fragment",
     [

@@ -52,6 +52,7 @@ def test_dry_run_runs_every_step_at_the_smoke_preset(mnist_root, tmp_path):
     assert "Dry run" in summary and all(f"| {name} |" in summary for name in gpu_check.STEP_NAMES)
 
 
+@pytest.mark.slow
 def test_a_step_past_its_limit_is_stopped_and_the_next_one_runs(tmp_path):
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     start = time.monotonic()
