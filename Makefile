@@ -1,8 +1,10 @@
 # Common jobs. Each works as the first command on a fresh clone: it makes .venv and installs when
 # .venv is missing or older than pyproject.toml.
 #   make test                     the whole test suite, as CI runs it (CPU, minutes)
-#   make test-fast                the suite without the end-to-end CLI runs (marked slow): the edit loop
-#   make lint                     ruff (rules in pyproject.toml)
+#   make test-fast                the unit tier, the edit loop: the suite without the tests marked slow (whole
+#                                 stages, CLI subprocesses that import torch); under 90 s on 2 cores
+#   make lint                     ruff check and ruff format --check (rules in pyproject.toml); `ruff format .` fixes
+#   make typecheck                mypy on sla_cli/ (settings in pyproject.toml); CI runs it
 #   make demo                     the whole pipeline at CPU scale (preset=demo), then OUT/report.md (sla pipeline)
 #   make reproduce-paper          the whole pipeline at the paper's scale (for a GPU), then OUT/report.md
 #   make readme-figures           copy the README's figures from outputs/demo (after make demo)
@@ -20,7 +22,7 @@ DEVICE ?= auto
 SLA_DATA_ROOT ?= $(if $(wildcard ../shared/data/MNIST/raw),$(abspath ../shared/data),data)
 export SLA_DATA_ROOT
 
-.PHONY: fonts install test test-fast lint demo reproduce-paper pipeline readme-figures bench gpu-check clean-venv
+.PHONY: fonts install test test-fast lint typecheck demo reproduce-paper pipeline readme-figures bench gpu-check clean-venv
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +40,10 @@ test-fast: install
 
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: install
+	$(PY) -m mypy
 
 demo: install
 	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),demo) GOAL=demo

@@ -6,10 +6,11 @@ import contextlib
 import os
 import random
 import time
+from typing import Literal
 
 import numpy as np
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from sla_cli.console import console  # noqa: F401  (stages import it from here)
 from sla_cli.errors import ConfigError
@@ -91,15 +92,15 @@ class LineProgress:
     def __enter__(self) -> LineProgress:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         if exc_type is None:
             for task_id, task in self.tasks.items():
                 if task["printed"] and task["completed"] != task["printed_at"]:
                     self._line(task_id)
         return False
 
-    def add_task(self, description: str, total: float | None = None, completed: float = 0, **fields) -> int:
-        task_id = len(self.tasks)
+    def add_task(self, description: str, total: float | None = None, completed: float = 0, **fields) -> TaskID:
+        task_id = TaskID(len(self.tasks))
         now = self.clock()
         self.tasks[task_id] = {"description": description, "total": total, "completed": completed,
                                "start": completed, "started": now, "last": now, "printed": False,

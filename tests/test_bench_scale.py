@@ -57,6 +57,7 @@ def test_order_smallest_first_and_gpu_check_largest_first():
     assert scale.order(DRY_RUN, DRY_RUN.points, gpu_check=True, dry_run=True) == DRY_RUN.by_flops()[:1]
 
 
+@pytest.mark.slow
 def test_runner_reports_failure_a_skipped_stage_and_stops_at_the_budget(tmp_path):
     marker = tmp_path / "manifest.json"
     runner = scale.Runner(None, dict(os.environ))

@@ -31,6 +31,7 @@ def test_autocast_on_cpu_follows_the_precision_setting(restore_precision, precis
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == expected
 
 
+@pytest.mark.slow
 def test_train_learns_under_bf16(restore_precision, smoke_dataset, tmp_path):
     run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "precision=bf16", out=tmp_path)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -38,6 +39,7 @@ def test_train_learns_under_bf16(restore_precision, smoke_dataset, tmp_path):
     assert metrics["test_cross_mse"] < metrics["mean_image_mse"]
 
 
+@pytest.mark.slow
 def test_classify_runs_under_bf16(restore_precision, mnist_root, tmp_path):
     run_stage("classify", "preset=smoke", f"data.root={mnist_root}", "classify.train.epochs=1", "precision=bf16",
               out=tmp_path)

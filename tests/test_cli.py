@@ -50,6 +50,7 @@ def test_every_config_composes_for_every_preset(cmd, preset):
     assert cfg.seed == 0 and cfg.device == "auto"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)
 def test_subcommand_help_shows_its_config(cmd):
     result = run_sla(*cmd.name.split(), "--help")
@@ -58,16 +59,19 @@ def test_subcommand_help_shows_its_config(cmd):
     assert "seed:" in result.stdout
 
 
+@pytest.mark.slow
 def test_cfg_job_prints_overridden_config_even_without_required_values():
     result = run_sla("train", "--cfg", "job", "preset=smoke", "seed=7")
     assert result.returncode == 0, result.stderr
     assert "seed: 7" in result.stdout and "preset: smoke" in result.stdout and "dataset_dir: ???" in result.stdout
 
 
+@pytest.mark.slow
 def test_cfg_job_still_rejects_an_override_that_does_not_compose():
     assert_one_line_error(run_sla("train", "--cfg", "job", "nosuchkey=1"), "nosuchkey", code=2)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "override, fragment",
     [
@@ -84,6 +88,7 @@ def test_bad_override_is_one_line_error_naming_the_key(override, fragment):
     assert_one_line_error(run_sla("generate-cubes", override), fragment, code=2)
 
 
+@pytest.mark.slow
 def test_sweep_is_checked_before_any_job_runs(tmp_path):
     result = run_sla("generate-cubes", "-m", "seed=0,-5", f"out={tmp_path / 'sweep'}")
     assert_one_line_error(result, "seed=-5", code=2)
@@ -95,6 +100,7 @@ def test_hydra_messages_collapse_to_one_line():
     assert one_line(text) == "In 'x': Could not find 'preset/a' Available options in 'preset': demo"
 
 
+@pytest.mark.slow
 def test_missing_required_folder_is_named():
     assert_one_line_error(run_sla("train", "preset=smoke"), "dataset_dir=DIR is required", code=2)
 

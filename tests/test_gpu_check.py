@@ -52,6 +52,7 @@ def test_dry_run_runs_every_step_at_the_smoke_preset(mnist_root, tmp_path):
     assert "Dry run" in summary and all(f"| {name} |" in summary for name in gpu_check.STEP_NAMES)
 
 
+@pytest.mark.slow
 def test_a_step_past_its_limit_is_stopped_and_the_next_one_runs(tmp_path):
     sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
     start = time.monotonic()
@@ -62,6 +63,7 @@ def test_a_step_past_its_limit_is_stopped_and_the_next_one_runs(tmp_path):
     assert second["status"] == "passed" and "next" in (tmp_path / "b.log").read_text()
 
 
+@pytest.mark.slow
 def test_scale_hook_runs_the_script_and_a_failure_is_reported(mnist_root, tmp_path):
     script = tmp_path / "scale.py"
     script.write_text("import argparse, json, pathlib, sys\n"
@@ -110,6 +112,7 @@ def _shared_wheels() -> Path | None:
     return None
 
 
+@pytest.mark.slow
 def test_the_carried_wheels_install_offline(tmp_path):
     """What the GPU machine does: Hydra, omegaconf and antlr4 from the wheels, no registry (--no-index)."""
     folder = _shared_wheels()

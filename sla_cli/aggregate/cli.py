@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 from pathlib import Path
 
 from rich.console import Console
@@ -18,7 +19,7 @@ SHOWN_METRICS = 25  # the terminal table's rows; aggregate.md has them all
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, like every other sla user error
+    def error(self, message: str) -> NoReturn:  # one line, like every other sla user error
         print(f"sla aggregate: error: {message} (see sla aggregate --help)", file=sys.stderr)
         sys.exit(2)
 

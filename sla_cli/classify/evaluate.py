@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from sla_cli.classify import adversarial, ood
@@ -18,7 +20,8 @@ def classification(scorer: SetScorer, mlps: dict[str, Mlp], data: Mnist, batch: 
     and MLP; ECE and NLL of the class probabilities that are meant as probabilities (the likelihood
     scorings' Bayes posteriors and the MLPs' softmax; recon is an error, not a log-likelihood)."""
     test_f = scorer.all_features(data.test.x, batch)
-    out, arrays = {"ae_set": {}}, {"test_features": test_f, "logits": {}}
+    out: dict[str, Any] = {"ae_set": {}}
+    arrays: dict[str, Any] = {"test_features": test_f, "logits": {}}
     for s in scorer.scorings:
         logits = scorer.class_logits(test_f, s)
         out["ae_set"][s] = {"accuracy": accuracy(logits, data.test.y),
@@ -55,7 +58,7 @@ def anomalies(
     sets.update({k: v.to(data.test.x.device) for k, v in (extra or {}).items()})
     in_set = {s: test_logits[s].max(1).values.cpu() for s in scorer.scorings}
     in_mlp = {d: f(test_logits["mlp"]).cpu() for d, f in ood.MLP_DETECTORS.items()}
-    result = {
+    result: dict[str, Any] = {
         "n_in": len(data.test),
         "n_per_kind": {k: len(v) for k, v in sets.items()},
         "ae_set": {s: {} for s in scorer.scorings},
@@ -82,7 +85,7 @@ def attacks(scorer: SetScorer, mlp: Mlp, data: Mnist, cfg_adv, seed: int) -> dic
     targets = {"mlp": mlp}
     targets.update({s: (lambda v, s=s: scorer.logits(v, s)) for s in cfg_adv.scorings})
     eps_list = [float(e) for e in cfg_adv.eps]
-    result = {
+    result: dict[str, Any] = {
         "n": len(y),
         "pgd_steps": steps,
         "restarts": restarts,
@@ -98,7 +101,7 @@ def attacks(scorer: SetScorer, mlp: Mlp, data: Mnist, cfg_adv, seed: int) -> dic
                 return adversarial.pgd(fn, a, b, eps, steps, gen, restarts)
 
             clean = adversarial.correct(fn, x, y, batch)
-            r = {
+            r: dict[str, Any] = {
                 "clean": float(clean.float().mean()),
                 "fgsm": {},
                 "pgd_alone": {},

@@ -59,11 +59,27 @@ def class_model_settings(conf_dir: Path, preset: str) -> dict:
     return {k: v for k, v in OmegaConf.to_container(merged).items() if k not in STAGE_ONLY}
 
 
+# The files' paths and bytes at the last ``store``: every compose calls it, and parsing the YAML again
+# when no file changed was half the cost of a compose (the test suite composes hundreds of times).
+_stored: tuple | None = None
+
+
+def _files_now(conf_dir: Path) -> tuple:
+    paths = [Path(conf_dir) / "density.yaml", *sorted((Path(conf_dir) / "density").glob("*.yaml")),
+             *model_files(conf_dir).values()]
+    return tuple((str(p), p.read_bytes()) for p in paths)
+
+
 def store(conf_dir: Path) -> None:
-    """(Re)register the ConfigStore entries from the files as they are now."""
+    """(Re)register the ConfigStore entries from the files as they are now (unchanged files: nothing to do)."""
+    global _stored
     from hydra.core.config_store import ConfigStore
 
+    files = _files_now(conf_dir)
+    if files == _stored:
+        return
     cs = ConfigStore.instance()
     cs.store(name="density_models", node=model_settings(conf_dir))
     for preset in presets(conf_dir):
         cs.store(group="density_settings", name=preset, node=class_model_settings(conf_dir, preset))
+    _stored = files

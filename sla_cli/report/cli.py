@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,7 +17,7 @@ console = Console(stderr=True)
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, like every other sla user error
+    def error(self, message: str) -> NoReturn:  # one line, like every other sla user error
         print(f"sla report: error: {message} (see sla report --help)", file=sys.stderr)
         sys.exit(2)
 

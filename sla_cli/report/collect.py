@@ -54,7 +54,7 @@ class Stage:
 
     def records(self) -> list[dict]:
         """One numbers dict per seed: classify's own seeds (per_seed), else one per run folder."""
-        out = []
+        out: list[dict] = []
         for run in self.runs:
             data = run.data or {}
             out += data["per_seed"] if isinstance(data.get("per_seed"), list) else [data]

@@ -44,7 +44,7 @@ def wall_time(run: RunFolder) -> str:
 
 
 def seeds(stage: Stage) -> str:
-    found = []
+    found: list = []
     for run in stage.runs:
         seeds = run.manifest.get("seeds")
         found += seeds if isinstance(seeds, list) else [run.manifest.get("seed")]

@@ -25,6 +25,7 @@ import contextlib
 import os
 import shutil
 import time
+from typing import Literal
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,7 @@ class Run:
                             "choose another out=DIR or pass overwrite=true")
 
     # -- exit: manifest on success; on failure, leave nothing behind that holds nothing ------------
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type, exc, tb) -> Literal[False]:
         failed = exc_type is not None
         try:
             if not failed and not self.complete and not self._incomplete:

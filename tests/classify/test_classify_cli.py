@@ -87,6 +87,7 @@ def test_smoke_run_writes_everything_with_sane_values(smoke_run):
     assert "calibrated" in result.stderr and "vs MLP 2x423" in result.stderr  # the final rich tables
 
 
+@pytest.mark.slow
 def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
     """classify.model.learn_sigma=true adds the learned_sigma scoring; an extra anomaly folder gets its own
     AUROC rows."""
@@ -122,6 +123,7 @@ def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
     assert "learned_sigma" in (out / "table.md").read_text()
 
 
+@pytest.mark.slow
 def test_bad_extra_anomaly_folder_is_one_line_error(tmp_path):
     result = run_sla(
         "classify", "preset=smoke", f"out={tmp_path / 'o'}", f"classify.ood.extra=[{tmp_path / 'nowhere'}]"
@@ -172,6 +174,7 @@ def test_saved_weights_reload_to_the_same_accuracies(smoke_run, mnist_root, tmp_
     assert new["train_seconds"]["ae_set"] == 0 and not (tmp_path / "b" / "weights_seed0.pt").exists()
 
 
+@pytest.mark.slow
 def test_low_data_two_seeds_and_the_grid_end_to_end(mnist_root, tmp_path):
     """classify.train_per_class=N: N images per class for every model, two seeds give a spread and
     a McNemar test each; the validation grid trains each recipe and keeps the best; classify.adversarial.n=0
@@ -198,6 +201,7 @@ def test_low_data_two_seeds_and_the_grid_end_to_end(mnist_root, tmp_path):
     assert "Best on validation, per seed: " in table and "| 1 | mlp_matched | epochs " in table
 
 
+@pytest.mark.slow
 def test_train_per_class_beyond_a_class_is_one_line_error_before_writing(mnist_root, tmp_path):
     result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'o'}", "classify.train_per_class=400",
                      env={"SLA_DATA_ROOT": str(mnist_root)})
@@ -205,6 +209,7 @@ def test_train_per_class_beyond_a_class_is_one_line_error_before_writing(mnist_r
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.slow
 def test_weights_from_a_non_classify_folder_is_one_line_error(mnist_root, tmp_path):
     result = run_sla(
         "classify",
@@ -216,12 +221,14 @@ def test_weights_from_a_non_classify_folder_is_one_line_error(mnist_root, tmp_pa
     assert_one_line_error(result, "manifest.json", code=1)
 
 
+@pytest.mark.slow
 def test_missing_mnist_is_one_line_error(tmp_path):
     result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'o'}", env={"SLA_DATA_ROOT": "/nowhere"})
     assert_one_line_error(result, "MNIST not found", code=1)
     assert not (tmp_path / "o" / "manifest.json").exists()
 
 
+@pytest.mark.slow
 def test_corrupt_mnist_is_one_line_error(tmp_path, mnist_root):
     raw = tmp_path / "fake" / "MNIST" / "raw"
     raw.mkdir(parents=True)
@@ -235,6 +242,7 @@ def test_corrupt_mnist_is_one_line_error(tmp_path, mnist_root):
     assert_one_line_error(result, "truncated", code=1)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "override, fragment",
     [

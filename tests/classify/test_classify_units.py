@@ -47,7 +47,7 @@ def recon_accuracy(f, y):
     return float((f[..., 0].argmax(1) == y).float().mean())
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
 def test_calibrated_never_worse_than_recon_on_validation(seed):
     f, y = synthetic_features(seed=seed)
     cal = calibrate.fit_calibration(f, y, steps=50)

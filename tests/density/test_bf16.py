@@ -17,6 +17,7 @@ def restore_precision():
     runtime.configure(0, "auto")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["made", "vae", "dae"])
 def test_density_learns_under_bf16(restore_precision, mnist_root, tmp_path, model):
     run_stage("density", "preset=smoke", f"density.model={model}", f"data.root={mnist_root}", "precision=bf16",

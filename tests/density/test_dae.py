@@ -41,6 +41,7 @@ def test_walkback_of_one_step_is_the_plain_loss():
     assert torch.allclose(loss, plain)
 
 
+@pytest.mark.slow
 def test_smoke_cli_trains_plain_and_walkback(tmp_path, mnist_root):
     import json
 
@@ -57,6 +58,7 @@ def test_smoke_cli_trains_plain_and_walkback(tmp_path, mnist_root):
     assert (out / "samples.png").exists() and (out / "plain.pt").exists() and (out / "walkback.pt").exists()
 
 
+@pytest.mark.slow
 def test_two_member_run_resumes_to_the_same_numbers(tmp_path, mnist_root):
     """Stopped twice (stop_after counts each member's epochs, so the plain member stops), then resumed
     through both members: the same numbers as one uninterrupted run."""

@@ -99,6 +99,7 @@ from helpers.cli import assert_one_line_error, run_sla  # noqa: E402
 from helpers.stages import run_stage  # noqa: E402
 
 
+@pytest.mark.slow
 def test_smoke_cli_writes_an_exact_nll_below_a_coin_per_pixel(tmp_path, mnist_root):
     out = tmp_path / "made"
     r = run_sla("density", "preset=smoke", "density.model=made", f"out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
@@ -115,6 +116,7 @@ def test_smoke_cli_writes_an_exact_nll_below_a_coin_per_pixel(tmp_path, mnist_ro
     assert {"density.json", "samples.png", "curves.png", "made.pt"} <= set(manifest["sha256"])
 
 
+@pytest.mark.slow
 def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
     args = ("preset=smoke", "density.model=made", f"data.root={mnist_root}", "density.made.hidden=[32]",
             "density.made.direct=false", "density.n_samples=2", "density.train_size=300", "density.test_size=50")
@@ -130,6 +132,7 @@ def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
     assert timeless(parts) == timeless(whole) and len(timeless(whole)) == 2
 
 
+@pytest.mark.slow
 def test_bad_model_name_is_one_line(tmp_path):
     assert_one_line_error(run_sla("density", "preset=smoke", "density.model=pixelcnn", f"out={tmp_path}"),
                           "density.model", code=2)

@@ -4,6 +4,7 @@ as k grows; chunked evaluation equals one big batch."""
 from __future__ import annotations
 
 from itertools import pairwise
+import pytest
 import torch
 
 from sla_cli.density.models.vae import Vae
@@ -57,6 +58,7 @@ def test_chunked_estimate_matches_one_batch():
     assert torch.allclose(exact, chunks, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_smoke_cli_iwae_below_elbo(tmp_path, mnist_root):
     import json
 

@@ -31,6 +31,7 @@ def smoke_concept(tmp_path_factory, smoke_model, mnist_root):
     return out
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_the_issues_outputs(smoke_concept):
     result = json.loads((smoke_concept / "concept.json").read_text())
     assert set(result) == KEYS
@@ -49,6 +50,7 @@ def test_smoke_run_writes_the_issues_outputs(smoke_concept):
     assert result["map"]["name"] == "masked reconstruction log-ratio to a blank face"
 
 
+@pytest.mark.slow
 def test_choices_come_from_the_select_cubes_and_numbers_from_the_test_cubes(smoke_concept):
     result = json.loads((smoke_concept / "concept.json").read_text())
     counts = result["splits"]["counts"]
@@ -67,6 +69,7 @@ def test_choices_come_from_the_select_cubes_and_numbers_from_the_test_cubes(smok
     assert result["backprojection"]["peak_fraction"] == peaks["chosen"]
 
 
+@pytest.mark.slow
 def test_texture_rows_hold_every_texture_and_reader(smoke_concept):
     result = json.loads((smoke_concept / "concept.json").read_text())
     rows = result["textures"]["rows"]
@@ -86,6 +89,7 @@ def test_texture_rows_hold_every_texture_and_reader(smoke_concept):
     assert summary["targets"]["maps_beat_pixels_on_unseen"] == (diff < 0)
 
 
+@pytest.mark.slow
 def test_a_second_run_into_the_same_folder_does_nothing(smoke_concept, smoke_model, mnist_root):
     before = (smoke_concept / "manifest.json").read_text()
     run_stage("eval concept", "preset=smoke", f"model_dir={smoke_model}", f"data.root={mnist_root}",
@@ -93,6 +97,7 @@ def test_a_second_run_into_the_same_folder_does_nothing(smoke_concept, smoke_mod
     assert (smoke_concept / "manifest.json").read_text() == before
 
 
+@pytest.mark.slow
 def test_the_gpu_bf16_path_runs_on_cpu(smoke_model, tmp_path, mnist_root):
     # precision=bf16 runs the CUDA autocast path on a CPU. A fresh process with oneDNN capped below
     # AMX from the start: once oneDNN has run, the cap runtime sets lazily comes too late (SIGILL here)
@@ -105,6 +110,7 @@ def test_the_gpu_bf16_path_runs_on_cpu(smoke_model, tmp_path, mnist_root):
     assert bf16["backprojection"]["oracle_mse"] < bf16["backprojection"]["baseline_mse"], bf16
 
 
+@pytest.mark.slow
 def test_a_dataset_without_cubes_is_a_one_line_error(smoke_dataset, smoke_model, tmp_path, mnist_root):
     # the smoke model, pointed at a copy of its dataset from which the cubes are gone
     dataset, model = tmp_path / "dataset", tmp_path / "model"
@@ -125,6 +131,7 @@ def test_a_dataset_without_cubes_is_a_one_line_error(smoke_dataset, smoke_model,
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_an_empty_select_split_is_a_one_line_error_before_anything_is_written(smoke_model, tmp_path, mnist_root):
     out = tmp_path / "out"
     with pytest.raises(DataError, match=r"concept.select_fraction=0.001 leaves no cube") as err:
@@ -134,6 +141,7 @@ def test_an_empty_select_split_is_a_one_line_error_before_anything_is_written(sm
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_full_terms_still_run_and_say_so(smoke_model, tmp_path, mnist_root):
     # one candidate map and two textures keep it short; the measured comparison with recon is in the README
     out = tmp_path / "full"

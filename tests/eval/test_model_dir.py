@@ -13,6 +13,7 @@ from sla_cli.errors import DataError
 from sla_cli.eval.model_dir import load_model_dir
 
 
+@pytest.mark.slow
 def test_rebuilt_renderer_gives_the_datasets_pixels(smoke_model, smoke_dataset, mnist_root):
     trained = load_model_dir(smoke_model, torch.device("cpu"))
     stored = np.load(smoke_dataset / "test_images.npy", mmap_mode="r")[:3]
@@ -24,6 +25,7 @@ def test_rebuilt_renderer_gives_the_datasets_pixels(smoke_model, smoke_dataset, 
     assert not any(p.requires_grad for p in trained.model.parameters())
 
 
+@pytest.mark.slow
 def test_a_model_whose_dataset_is_gone_is_one_line(smoke_model, smoke_dataset, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(smoke_model, copy)

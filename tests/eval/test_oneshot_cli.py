@@ -74,6 +74,7 @@ def _write_folder(root, classes=("plus", "check", "zigzag"), per_class=3):
     return root
 
 
+@pytest.mark.slow
 def test_png_folder_every_source_in_process(smoke_model, tmp_path):
     out = tmp_path / "oneshot"
     run_stage(
@@ -101,6 +102,7 @@ def test_png_folder_every_source_in_process(smoke_model, tmp_path):
     assert oracle["per_context_accuracy"] == [oracle["mean_accuracy"]] * len(oracle["per_context_accuracy"])
 
 
+@pytest.mark.slow
 def test_font_letters_over_two_glyph_draws(smoke_model, tmp_path):
     try:
         installed_typefaces(12)
@@ -121,6 +123,7 @@ def test_font_letters_over_two_glyph_draws(smoke_model, tmp_path):
     assert "glyph draws" in r["intervals"]["method"]
 
 
+@pytest.mark.slow
 def test_omniglot_folder_draws_characters(smoke_model, tmp_path):
     root = write_omniglot(tmp_path / "omniglot")
     out = tmp_path / "oneshot"
@@ -144,6 +147,7 @@ def _bad_folder(tmp_path, case):
     return glyphs / "plus", glyphs / "plus"  # one_class: a folder of images, no class subfolders
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["one_image", "unreadable", "one_class", "no_model"])
 def test_bad_inputs_are_refused_before_the_run(smoke_model, tmp_path, case):
     glyphs, named = _bad_folder(tmp_path, "one_image" if case == "no_model" else case)
@@ -163,6 +167,7 @@ def test_bad_inputs_are_refused_before_the_run(smoke_model, tmp_path, case):
     assert not (tmp_path / "out").exists()  # inputs are checked before the run folder opens
 
 
+@pytest.mark.slow
 def test_bad_glyph_folder_is_one_line_on_the_command_line(smoke_model, tmp_path):
     glyphs, named = _bad_folder(tmp_path, "one_image")
     out = tmp_path / "out"
@@ -179,6 +184,7 @@ def test_no_fonts_is_one_line_naming_the_packages(smoke_model, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_too_few_fonts_or_one_omniglot_character_refused_before_the_run(smoke_model, tmp_path):
     one = write_omniglot(tmp_path / "omniglot", {"Latin": ["character01"]})
     cases = [(["oneshot.glyphs=fonts", "oneshot.typefaces=500"], "apt-get install"),  # "500 needed" or no fc-list

@@ -131,6 +131,7 @@ def test_another_seed_gives_other_digits(mnist_root, smoke_dataset, tmp_path):
     assert not np.array_equal(np.load(other / "train_indices.npy"), np.load(smoke_dataset / "train_indices.npy")[:20])
 
 
+@pytest.mark.slow
 def test_refuses_an_out_folder_holding_a_different_dataset(mnist_root, smoke_dataset):
     before = {p.name: p.stat().st_mtime_ns for p in smoke_dataset.iterdir()}
     result = generate(mnist_root, smoke_dataset, "seed=7")
@@ -173,6 +174,7 @@ def test_validate_names_the_bad_key(override, fragment):
     assert "\n" not in str(info.value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("override,fragment", [BAD[0], BAD[6], BAD[11]])
 def test_bad_inputs_are_one_line_errors(tmp_path, override, fragment):
     out = tmp_path / "never"
@@ -181,6 +183,7 @@ def test_bad_inputs_are_one_line_errors(tmp_path, override, fragment):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_missing_mnist_is_a_one_line_error(tmp_path):
     out = tmp_path / "ds"
     result = run_sla("generate-cubes", "preset=smoke", f"out={out}", f"data.root={tmp_path / 'nowhere'}")

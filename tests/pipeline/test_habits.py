@@ -24,6 +24,7 @@ def test_eval_alone_lists_its_subcommands():
     assert "eval oneshot" in result.stdout and "eval concept" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("override, fragment", [
     ("+nosuchkey=1", "unknown key nosuchkey;"),
     ("nosuchkey=1", "unknown key nosuchkey;"),
@@ -41,6 +42,7 @@ def test_plus_adds_only_to_a_section_meant_to_grow():
     assert cfg.oneshot.baseline_model_dirs.mine == "/tmp"
 
 
+@pytest.mark.slow
 def test_shell_completion_installs_for_sla_and_completes_commands_and_keys():
     script = run_sla("train", "-sc", "install=bash")
     assert script.returncode == 0, script.stderr
@@ -65,6 +67,7 @@ def test_a_folder_of_another_run_is_refused_naming_the_keys_that_differ(tmp_path
     assert "seed: 0 -> 1" in message and "train.steps: 10 -> 20" in message and "threads" not in message
 
 
+@pytest.mark.slow
 def test_aggregate_refuses_a_run_folder_and_a_pipeline_root(tmp_path):
     run = tmp_path / "root" / "model"
     with runfolder.Run(run, "model", OmegaConf.create({"seed": 0})) as r:

@@ -25,6 +25,7 @@ def _cfg(plan, folder):
     return next(p for p in plan.steps if p.name == folder).cfg
 
 
+@pytest.mark.slow
 def test_keys_go_to_every_stage_that_has_them_and_folder_keys_to_one(plan):
     assert {p.cfg.seed for p in plan.steps} == {3}
     assert _cfg(plan, "model").train.steps == 7 and _cfg(plan, "model_self_only").train.steps == 9
@@ -66,6 +67,7 @@ def test_a_bad_override_is_one_line_naming_it(tmp_path, override, fragment):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_skipping_a_stage_skips_the_stages_that_need_it(tmp_path):
     plan = compose_all(tmp_path / "out", "smoke", [], ["model"])
     skipped = {p.name: p.skipped for p in plan.steps if p.skipped}
@@ -76,6 +78,7 @@ def test_skipping_a_stage_skips_the_stages_that_need_it(tmp_path):
         compose_all(tmp_path / "out", "smoke", [], ["nosuch"])
 
 
+@pytest.mark.slow
 def test_a_folder_holding_another_run_is_refused_naming_the_keys_that_differ(tmp_path):
     from sla_cli import runfolder
 
@@ -91,6 +94,7 @@ def test_a_folder_holding_another_run_is_refused_naming_the_keys_that_differ(tmp
     assert [p.state for p in plan.steps][:2] == ["done", "to run"]
 
 
+@pytest.mark.slow
 def test_an_interrupted_train_is_planned_as_a_resume(tmp_path):
     out = tmp_path / "out"
     (out / "model" / "checkpoints").mkdir(parents=True)

@@ -24,6 +24,7 @@ def one_line(capsys) -> str:
     return err[0]
 
 
+@pytest.mark.slow
 def test_a_plan_too_large_for_the_disk_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     simulate(monkeypatch, 64 * GIB, 10 * 2**20)
     out = tmp_path / "out"
@@ -34,6 +35,7 @@ def test_a_plan_too_large_for_the_disk_is_one_line_and_writes_nothing(tmp_path, 
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_plan_too_large_for_memory_names_the_stage_and_the_way_out(tmp_path, monkeypatch, capsys):
     simulate(monkeypatch, 4 * GIB, 1000 * GIB)
     out = tmp_path / "out"
@@ -43,6 +45,7 @@ def test_a_plan_too_large_for_memory_names_the_stage_and_the_way_out(tmp_path, m
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_the_paper_preset_on_a_cpu_asks_and_without_a_terminal_is_refused(tmp_path, monkeypatch, capsys):
     simulate(monkeypatch, 1000 * GIB, 1000 * GIB)
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)

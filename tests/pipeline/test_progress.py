@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from sla_cli.runtime import LineProgress
 
 LINE = re.compile(r"^train: (\d+)/400 \(\d+%\), [\d.]+ (it/s|s/it), \d+:\d\d:\d\d left, \d+:\d\d:\d\d elapsed")
@@ -44,6 +46,7 @@ def test_by_default_quiet_for_short_loops_then_every_tenth():
     assert shown == [10, 20, 30, 40, 50, 60, 70, 80, 90, 100], lines
 
 
+@pytest.mark.slow
 def test_a_stage_without_a_terminal_prints_progress_lines(smoke_dataset, tmp_path, capsys):
     from helpers.stages import run_stage
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from omegaconf import OmegaConf
 
 from sla_cli import runfolder
@@ -25,6 +26,7 @@ def fake_stage(refuse: dict[str, Exception]):
     return run_job
 
 
+@pytest.mark.slow
 def test_a_failed_stage_stops_only_what_needs_it_and_the_report_says_why(tmp_path, monkeypatch, capsys):
     import sla_cli.hydra_app
 

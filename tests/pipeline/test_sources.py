@@ -97,6 +97,7 @@ def test_a_bad_source_is_refused_before_any_work(source):
         compose("generate-cubes", "preset=smoke", f"data.source={source}")
 
 
+@pytest.mark.slow
 def test_generate_cubes_and_classify_read_another_source(tmp_path):
     from helpers.stages import run_stage
     from sla_cli import runfolder
@@ -127,6 +128,7 @@ def test_an_mnist_run_keeps_its_identity_now_that_data_source_exists():
     assert identity(old) != identity({**old, "data": {"root": "/data", "source": "idx:/x"}})
 
 
+@pytest.mark.slow
 def test_density_reads_another_source_and_names_it_in_its_identity(tmp_path):
     from helpers.stages import run_stage
     from sla_cli import runfolder

@@ -19,6 +19,7 @@ def test_asking_for_tensorboard_without_it_is_one_line_before_any_work(tmp_path)
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAVE_TENSORBOARD, reason="needs the tensorboard extra (pip install -e '.[tensorboard]')")
 def test_train_writes_readable_event_files_next_to_its_run_folder(smoke_dataset, tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator

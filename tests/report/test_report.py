@@ -363,6 +363,7 @@ def test_a_changed_json_is_invalid_not_reported(tmp_path):
     assert "99.90" not in text and "sha256" in row(text, "classify/")[2]
 
 
+@pytest.mark.slow
 def test_a_root_holding_no_run_is_a_one_line_error(tmp_path):
     assert_one_line_error(run_sla("report", str(tmp_path)), "holds no sla run", code=1)
     assert not (tmp_path / "report.md").exists()

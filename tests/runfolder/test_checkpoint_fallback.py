@@ -35,6 +35,7 @@ def test_latest_passes_over_an_unreadable_newest_checkpoint(tmp_path):
     assert checkpoint.latest(tmp_path / "none") is None
 
 
+@pytest.mark.slow
 def test_train_resumes_from_the_checkpoint_before_a_truncated_latest_one(tmp_path, mnist_root, capsys):
     dataset = make_dataset(tmp_path / "cubes", mnist_root, n_train=100, n_test=30)
     run_stage("train", *TINY, f"dataset_dir={dataset}", out=tmp_path / "whole")

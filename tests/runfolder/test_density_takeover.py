@@ -18,6 +18,7 @@ VAE = ("density.model=vae", "density.vae.hidden=[16]", "density.vae.latent=2", "
        "density.iwae_chunk=2")
 
 
+@pytest.mark.slow
 def test_another_model_never_takes_over_an_unfinished_run(tmp_path, mnist_root):
     out = tmp_path / "density"
     root = f"data.root={mnist_root}"

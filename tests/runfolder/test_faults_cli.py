@@ -46,6 +46,7 @@ def wait_for(predicate, timeout=120):
     raise AssertionError("timed out")
 
 
+@pytest.mark.slow
 def test_two_trains_into_one_folder_sigterm_and_the_rerun_that_goes_on(dataset, tmp_path, capsys):
     out = tmp_path / "model"
     args = [train_args(dataset, out, "train.steps=1000000", f"seed={seed}") for seed in (0, 1)]
@@ -76,6 +77,7 @@ def test_two_trains_into_one_folder_sigterm_and_the_rerun_that_goes_on(dataset, 
     assert checkpoint.list_checkpoints(out)[-1][0] == last[0] + 20
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.2, 1.0])
 def test_ctrl_c_in_the_first_second_is_one_line_exit_130(tmp_path, delay):
     proc = start_sla("generate-cubes", "preset=smoke", f"out={tmp_path / 'data'}")
@@ -94,6 +96,7 @@ def test_sigterm_before_a_job_starts_is_exit_143(tmp_path):
     assert proc.returncode == 143 and "Traceback" not in err and "interrupted" in err, err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_overwrite_with_device_cuda_keeps_the_finished_run(dataset, tmp_path, capsys):
     out = tmp_path / "model"
@@ -107,6 +110,7 @@ def test_overwrite_with_device_cuda_keeps_the_finished_run(dataset, tmp_path, ca
     assert verify.main([str(out)]) == 0 and capsys.readouterr().out.startswith(f"ok  {out}  (model")
 
 
+@pytest.mark.slow
 def test_out_equal_to_the_input_and_paths_hydra_cannot_parse(dataset, tmp_path):
     result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={dataset}")
     assert_one_line_error(result, "is the input folder dataset_dir", code=2)
@@ -115,6 +119,7 @@ def test_out_equal_to_the_input_and_paths_hydra_cannot_parse(dataset, tmp_path):
     assert not (tmp_path / "données").exists()
 
 
+@pytest.mark.slow
 def test_a_failed_sweep_leaves_no_folder(tmp_path):
     result = run_sla("generate-cubes", "-m", "seed=0,1", "preset=smoke", f"out={tmp_path / 'sweep'}",
                      f"data.root={tmp_path / 'nowhere'}")

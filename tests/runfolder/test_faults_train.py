@@ -38,6 +38,7 @@ def flip_a_byte(path, where=-7):
     path.write_bytes(bytes(data))
 
 
+@pytest.mark.slow
 def test_a_flipped_byte_in_the_training_images_is_caught(dataset, tmp_path):
     bad = tmp_path / "bad"
     shutil.copytree(dataset, bad)
@@ -47,6 +48,7 @@ def test_a_flipped_byte_in_the_training_images_is_caught(dataset, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_a_tampered_model_is_caught_on_the_nothing_to_do_path(model, dataset, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
@@ -56,6 +58,7 @@ def test_a_tampered_model_is_caught_on_the_nothing_to_do_path(model, dataset, tm
         run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={copy}")
 
 
+@pytest.mark.slow
 def test_overwrite_that_fails_its_checks_keeps_the_finished_model(model, dataset, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
@@ -69,6 +72,7 @@ def test_overwrite_that_fails_its_checks_keeps_the_finished_model(model, dataset
     runfolder.verify_files(copy, runfolder.read_manifest(copy, "model"))
 
 
+@pytest.mark.slow
 def test_overwrite_replaces_the_old_checkpoints_with_its_own(model, dataset, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
@@ -81,6 +85,7 @@ def test_overwrite_replaces_the_old_checkpoints_with_its_own(model, dataset, tmp
     runfolder.verify_files(copy, manifest)
 
 
+@pytest.mark.slow
 def test_rerunning_a_stopped_run_resumes_by_default(dataset, tmp_path, capsys):
     out = tmp_path / "model"
     run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=5")
@@ -128,6 +133,7 @@ def test_disk_full_during_a_write_is_one_line_and_leaves_no_partial_file(small_d
     assert (disk / "old.txt").read_text() == "kept"
 
 
+@pytest.mark.slow
 def test_disk_full_during_train_keeps_the_last_checkpoint(dataset, small_disk):
     disk = small_disk("4m")  # one checkpoint of this model (~2.4 MB with Adam's state) fits, two do not
     out = disk / "model"
@@ -138,6 +144,7 @@ def test_disk_full_during_train_keeps_the_last_checkpoint(dataset, small_disk):
     assert no_temporaries(out) and not (out / "manifest.json").exists()
 
 
+@pytest.mark.slow
 def test_disk_full_during_generate_cubes_is_one_line(small_disk, mnist_root):
     disk = small_disk("3m")  # the train images (2.9 MB) fit, the test images do not
     out = disk / "dataset"

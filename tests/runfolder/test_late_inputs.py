@@ -20,6 +20,7 @@ SMALL = ("preset=smoke", "device=cpu", "threads=1", "digits.train=20", "digits.t
          "render.size=16", "contexts.n_side=2", "contexts.n_top=2")
 
 
+@pytest.mark.slow
 def test_a_corrupt_mnist_test_file_leaves_the_overwritten_dataset_complete(tmp_path, smoke_dataset, mnist_root):
     out = tmp_path / "dataset"
     shutil.copytree(smoke_dataset, out)
@@ -36,6 +37,7 @@ def test_a_corrupt_mnist_test_file_leaves_the_overwritten_dataset_complete(tmp_p
     runfolder.verify_files(out, old)
 
 
+@pytest.mark.slow
 def test_a_run_that_fails_after_writing_leaves_none_of_its_arrays(tmp_path, mnist_root, monkeypatch):
     def fail(*args, **kwargs):
         raise DataError("a failure after the digit arrays are written")

@@ -78,6 +78,7 @@ def test_mean_std():
     assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(math.sqrt(2)))
 
 
+@pytest.mark.slow
 def test_not_a_sweep_is_one_line(tmp_path):
     assert_one_line_error(run_sla("aggregate", str(tmp_path / "nope")), "does not exist", code=1)
     (tmp_path / "empty").mkdir()

@@ -36,6 +36,7 @@ def test_checkpoint_hook_requeues_the_same_job_with_resume(dataset):
     assert delayed.args == (["seed=3", "train.steps=8", RESUME], "hydra.sweep.dir", 2, "job_id_for_2", {})
 
 
+@pytest.mark.slow
 def test_the_requeued_job_continues_from_the_last_checkpoint(dataset, tmp_path, capsys):
     job = [f"dataset_dir={dataset}", *TINY]
     run_stage("train", *job, "train.stop_after=4", out=tmp_path)  # the job, stopped at its time limit

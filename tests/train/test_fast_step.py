@@ -62,11 +62,14 @@ def assert_identical(runs):
             assert torch.equal(ref_opt.state[p][key], fast_opt.state[q][key]), (name, key)
 
 
-@pytest.mark.parametrize("shape", ["tiny", "smoke", "demo", "batch256"])
+# tiny and smoke in the unit tier; the demo and batch-256 shapes (seconds each) run with the slow tests
+@pytest.mark.parametrize("shape", ["tiny", "smoke", pytest.param("demo", marks=pytest.mark.slow),
+                                   pytest.param("batch256", marks=pytest.mark.slow)])
 def test_fast_step_trains_to_autograds_weights_bit_for_bit(shape):
     assert_identical(trained_pair(SHAPES[shape], steps=6))
 
 
+@pytest.mark.slow
 def test_fast_step_bit_for_bit_on_two_threads():
     assert_identical(trained_pair(SHAPES["demo"], steps=4, threads=2))
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 
+
+@pytest.mark.slow
 def test_smoke_on_generated_cubes_beats_the_floor(smoke_model):
     m = json.loads((smoke_model / "metrics.json").read_text())
     assert m["test_self_mse"] < 0.85 * m["mean_image_mse"], m

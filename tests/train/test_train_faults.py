@@ -44,6 +44,7 @@ def losses(out):
     return [(r["step"], r["self_loss"], r["cross_loss"]) for r in csv.DictReader((out / "metrics.csv").open())]
 
 
+@pytest.mark.slow
 def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={straight}")
@@ -62,6 +63,7 @@ def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
     assert ids[0] == ids[1]
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_dataset, tmp_path):
     out = tmp_path / "model"
     run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
@@ -71,6 +73,7 @@ def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_datas
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]  # nothing lost
 
 
+@pytest.mark.slow
 def test_an_unfinished_run_is_not_restarted_silently(dataset, tmp_path):
     out = tmp_path / "model"
     run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
@@ -79,6 +82,7 @@ def test_an_unfinished_run_is_not_restarted_silently(dataset, tmp_path):
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]
 
 
+@pytest.mark.slow
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(dataset, tmp_path):
     out = tmp_path / "model"
     result = run_sla("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.lr=1e30", "train.log_every=1",
@@ -92,6 +96,7 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(datas
     assert not (out / "manifest.json").exists() and not (out / "model.pt").exists()
 
 
+@pytest.mark.slow
 def test_dataset_folder_without_manifest(dataset, tmp_path):
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -103,6 +108,7 @@ def test_dataset_folder_without_manifest(dataset, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args, fragment, code", [
     (("dataset_dir=/nonexistent/cubes",), "does not exist", 1),
     ((), "dataset_dir=DIR is required", 2),
@@ -115,6 +121,7 @@ def test_bad_input_is_one_line(tmp_path, args, fragment, code):
     assert not (tmp_path / "model").exists()
 
 
+@pytest.mark.slow
 def test_a_model_folder_is_not_a_dataset(dataset, tmp_path):
     model = tmp_path / "model"
     run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={model}", "train.steps=5", "train.log_every=5")

@@ -83,7 +83,8 @@ def backprojection(trained: TrainedModel, ae: second_level.MapAutoencoder, test_
     contexts = projection.contexts_at(ae, u, cubes, fraction, trained.masks.device)
     angles = cubes.angles[splits.test]
     mean_cube = cubes.images[splits.fit].mean(0, dtype=np.float64) / 255.0
-    per_texture, per_cube = {}, {k: [] for k in ("mse", "oracle_mse", "baseline_mse", "texture_mean_mse")}
+    per_texture: dict = {}
+    per_cube: dict[str, list] = {k: [] for k in ("mse", "oracle_mse", "baseline_mse", "texture_mean_mse")}
     for name, code in codes.items():
         true = projection.true_renders(trained, textures[name], angles)
         texture_mean = projection.true_renders(trained, textures[name], cubes.angles[splits.fit[:n_mean]]).mean(0)

@@ -19,6 +19,11 @@ LOG_EVERY = 50  # steps between loss checks (one host sync each)
 
 
 class MapAutoencoder(nn.Module):
+    centre: Tensor  # buffers (register_buffer below)
+    scale: Tensor
+    low: Tensor
+    high: Tensor
+
     def __init__(self, dim: int, hidden: int, latent: int):
         super().__init__()
         self.dim, self.hidden, self.latent = dim, hidden, latent
@@ -78,7 +83,8 @@ def train(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: int, l
           seed: int, on_step=lambda loss: None) -> tuple[MapAutoencoder, list[float]]:
     """The best of ``restarts`` trainings on maps [K, C]; returns it (eval mode, latent range set) and
     every restart's final full-batch loss (on the scaled maps)."""
-    best, losses = None, []
+    best: MapAutoencoder | None = None
+    losses: list[float] = []
     for r in range(restarts):
         torch.manual_seed(seed * 1000 + r)
         model, loss = _train_one(maps, hidden, latent, steps, batch_size, lr,
@@ -86,6 +92,7 @@ def train(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: int, l
         losses.append(loss)
         if best is None or loss < min(losses[:-1]):
             best = model
+    assert best is not None, "restarts >= 1"
     best.eval()
     with torch.no_grad():
         z = best.encoder(best.standardise(maps))
