@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,12 +36,19 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
+CPU: dict[Path, list[float]] = {}  # each run's CPU seconds (user + system): less at the mercy of the load
+
+
 def _sla(checkout: Path, args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
     env = {**os.environ, "PYTHONPATH": str(checkout), "COLUMNS": "100"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "sla_cli", "pipeline", *args], env=env, cwd=checkout,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
-    return time.perf_counter() - started, done
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(checkout, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall, done
 
 
 def preflight_seconds(checkout: Path, work: Path, extra: list[str]) -> float:
@@ -94,13 +102,16 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} cores, load average {load:.1f} at the start", flush=True)
     pre: dict[Path, list[float]] = {c: [] for c in checkouts}
+    pre_cpu: dict[Path, list[float]] = {c: [] for c in checkouts}
     over: dict[Path, list[tuple[float, float, float]]] = {c: [] for c in checkouts}
     for r in range(args.repeats):
         for i, c in enumerate(checkouts):
             scratch = work / f"c{i}"
             scratch.mkdir(parents=True, exist_ok=True)
             pre[c].append(preflight_seconds(c, scratch, extra))
-            print(f"[{r + 1}/{args.repeats}] {c}: pre-flight {pre[c][-1]:.1f} s", flush=True)
+            pre_cpu[c].append(CPU[c][-1])
+            print(f"[{r + 1}/{args.repeats}] {c}: pre-flight {pre[c][-1]:.1f} s ({pre_cpu[c][-1]:.1f} s CPU)",
+                  flush=True)
             if args.smoke:
                 over[c].append(overhead_seconds(c, scratch, extra))
                 wall, inside, rerun = over[c][-1]
@@ -110,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     for c in checkouts:
         print(f"{c}")
         print(f"  pre-flight (preset=paper, device=cpu): {_summary(pre[c])}")
+        print(f"  its CPU time:                          {_summary(pre_cpu[c])}")
         if over[c]:
             print(f"  smoke overhead (wall - stages):       {_summary([w - s for w, s, _ in over[c]])}")
             print(f"  smoke rerun, every stage done:         {_summary([r for _, _, r in over[c]])}")
