@@ -59,25 +59,10 @@ def class_model_settings(conf_dir: Path, preset: str) -> dict:
     return {k: v for k, v in OmegaConf.to_container(merged).items() if k not in STAGE_ONLY}
 
 
-_stored: tuple = ()  # the files (path, mtime, size) the ConfigStore entries were last built from
-
-
-def _files_now(conf_dir: Path) -> tuple:
-    paths = [*model_files(conf_dir).values(), Path(conf_dir) / "density.yaml",
-             *sorted((Path(conf_dir) / "density").glob("*.yaml"))]
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in paths if p.is_file())
-
-
 def store(conf_dir: Path) -> None:
-    """(Re)register the ConfigStore entries from the files as they are now; a no-op while no file has
-    changed (building them took about half a second, and `sla pipeline` composes a dozen configs)."""
-    global _stored
+    """(Re)register the ConfigStore entries from the files as they are now."""
     from hydra.core.config_store import ConfigStore
 
-    files = _files_now(conf_dir)
-    if files == _stored:
-        return
-    _stored = files
     cs = ConfigStore.instance()
     cs.store(name="density_models", node=model_settings(conf_dir))
     for preset in presets(conf_dir):
