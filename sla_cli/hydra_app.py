@@ -99,13 +99,18 @@ def compose_config(cmd: Command, overrides: list[str], check_values: bool = True
         if key and key.rsplit(".", 1)[0] not in getattr(cmd, "open_sections", ()):
             raise ConfigError(unknown_key(cmd, key, [o for o in overrides if o != override]))
     if check_values:
-        validate_common(cfg)
-        importlib.import_module(cmd.module).validate(cfg)
-        missing = sorted(OmegaConf.missing_keys(cfg))  # ??? in the YAML: a value only the user can give
-        if missing:
-            value = "DIR" if missing[0].endswith("_dir") else "VALUE"
-            raise ConfigError(f"{missing[0]}={value} is required (sla {cmd.name} --help shows the config)")
+        check_config(cmd, cfg)
     return cfg
+
+
+def check_config(cmd: Command, cfg: DictConfig) -> None:
+    """A composed config's values, as the stage checks them; a ConfigError line otherwise."""
+    validate_common(cfg)
+    importlib.import_module(cmd.module).validate(cfg)
+    missing = sorted(OmegaConf.missing_keys(cfg))  # ??? in the YAML: a value only the user can give
+    if missing:
+        value = "DIR" if missing[0].endswith("_dir") else "VALUE"
+        raise ConfigError(f"{missing[0]}={value} is required (sla {cmd.name} --help shows the config)")
 
 
 def unknown_key(cmd: Command, key: str, overrides: list[str]) -> str:

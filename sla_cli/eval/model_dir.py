@@ -18,8 +18,9 @@ from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.models.variants import from_config, model_variant
+from sla_cli.pipeline.registry import DATASET_FILES, GENERATE_CUBES, MODEL_FILES, TRAIN
 
-MODEL_KIND, DATASET_KIND = "model", "dataset"
+MODEL_KIND, DATASET_KIND = TRAIN.kind, GENERATE_CUBES.kind
 
 
 @dataclass
@@ -61,18 +62,19 @@ def _build(folder: Path, blob) -> AutoencoderSet:
     before it is refused."""
     if not isinstance(blob, dict) or not isinstance(blob.get("config"), dict) \
             or not isinstance(blob.get("state_dict"), dict):
-        raise DataError(f"{folder}/model.pt is not an sla train model")
+        raise DataError(f"{folder}/{MODEL_FILES.model} is not an sla train model")
     try:
         with torch.device("meta"):
             skeleton = from_config(blob["config"])
     except (TypeError, ValueError, RuntimeError, DataError) as e:
-        raise DataError(f"{folder}/model.pt holds a config that builds no model ({str(e).splitlines()[0]})") from None
+        raise DataError(f"{folder}/{MODEL_FILES.model} holds a config that builds no model "
+                        f"({str(e).splitlines()[0]})") from None
     want = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
     have = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
             for k, v in blob["state_dict"].items()}
     if want != have:
         diff = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))[0]
-        raise DataError(f"{folder}/model.pt does not fit the model its config describes ({diff}: "
+        raise DataError(f"{folder}/{MODEL_FILES.model} does not fit the model its config describes ({diff}: "
                         f"{have.get(diff, 'missing')}, expected {want.get(diff, 'nothing')})")
     model = from_config(blob["config"])
     model.load_state_dict(blob["state_dict"])
@@ -83,7 +85,7 @@ def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     """Check and load a model folder and the dataset it was trained on; one-line DataError otherwise."""
     folder = Path(folder)
     manifest = runfolder.read_manifest(folder, MODEL_KIND)
-    blob = runfolder.load_torch(runfolder.verify_file(folder, manifest, "model.pt"), "model file")
+    blob = runfolder.load_torch(runfolder.verify_file(folder, manifest, MODEL_FILES.model), "model file")
     model = _build(folder, blob).to(device).eval().requires_grad_(False)
     variant = model_variant(blob["config"])
 
@@ -93,7 +95,7 @@ def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     dataset_manifest = runfolder.read_manifest(dataset_dir, DATASET_KIND)
     if dataset_manifest.get("identity") != manifest["dataset"].get("identity"):
         raise DataError(f"{dataset_dir} now holds another dataset than the one {folder} was trained on")
-    masks = np.load(runfolder.verify_file(dataset_dir, dataset_manifest, "masks.npy"), allow_pickle=False)
+    masks = np.load(runfolder.verify_file(dataset_dir, dataset_manifest, DATASET_FILES.masks), allow_pickle=False)
 
     config = OmegaConf.create(dataset_manifest["config"])
     camera = Camera.from_config(config)

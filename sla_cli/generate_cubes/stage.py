@@ -21,7 +21,6 @@ from data_gen.mnist import COUNTS
 from data_gen.sources import load_split
 from data_gen.render import context_grids, make_renderer, masks
 from sla_cli import runfolder
-from sla_cli.generate_cubes import previews
 from sla_cli.config_checks import check_choice, check_float, check_int, value
 from sla_cli.errors import ConfigError
 from sla_cli.pipeline.registry import DATASET_FILES
@@ -167,6 +166,8 @@ def _write_cube_sets(run: runfolder.Run, cfg: DictConfig, split, camera: Camera,
 
 def _write_previews(run: runfolder.Run, cfg: DictConfig, train, render, mask: np.ndarray, cube_textures: dict,
                     camera: Camera, ss: int, device: torch.device) -> None:
+    from sla_cli.generate_cubes import previews  # matplotlib: here, so validate() (the pre-flight) goes without it
+
     images, labels, pick = train
     zeros = pick[labels[pick] == 0]
     example = images[zeros[0] if len(zeros) else pick[0]]  # figure 5 shows a zero

@@ -130,10 +130,19 @@ def main(argv: list[str]) -> int:
         code = run(plan, est, command, settings.report)
     except USER_ERRORS as e:  # OUT in use by another pipeline (its lock), before any stage ran
         return _fail(e)
-    if code in (130, 143) and interrupt.installed():
-        # Stopped, and everything is on disk (atomic writes, pipeline.json, the lock released): skip the
-        # interpreter's teardown, which took 4-5 s after a train stage (torch's threads and allocators)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+    if interrupt.installed():  # the `sla` process itself (not a test calling main): see _exit_now
+        _exit_now(code)
     return code
+
+
+def _exit_now(code: int) -> None:
+    """Finished or stopped, everything is on disk (atomic writes, pipeline.json, the report, the lock
+    released, each stage's logger closed): skip the interpreter's teardown, which took 1-5 s after the
+    stages (torch's threads and allocators), time the pipeline would add to the sum of its stages and
+    a Ctrl-C would wait for."""
+    import logging
+
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -9,6 +9,8 @@ from the steps before it and cannot be overridden. Nothing here writes.
 
 from __future__ import annotations
 
+import copy
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,9 +19,6 @@ from omegaconf import DictConfig, OmegaConf
 from sla_cli import runfolder
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.pipeline.registry import PIPELINE, STEP_BY_FOLDER, Stage, Step
-
-_MISSING = object()
-
 
 @dataclass
 class PlannedStep:
@@ -63,10 +62,19 @@ def _split(override: str) -> tuple[str | None, str, str]:
     return folder, key, body
 
 
+def _node(cfg: DictConfig, key: str):
+    """The node at a dotted key (a value still ??? included, nothing resolved), or None."""
+    head, _, leaf = key.rpartition(".")
+    parent = OmegaConf.select(cfg, head, default=None, throw_on_missing=False) if head else cfg
+    if not isinstance(parent, DictConfig) or leaf not in parent.keys():
+        return None
+    return parent._get_node(leaf)
+
+
 def _has_key(cfg: DictConfig, stage: Stage, key: str, adds: bool) -> bool:
     if adds:  # +section.NAME=value: only where the stage keeps that section open
         return key.rsplit(".", 1)[0] in stage.open_sections
-    return OmegaConf.select(cfg, key, default=_MISSING, throw_on_missing=False) is not _MISSING
+    return _node(cfg, key) is not None
 
 
 def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[str]]:
@@ -89,8 +97,14 @@ def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[s
 
 
 def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -> Plan:
-    """Every step's config, checked as `sla <command>` checks it; a ConfigError line otherwise."""
-    from sla_cli.hydra_app import compose_config
+    """Every step's config, checked as `sla <command>` checks it; a ConfigError line otherwise.
+
+    Hydra composes each stage once (at the preset); a step's settings that only set existing values
+    (``device=cpu``, ``train.cross_steps=0``, its input folders, ``out``) are applied to a copy of it,
+    as Hydra applies them after composing. A step with any other override (a config group, ``+key``)
+    is composed by Hydra in full. Composing took about 0.5-1 s a time: once per step made the
+    pre-flight of the paper preset miss its 10 s on a busy 2-core machine."""
+    from sla_cli.hydra_app import check_config, compose_config
 
     unknown = [s for s in skip if s not in STEP_BY_FOLDER]
     if unknown:
@@ -112,9 +126,13 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
             skipped = f"needs {step.inputs[required[0]]}/, which is skipped"
         inputs = [f"{k}={out / f}" for k, f in step.inputs.items() if f not in feeds]
         own = [] if absent else list(step.overrides)
-        job = [f"preset={preset}", *routed[step.folder], *own, *inputs, f"out={out / step.folder}"]
+        settings = [*routed[step.folder], *own, *inputs, f"out={out / step.folder}"]
         try:
-            cfg = compose_config(step.stage, job, check_values=not skipped)
+            cfg = _with_values(base[step.stage.name], settings)
+            if cfg is None:
+                cfg = compose_config(step.stage, [f"preset={preset}", *settings], check_values=False)
+            if not skipped:
+                check_config(step.stage, cfg)
         except ConfigError as e:
             raise ConfigError(f"stage {step.folder} (sla {step.stage.name}): {e}") from None
         plan.steps.append(PlannedStep(step, cfg, out / step.folder, "skipped" if skipped else "to run",
@@ -124,8 +142,48 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
     return plan
 
 
+def _with_values(base: DictConfig, overrides: list[str]) -> DictConfig | None:
+    """A copy of ``base`` with ``overrides`` applied as Hydra applies a value override once the config
+    is composed (``OmegaConf.update(cfg, key, value, merge=True)``), or None when one of them is more
+    than a value: a config group, an added or deleted key, a sweep, a key ``base`` lacks, a value
+    that does not fit. None: let Hydra compose it (and word its error)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sla_cli.hydra_app import CONF_DIR
+
+    parser = OverridesParser.create()
+    values = []
+    for text in overrides:
+        try:
+            override = parser.parse_override(text)
+        except Exception:  # noqa: BLE001  Hydra words the error when it composes
+            return None
+        key = override.key_or_group
+        if (override.is_add() or override.is_force_add() or override.is_delete() or override.is_sweep_override()
+                or override.package is not None or "/" in key or (CONF_DIR / key).is_dir()):
+            return None
+        if _node(base, key) is None or isinstance(_node(base, key), DictConfig):
+            return None
+        values.append((key, override.value()))
+    cfg = copy.deepcopy(base)
+    try:
+        for key, value in values:
+            OmegaConf.update(cfg, key, value, merge=True)
+    except Exception:  # noqa: BLE001  a value the node refuses: Hydra's compose says why
+        return None
+    return cfg
+
+
 def _skipped(plan: Plan, folder: str) -> bool:
     return any(p.name == folder and p.skipped for p in plan.steps)
+
+
+def recorded_config(planned: PlannedStep) -> DictConfig:
+    """The config the step's run folder records: the composed one, or what the stage's module makes of
+    it where it defines ``identity_cfg`` (train and density leave out the keys that do not shape the
+    run, e.g. train.variant for a set), so a finished run is recognised as done."""
+    module = importlib.import_module(planned.stage.module)
+    return getattr(module, "identity_cfg", lambda cfg: cfg)(planned.cfg)
 
 
 def folder_state(planned: PlannedStep) -> tuple[str, str, int]:
@@ -136,7 +194,7 @@ def folder_state(planned: PlannedStep) -> tuple[str, str, int]:
     if folder.exists() and not folder.is_dir():
         raise DataError(f"{folder} is a file, not a folder; choose another out=DIR")
     manifest_path = folder / runfolder.MANIFEST
-    new = runfolder.config_dict(planned.cfg, folder)
+    new = runfolder.config_dict(recorded_config(planned), folder)
     if manifest_path.exists():
         old = runfolder.load_manifest(manifest_path)
         if old["kind"] == stage.kind and runfolder.identity(old["config"]) == runfolder.identity(new):

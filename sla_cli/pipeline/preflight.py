@@ -141,6 +141,22 @@ def _memory_way_out(plan: Plan, planned, parts: memory.Parts, machine: Machine) 
     return ", ".join(ways[:-1]) + f" or {ways[-1]}" if len(ways) > 1 else ways[0]
 
 
+def check_sources(plan: Plan) -> None:
+    """MNIST, where a step still to run reads it (``data.source=mnist`` without ``data.download``):
+    missing, the reader's own one line (it names the folder and points at data.download=true), now
+    rather than once the pipeline has started and its first stage has failed."""
+    from data_gen import mnist
+
+    for planned in plan.active():
+        data = planned.cfg.get("data")
+        if planned.state == "done" or data is None or data.get("source", "mnist") != "mnist" or data.get("download"):
+            continue
+        root = Path(str(data.root))
+        for split in mnist.COUNTS:
+            if any(mnist.find_file(root, mnist.FILES[(split, kind)]) is None for kind in ("images", "labels")):
+                mnist.load_split(root, split)  # raises InputDataError: the message every stage gives
+
+
 def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, confirm: bool,
                      ask: bool = True) -> None:
     """The paper preset (or any plan over LONG_ON_CPU_S) on a CPU: a warning, then the user's choice
@@ -175,6 +191,7 @@ def preflight(plan: Plan, machine: Machine, confirm: bool, probe: Probe | None =
     est = needs(plan, machine.device, probe, machine.memory)
     console.print(table(plan, est, machine, probe))
     check_fits(plan, est, machine)
+    check_sources(plan)
     confirm_long_run(plan, est, machine, confirm, ask=not dry_run)
     console.print(f"[dim]pre-flight: {time.perf_counter() - started:.1f} s", soft_wrap=True)
     return est

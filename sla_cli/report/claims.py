@@ -12,7 +12,7 @@ import statistics
 
 from sla_cli.report import concept, oneshot, table1, textures
 from sla_cli import paper
-from sla_cli.report.collect import Stage
+from sla_cli.report.collect import BY_FOLDER, Stage
 from sla_cli.report.markdown import code, table
 from sla_cli.report.numbers import (NOT_REPORTED, cell, derived, difference, estimate, first, is_number, ratio, text,
                                     values)
@@ -30,6 +30,11 @@ QUOTE_BACK = (
     '"Changing the component of latent code on the second level we receive the following reconstructed '
     'images" and "we can generate (imagine) a new cube that was not presented in training data with a V sign on edges"'
 )
+
+
+def _source(folder: str, *keys: str) -> str:
+    """Where a row's numbers are read: the step's numbers file, as the stage registry names it, and its keys."""
+    return f"{folder}/{BY_FOLDER[folder].data} " + ", ".join(code(k) for k in keys)
 
 
 def _seeds(stage: Stage) -> str:
@@ -128,7 +133,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             table1.PAPER["recon"],
             table1.accuracy(c, "ae_set", "recon"),
             table1.against_mlps(c, "recon"),
-            f"classify/results.json {code('ae_set.recon.accuracy')}, {code('paired.comparisons')}",
+            _source("classify", "ae_set.recon.accuracy", "paired.comparisons"),
         ],
         [
             "Table 1: fully connected classifier of the set's width, MNIST test accuracy %. "
@@ -136,7 +141,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             table1.PAPER["mlp"],
             table1.accuracy(c, "mlp"),
             f"MLP with about the set's parameter count: {table1.accuracy(c, 'mlp_matched')}",
-            f"classify/results.json {code('mlp.accuracy')}, {code('mlp_matched.accuracy')}",
+            _source("classify", "mlp.accuracy", "mlp_matched.accuracy"),
         ],
         [
             "Section 10: one-shot, the check and the plus shown in one context, told apart in every context. "
@@ -144,7 +149,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             f"all {PAPER_CONTEXTS} contexts",
             _one_shot_cell(o, "paper"),
             _measured(o, oneshot.beside_controls(o, "paper")),
-            f"oneshot/oneshot.json {code('protocols.paper')}, {code('ours_minus')}",
+            _source("oneshot", "protocols.paper", "ours_minus"),
         ],
         [
             "Section 10, tested honestly (not the paper's test): one-shot in N ways on other drawings of each class. "
@@ -152,7 +157,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             "not measured",
             _measured(o, f"mean accuracy {oneshot.accuracy(o, 'ours', 'new_instances', unit='%')}"),
             _measured(o, oneshot.beside_controls(o, "new_instances")),
-            f"oneshot/oneshot.json {code('protocols.new_instances')}, {code('ours_minus')}",
+            _source("oneshot", "protocols.new_instances", "ours_minus"),
         ],
         [
             "Section 10: latent distances, the same glyph in the source and another context, and different glyphs "
@@ -162,7 +167,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             _measured(o, f"same glyph {_with_spread(o, 'distance', 'same_glyph_across_contexts')}; different "
                          f"glyphs {_with_spread(o, 'distance', 'different_glyph_same_context')}"),
             "–",
-            f"oneshot/oneshot.json {code('distance')}",
+            _source("oneshot", "distance"),
         ],
         [
             "Section 10: ratio different / same (unit-free: the one distance number that compares). Ours: the "
@@ -170,7 +175,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             f"{PAPER_RATIO:.2f}",
             cell(o, "distance", "ratio"),
             "no control measured",
-            f"oneshot/oneshot.json {code('distance.ratio')}",
+            _source("oneshot", "distance.ratio"),
         ],
         [
             # Not the paper's measurement (one pair of unseen glyphs; latent scales are arbitrary),
@@ -180,7 +185,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             "not measured",
             _measured(m, f"{digits_ratio}"),
             "–",
-            f"model/metrics.json {code('latent_distance_*')}",
+            _source("model", "latent_distance_*"),
         ],
         [
             f'Section 11, figure 12: "{QUOTE_MAPS}" Ours: the test cubes\' maps ({text(k, "map", "name")}) of '
@@ -195,7 +200,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             ),
             _measured(k, f"maps 20+ degrees apart: cosine {cell(k, 'map_cosine_different_angle', digits=3)}, "
                          f"Spearman {cell(k, 'temperature_free', 'map_spearman_different_angle', digits=3)}"),
-            f"concept/concept.json {code('map_cosine_*')}, {code('temperature_free')}",
+            _source("concept", "map_cosine_*", "temperature_free"),
         ],
         [
             "Figure 12's claim tested: the concept read from cubes of textures it never saw. Ours: the second "
@@ -203,7 +208,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             "qualitative",
             _measured(k, _texture_cell(k)),
             _measured(k, _texture_control(k)),
-            f"concept/concept.json {code('textures.summary')}",
+            _source("concept", "textures.summary"),
         ],
         [
             f'Section 11, figure 14 (a turning cube): "{QUOTE_SWEEP}" Ours: the second level\'s one latent on the '
@@ -215,7 +220,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
                 f"angle error {concept.angle_error(k, 'maps_second_level', unit=' degrees')}",
             ),
             _measured(k, _reader_control(k)),
-            f"concept/concept.json {code('readers.on_test_cubes')}",
+            _source("concept", "readers.on_test_cubes"),
         ],
         [
             f"Section 11, figures 15, 16: {QUOTE_BACK}. Ours: per-pixel squared error of the back-projected test "
@@ -223,7 +228,7 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             "qualitative",
             _measured(k, f"back-projection MSE {concept.backprojection(k, 'mse')}"),
             _measured(k, _backprojection_control(k)),
-            f"concept/concept.json {code('backprojection')}",
+            _source("concept", "backprojection"),
         ],
     ]
 

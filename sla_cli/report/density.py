@@ -15,11 +15,12 @@ import re
 from pathlib import Path
 
 from sla_cli import runfolder
+from sla_cli.pipeline.registry import DENSITY
 from sla_cli.report.collect import Stage, StageSpec, collect_stage
 from sla_cli.report.markdown import escape, table
 from sla_cli.report.numbers import NOT_A_NUMBER, NOT_REPORTED, first, fmt, is_number
 
-FOLDER = "density"
+FOLDER = "density"  # RUN_ROOT/density/: not a pipeline step, so the registry names no folder for it
 SE_KEY = re.compile(r"^test_nll\w*_(se|stderr|sem)(_nats)?$")
 NUMBER_KEYS = ("nats", "test_nll_nats", "value", "nll")  # an anchor's number, by the first of these it holds
 WHAT = {"made": "exact NLL (mask ensemble)", "vae": "IWAE-k bound on the NLL", "dae": "not a likelihood"}
@@ -32,9 +33,9 @@ def collect(root: Path, stages: dict[str, Stage]) -> dict[str, Stage]:
     if FOLDER in stages or not folder.is_dir():
         return {}
     if (folder / runfolder.MANIFEST).exists() or (folder / runfolder.CONFIG).exists():
-        return {FOLDER: collect_stage(root, StageSpec(FOLDER, "density", "density", "density.json"))}
+        return {FOLDER: collect_stage(root, StageSpec(FOLDER, DENSITY.kind, DENSITY.name, DENSITY.numbers))}
     models = sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / runfolder.CONFIG).exists())
-    return {f"{FOLDER}/{m}": collect_stage(folder, StageSpec(m, "density", "density", "density.json"))
+    return {f"{FOLDER}/{m}": collect_stage(folder, StageSpec(m, DENSITY.kind, DENSITY.name, DENSITY.numbers))
             for m in models}
 
 

@@ -102,3 +102,62 @@ def test_an_interrupted_train_is_planned_as_a_resume(tmp_path):
     plan = compose_all(out, "smoke", [], [])
     model = next(p for p in plan.steps if p.name == "model")
     assert model.state == "resume" and "step 200" in model.note
+
+
+def test_a_finished_train_run_is_done_though_it_records_less_than_its_config(tmp_path):
+    """train records its config less the keys its variant does not read (train.variant for a set):
+    the plan compares like with like, so a finished model is skipped, not refused as another run."""
+    from sla_cli import runfolder
+    from sla_cli.pipeline.registry import MODEL_FILES
+    from sla_cli.train.resume import identity_cfg
+
+    out = tmp_path / "out"
+    plan = compose_all(out, "smoke", [], [])
+    model = next(p for p in plan.steps if p.name == "model")
+    assert "variant" not in identity_cfg(model.cfg).train  # what makes the two configs differ
+    with runfolder.Run(out / "model", "model", identity_cfg(model.cfg)) as run:
+        run.save_text(MODEL_FILES.model, "x")
+    plan = compose_all(out, "smoke", [], [])
+    assert next(p for p in plan.steps if p.name == "model").state == "done"
+
+
+def test_each_steps_config_is_the_one_hydra_composes_for_its_whole_command_line(plan):
+    """The plan applies value overrides to one compose per stage: the result must be Hydra's own."""
+    from omegaconf import OmegaConf
+
+    from sla_cli.hydra_app import compose_config
+    from sla_cli.pipeline.plan import route
+
+    overrides = ["seed=3", "train.steps=7", "model_self_only:train.steps=9", "train.cross_steps=2",
+                 "classify.seeds=[4]"]
+    base = {p.stage.name: compose_config(p.stage, ["preset=smoke"], check_values=False) for p in plan.steps}
+    routed = route(overrides, base)
+    for p in plan.steps:
+        job = ["preset=smoke", *routed[p.name], *p.step.overrides,
+               *[f"{k}={plan.out / f}" for k, f in p.step.inputs.items()], f"out={plan.out / p.name}"]
+        hydra = compose_config(p.stage, job, check_values=False)
+        assert OmegaConf.to_yaml(p.cfg) == OmegaConf.to_yaml(hydra), p.name
+        assert OmegaConf.is_struct(p.cfg) and OmegaConf.is_struct(hydra)
+
+
+@pytest.mark.parametrize("override", ["train.steps=7", "device=cpu", "model_dir=/x", "classify.seeds=[1,2]"])
+def test_a_value_override_is_applied_without_composing_again(override):
+    from sla_cli.hydra_app import compose_config
+    from sla_cli.pipeline.plan import _with_values
+    from sla_cli.pipeline.registry import BY_NAME
+
+    head = override.split("=")[0].split(".")[0]
+    stage = {"model_dir": "eval oneshot", "classify": "classify"}.get(head, "train")
+    base = compose_config(BY_NAME[stage], ["preset=smoke"], check_values=False)
+    assert _with_values(base, [override]) is not None
+
+
+@pytest.mark.parametrize("override", ["preset=demo", "+train.nosuch=1", "~train.lr", "train=smoke", "seed=1,2",
+                                      "hydra/launcher=local", "nosuch=1"])
+def test_anything_but_a_value_is_left_to_hydra(override):
+    from sla_cli.hydra_app import compose_config
+    from sla_cli.pipeline.plan import _with_values
+    from sla_cli.pipeline.registry import BY_NAME
+
+    base = compose_config(BY_NAME["train"], ["preset=smoke"], check_values=False)
+    assert _with_values(base, ["seed=1", override]) is None

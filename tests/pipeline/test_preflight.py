@@ -45,18 +45,29 @@ def test_a_plan_too_large_for_memory_names_the_stage_and_the_way_out(tmp_path, m
     assert not out.exists()
 
 
+def fake_mnist(folder) -> str:
+    """A data.root whose MNIST files exist (the pre-flight only looks for them)."""
+    from data_gen.mnist import FILES
+
+    (folder / "MNIST" / "raw").mkdir(parents=True)
+    for name in FILES.values():
+        (folder / "MNIST" / "raw" / name).write_bytes(b"")
+    return f"data.root={folder}"
+
+
 @pytest.mark.slow
 def test_the_paper_preset_on_a_cpu_asks_and_without_a_terminal_is_refused(tmp_path, monkeypatch, capsys):
     simulate(monkeypatch, 1000 * GIB, 1000 * GIB)
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     out = tmp_path / "out"
-    assert cli.main(["preset=paper", f"out={out}", "device=cpu"]) == 2
+    data = fake_mnist(tmp_path / "data")
+    assert cli.main(["preset=paper", f"out={out}", "device=cpu", data]) == 2
     captured = capsys.readouterr().err
     assert "warning: preset=paper on a CPU: about" in captured
     assert "pass pipeline.confirm=false to run it anyway" in captured.splitlines()[-1]
     assert "pre-flight for preset=paper" in captured and "model" in captured  # the table came first
     assert not out.exists()
-    assert cli.main(["preset=paper", f"out={out}", "device=cpu", "pipeline.dry_run=true"]) == 0  # the plan only
+    assert cli.main(["preset=paper", f"out={out}", "device=cpu", data, "pipeline.dry_run=true"]) == 0  # the plan only
     assert "warning: preset=paper on a CPU" in capsys.readouterr().err
     assert not out.exists()
 
@@ -98,3 +109,15 @@ def test_device_data_mb_takes_auto_or_megabytes(value):
 
     cfg = compose("train", "preset=smoke", "dataset_dir=x", f"train.device_data_mb={value}")
     assert cfg.train.device_data_mb == value
+
+
+def test_no_mnist_is_one_line_pointing_at_download_before_anything_is_written(tmp_path, monkeypatch, capsys):
+    simulate(monkeypatch, 1000 * GIB, 1000 * GIB)
+    out = tmp_path / "out"
+    assert cli.main(["preset=smoke", f"out={out}", "device=cpu", f"data.root={tmp_path / 'empty'}"]) == 1
+    line = one_line(capsys)
+    assert "MNIST not found under" in line and "data.download=true" in line
+    assert not out.exists()
+    data = fake_mnist(tmp_path / "data")  # found: the pre-flight goes on (and stops at its dry run)
+    assert cli.main(["preset=smoke", f"out={out}", "device=cpu", data, "pipeline.dry_run=true"]) == 0
+    assert not out.exists()
