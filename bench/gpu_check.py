@@ -44,8 +44,14 @@ from bench import gpu_check_summary as summary  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 STEP_NAMES = ("tests", "render", "train_step", "train", "scale", "classify")
 # Each step's time limit in seconds (on CUDA, on a dry run); the whole run is capped by --budget-s as well.
-LIMITS = {"tests": (150, 240), "render": (60, 120), "train_step": (90, 120), "train": (150, 400),
-          "scale": (90, 60), "classify": (240, 600)}
+LIMITS = {
+    "tests": (150, 240),
+    "render": (60, 120),
+    "train_step": (90, 120),
+    "train": (150, 400),
+    "scale": (90, 60),
+    "classify": (240, 600),
+}
 MIN_STEP_S = 15  # a step that would get less than this of the budget is skipped, not started
 PAPER_TRAIN_STEPS = 1000  # the paper preset's training run of the train step (20,000 in the full preset)
 
@@ -55,8 +61,20 @@ def step_commands(name: str, out: Path, cuda: bool, scale_script: Path) -> list[
     py, sla = sys.executable, [sys.executable, "-m", "sla_cli"]
     dev = ["device=cuda"] if cuda else ["device=cpu", "threads=1"]
     if name == "tests":
-        return [[py, "-m", "pytest", "-q", "-m", "gpu", "-p", "no:cacheprovider",
-                 str(REPO / "tests" / "test_gpu_paths.py"), f"--junitxml={out / 'tests.xml'}"]]
+        return [
+            [
+                py,
+                "-m",
+                "pytest",
+                "-q",
+                "-m",
+                "gpu",
+                "-p",
+                "no:cacheprovider",
+                str(REPO / "tests" / "test_gpu_paths.py"),
+                f"--junitxml={out / 'tests.xml'}",
+            ]
+        ]
     if name == "render":
         size = ["--digits", "2048", "--gpu-only"] if cuda else ["--quick", "--size", "24"]
         return [[py, str(REPO / "bench" / "render.py"), *size, "--json", str(out / "render_bench.json")]]
@@ -70,18 +88,49 @@ def step_commands(name: str, out: Path, cuda: bool, scale_script: Path) -> list[
             train = ["preset=paper", f"train.steps={PAPER_TRAIN_STEPS}", f"train.checkpoint_every={PAPER_TRAIN_STEPS}"]
         else:
             data, train = ["preset=smoke"], ["preset=smoke", "train.steps=40", "train.log_every=10"]
-        return [[*sla, "generate-cubes", *data, *dev, f"out={work / 'dataset'}", "overwrite=true"],
-                [*sla, "train", *train, *dev, f"dataset_dir={work / 'dataset'}", f"out={work / 'model'}",
-                 "overwrite=true", "train.resume=false"]]
+        return [
+            [*sla, "generate-cubes", *data, *dev, f"out={work / 'dataset'}", "overwrite=true"],
+            [
+                *sla,
+                "train",
+                *train,
+                *dev,
+                f"dataset_dir={work / 'dataset'}",
+                f"out={work / 'model'}",
+                "overwrite=true",
+                "train.resume=false",
+            ],
+        ]
     if name == "scale":
         if not scale_script.is_file():
             return None
-        return [[py, str(scale_script), "--gpu-check", "--out", str(out / "scale"), "--budget-s", "{budget}",
-                 "--device", "cuda" if cuda else "cpu", *([] if cuda else ["--dry-run"])]]
+        return [
+            [
+                py,
+                str(scale_script),
+                "--gpu-check",
+                "--out",
+                str(out / "scale"),
+                "--budget-s",
+                "{budget}",
+                "--device",
+                "cuda" if cuda else "cpu",
+                *([] if cuda else ["--dry-run"]),
+            ]
+        ]
     if name == "classify":
         preset = ["preset=paper"] if cuda else ["preset=smoke", "classify.train.epochs=1"]
-        return [[*sla, "classify", *preset, "classify.seeds=[0]", *dev, f"out={out / 'work' / 'classify'}",
-                 "overwrite=true"]]
+        return [
+            [
+                *sla,
+                "classify",
+                *preset,
+                "classify.seeds=[0]",
+                *dev,
+                f"out={out / 'work' / 'classify'}",
+                "overwrite=true",
+            ]
+        ]
     raise ValueError(name)
 
 
@@ -95,8 +144,9 @@ def run_commands(commands: list[list[str]], limit_s: float, log: Path, env: dict
             cmd = [part.replace("{budget}", str(int(left))) for part in cmd]
             out.write(f"$ {' '.join(cmd)}\n")
             out.flush()
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=REPO, start_new_session=True
+            )
             try:
                 code = proc.wait(timeout=max(left, 0.1))
             except subprocess.TimeoutExpired:
@@ -127,8 +177,19 @@ def find_mnist() -> Path | None:
 def install_wheels(folder: Path, site: Path) -> str | None:
     """pip-install every wheel and source archive in ``folder`` into ``site``, offline; the error, or None."""
     files = sorted(str(f) for f in [*folder.glob("*.whl"), *folder.glob("*.tar.gz")])
-    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-index", "--no-deps", "--no-build-isolation",
-           "--target", str(site), *files]
+    pip = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--no-deps",
+        "--no-build-isolation",
+        "--target",
+        str(site),
+        *files,
+    ]
     done = subprocess.run(pip, capture_output=True, text=True)
     return None if done.returncode == 0 else f"installing the wheels from {folder} failed: {done.stderr[-300:]}"
 
@@ -141,8 +202,9 @@ def subprocess_env(out: Path, wheels: Path | None) -> tuple[dict, list[str]]:
     if probe.returncode != 0:
         folder = find_wheels(wheels)
         if folder is None:
-            problems.append("Hydra is not installed and no wheels were found (.whl/ or --wheels DIR): "
-                            "see docs/gpu-check.md")
+            problems.append(
+                "Hydra is not installed and no wheels were found (.whl/ or --wheels DIR): see docs/gpu-check.md"
+            )
         elif (error := install_wheels(folder, out / "site")) is not None:
             problems.append(error)
         paths.insert(0, str(out / "site"))
@@ -196,8 +258,14 @@ def main() -> None:
     for name in (s for s in STEP_NAMES if s in wanted):
         left = budget - (time.monotonic() - start)
         commands = step_commands(name, out, cuda, args.scale_script)
-        record = {"step": name, "dry_run": not cuda, "machine": machine, "limit_s": LIMITS[name][0 if cuda else 1],
-                  "figures": {}, "targets": []}
+        record = {
+            "step": name,
+            "dry_run": not cuda,
+            "machine": machine,
+            "limit_s": LIMITS[name][0 if cuda else 1],
+            "figures": {},
+            "targets": [],
+        }
         if commands is None:
             record.update(status="skipped", reason=f"no {args.scale_script.name} yet: the scale study's hook")
         elif problems:
@@ -210,8 +278,10 @@ def main() -> None:
             record.update(run_commands(commands, record["limit_s"], out / f"{name}.log", env))
             record["commands"] = [" ".join(c) for c in commands]
             record.update(summary.figures(name, out, cuda))
-        print(f"gpu-check: {name}: {record['status']}" + (f" ({record['reason']})" if "reason" in record else ""),
-              flush=True)
+        print(
+            f"gpu-check: {name}: {record['status']}" + (f" ({record['reason']})" if "reason" in record else ""),
+            flush=True,
+        )
         (out / f"{name}.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
         records.append(record)
         (out / "summary.md").write_text(summary.summary_md(records, machine, budget))

@@ -20,17 +20,28 @@ def machine_info(cuda: bool) -> dict:
     """Device name, memory, driver, torch and CUDA versions, the date: written into every step's JSON."""
     import torch
 
-    info = {"date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "torch": torch.__version__,
-            "cuda": torch.version.cuda, "python": platform.python_version(), "cpu_count": os.cpu_count(),
-            "git_commit": _output(["git", "-C", str(REPO), "rev-parse", "HEAD"])}
+    info = {
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "git_commit": _output(["git", "-C", str(REPO), "rev-parse", "HEAD"]),
+    }
     if cuda:
         props = torch.cuda.get_device_properties(0)
-        info.update(device=props.name, memory_gib=round(props.total_memory / 2**30, 1),
-                    driver=_output(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]))
+        info.update(
+            device=props.name,
+            memory_gib=round(props.total_memory / 2**30, 1),
+            driver=_output(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"]),
+        )
     else:
         pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        info.update(device=f"CPU ({platform.processor() or platform.machine()})", memory_gib=round(pages / 2**30, 1),
-                    driver=None)
+        info.update(
+            device=f"CPU ({platform.processor() or platform.machine()})",
+            memory_gib=round(pages / 2**30, 1),
+            driver=None,
+        )
     return info
 
 
@@ -70,8 +81,14 @@ def figures(step: str, out: Path, cuda: bool) -> dict:
         suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
         fig = {k: int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped")}
         ran_clean = fig["failures"] + fig["errors"] + fig["skipped"] == 0 and fig["tests"] > 0
-        targets.append({"what": "gpu tests", "value": ran_clean, "goal": "all pass, none skipped",
-                        "met": ran_clean if cuda else None})
+        targets.append(
+            {
+                "what": "gpu tests",
+                "value": ran_clean,
+                "goal": "all pass, none skipped",
+                "met": ran_clean if cuda else None,
+            }
+        )
     elif step == "render" and (r := _json(out / "render_bench.json")):
         fig = {"frame": r["size"], "context_images_per_s": {k: round(v) for k, v in r["methods"].items()}}
         rate = r["methods"].get(RENDER_METHOD)
@@ -80,12 +97,15 @@ def figures(step: str, out: Path, cuda: bool) -> dict:
         first = r["results"][0]
         v = first["variants"]
         batched = v.get("batched") or v["fast"]
-        fig = {"sizes": first["sizes"], "batched_step_ms": batched["step_ms"]["wall"],
-               "batched_tflops": batched["gflops"]["wall"] / 1e3,
-               "measured_mm_peak_tflops": first["mm_peak_gflops"]["wall"] / 1e3,
-               "share_of_measured_peak": batched["share_of_peak"]["wall"],
-               "naive_over_batched": first.get("naive_over_batched"),
-               "fast_over_autograd": first.get("fast_over_autograd")}
+        fig = {
+            "sizes": first["sizes"],
+            "batched_step_ms": batched["step_ms"]["wall"],
+            "batched_tflops": batched["gflops"]["wall"] / 1e3,
+            "measured_mm_peak_tflops": first["mm_peak_gflops"]["wall"] / 1e3,
+            "share_of_measured_peak": batched["share_of_peak"]["wall"],
+            "naive_over_batched": first.get("naive_over_batched"),
+            "fast_over_autograd": first.get("fast_over_autograd"),
+        }
         listed = r.get("listed_bf16_peak_tflops")
         fig["share_of_listed_bf16_peak"] = fig["batched_tflops"] / listed if listed else None
         targets.append(_target("naive / batched step time", fig["naive_over_batched"], 20, cuda))
@@ -95,10 +115,17 @@ def figures(step: str, out: Path, cuda: bool) -> dict:
         model, batch = man["model"], man["config"]["train"]["batch_size"]
         flops = step_flops(model["n_members"], model["dim"], model["hidden"], model["latent"], batch)["total"]
         per_s = m["steps"] / m["train_seconds"]
-        fig = {"steps": m["steps"], "train_seconds": m["train_seconds"], "steps_per_s": per_s,
-               "context_images_per_s": per_s * model["n_members"] * batch, "tflops": per_s * flops / 1e12,
-               "model": model, "batch_size": batch, "device": m["device"],
-               **{k: m[k] for k in ("test_cross_mse", "test_self_mse", "mean_image_mse") if k in m}}
+        fig = {
+            "steps": m["steps"],
+            "train_seconds": m["train_seconds"],
+            "steps_per_s": per_s,
+            "context_images_per_s": per_s * model["n_members"] * batch,
+            "tflops": per_s * flops / 1e12,
+            "model": model,
+            "batch_size": batch,
+            "device": m["device"],
+            **{k: m[k] for k in ("test_cross_mse", "test_self_mse", "mean_image_mse") if k in m},
+        }
         bench = _json(out / "train_step_bench.json")
         if bench:
             fig["share_of_measured_mm_peak"] = fig["tflops"] * 1e3 / bench["results"][0]["mm_peak_gflops"]["wall"]
@@ -106,16 +133,31 @@ def figures(step: str, out: Path, cuda: bool) -> dict:
         fig = {"points": points}
     elif step == "classify" and (c := _run_json(out / "work" / "classify", "classify", "results.json")):
         c.pop("_manifest")
-        fig = {"mlp_accuracy": c["mlp"]["accuracy"], "device": c["device"], "preset": c["preset"],
-               **{f"ae_set_{k}_accuracy": v["accuracy"] for k, v in c["ae_set"].items()},
-               "train_seconds": c["per_seed"][0].get("train_seconds")}
+        fig = {
+            "mlp_accuracy": c["mlp"]["accuracy"],
+            "device": c["device"],
+            "preset": c["preset"],
+            **{f"ae_set_{k}_accuracy": v["accuracy"] for k, v in c["ae_set"].items()},
+            "train_seconds": c["per_seed"][0].get("train_seconds"),
+        }
     return {"figures": fig, "targets": targets}
 
 
 def _short(fig: dict) -> str:
-    keys = ("tests", "failures", "skipped", "batched_tflops", "share_of_listed_bf16_peak", "naive_over_batched",
-            "fast_over_autograd", "steps_per_s", "context_images_per_s", "tflops", "mlp_accuracy",
-            "ae_set_full_accuracy")
+    keys = (
+        "tests",
+        "failures",
+        "skipped",
+        "batched_tflops",
+        "share_of_listed_bf16_peak",
+        "naive_over_batched",
+        "fast_over_autograd",
+        "steps_per_s",
+        "context_images_per_s",
+        "tflops",
+        "mlp_accuracy",
+        "ae_set_full_accuracy",
+    )
     parts = []
     for k in keys:
         v = fig.get(k)
@@ -132,18 +174,27 @@ def _short(fig: dict) -> str:
 
 def summary_md(records: list[dict], machine: dict, budget_s: float) -> str:
     dry = records[0]["dry_run"] if records else True
-    lines = [f"# gpu-check on {machine['device']}, {machine['date']}", "",
-             f"torch {machine['torch']} (CUDA {machine['cuda']}), driver {machine['driver']}, "
-             f"{machine['memory_gib']} GiB, {machine['cpu_count']} CPU cores, commit {machine['git_commit']}; "
-             f"budget {budget_s:.0f} s.", ""]
+    lines = [
+        f"# gpu-check on {machine['device']}, {machine['date']}",
+        "",
+        f"torch {machine['torch']} (CUDA {machine['cuda']}), driver {machine['driver']}, "
+        f"{machine['memory_gib']} GiB, {machine['cpu_count']} CPU cores, commit {machine['git_commit']}; "
+        f"budget {budget_s:.0f} s.",
+        "",
+    ]
     if dry:
-        lines += ["**Dry run** (no CUDA): every step at the smoke preset on the CPU. It checks that the steps run "
-                  "and report; its figures say nothing about a GPU, and no target is judged.", ""]
+        lines += [
+            "**Dry run** (no CUDA): every step at the smoke preset on the CPU. It checks that the steps run "
+            "and report; its figures say nothing about a GPU, and no target is judged.",
+            "",
+        ]
     lines += ["| step | status | seconds (limit) | figures |", "| --- | --- | --- | --- |"]
     for r in records:
         took = f"{r['seconds']:.0f} ({r['limit_s']:.0f})" if "seconds" in r else "-"
-        lines.append(f"| {r['step']} | {r['status']}{': ' + r['reason'] if 'reason' in r else ''} | {took} | "
-                     f"{_short(r.get('figures', {}))} |")
+        lines.append(
+            f"| {r['step']} | {r['status']}{': ' + r['reason'] if 'reason' in r else ''} | {took} | "
+            f"{_short(r.get('figures', {}))} |"
+        )
     targets = [(r["step"], t) for r in records for t in r.get("targets", [])]
     if targets:
         lines += ["", "| step | target | value | met |", "| --- | --- | --- | --- |"]

@@ -43,8 +43,14 @@ def _sla(checkout: Path, args: list[str]) -> tuple[float, subprocess.CompletedPr
     env = {**os.environ, "PYTHONPATH": str(checkout), "COLUMNS": "100"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "sla_cli", "pipeline", *args], env=env, cwd=checkout,
-                          stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "sla_cli", "pipeline", *args],
+        env=env,
+        cwd=checkout,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU.setdefault(checkout, []).append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -88,13 +94,13 @@ def _summary(values: list[float]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkout", action="append", type=Path, help="a source checkout (repeatable)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--smoke", action="store_true", help="also run the smoke pipeline (minutes)")
     parser.add_argument("--work", type=Path, help="scratch folder (default: a temporary one)")
-    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     checkouts = [c.resolve() for c in args.checkout or [REPO]]
     if args.repeats < 1:
         parser.error("--repeats must be >= 1")
@@ -110,13 +116,17 @@ def main(argv: list[str] | None = None) -> int:
             scratch.mkdir(parents=True, exist_ok=True)
             pre[c].append(preflight_seconds(c, scratch, extra))
             pre_cpu[c].append(CPU[c][-1])
-            print(f"[{r + 1}/{args.repeats}] {c}: pre-flight {pre[c][-1]:.1f} s ({pre_cpu[c][-1]:.1f} s CPU)",
-                  flush=True)
+            print(
+                f"[{r + 1}/{args.repeats}] {c}: pre-flight {pre[c][-1]:.1f} s ({pre_cpu[c][-1]:.1f} s CPU)", flush=True
+            )
             if args.smoke:
                 over[c].append(overhead_seconds(c, scratch, extra))
                 wall, inside, rerun = over[c][-1]
-                print(f"[{r + 1}/{args.repeats}] {c}: smoke wall {wall:.1f} s, stages {inside:.1f} s, "
-                      f"overhead {wall - inside:.1f} s, rerun (all done) {rerun:.1f} s", flush=True)
+                print(
+                    f"[{r + 1}/{args.repeats}] {c}: smoke wall {wall:.1f} s, stages {inside:.1f} s, "
+                    f"overhead {wall - inside:.1f} s, rerun (all done) {rerun:.1f} s",
+                    flush=True,
+                )
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end" if hasattr(os, "getloadavg") else "")
     for c in checkouts:
         print(f"{c}")

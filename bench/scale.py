@@ -42,9 +42,15 @@ from bench.scale_grid import DRY_RUN, STAGES, STUDY, Point, Study, dataset_comma
 RESERVE_S = 15  # of a --budget-s: for stopping the last stage (TERM_GRACE_S) and writing the table
 TERM_GRACE_S = 10  # a stopped stage gets this long to exit (sla: one line, exit 143) before it is killed
 POINTS_JSON_KEYS = ("training_flops", "train_seconds", "gflops_per_s", "device")
-POINTS_JSON_MEASURES = ("cross_over_mean_floor", "latent_ratio_digits", "builtin.new_instances.ours",
-                        "fonts.new_instances.ours", "concept.spearman", "concept.angle_mae_deg",
-                        "concept.unseen_texture_mae_deg")
+POINTS_JSON_MEASURES = (
+    "cross_over_mean_floor",
+    "latent_ratio_digits",
+    "builtin.new_instances.ours",
+    "fonts.new_instances.ours",
+    "concept.spearman",
+    "concept.angle_mae_deg",
+    "concept.unseen_texture_mae_deg",
+)
 
 
 class Runner:
@@ -96,8 +102,14 @@ class Runner:
         with log.open("a") as out:
             out.write(f"\n$ sla {' '.join(args)}\n")
             out.flush()
-            self.child = subprocess.Popen([*self.program, *args], stdout=out,
-                                          stderr=subprocess.STDOUT, env=self.env, cwd=REPO, start_new_session=True)
+            self.child = subprocess.Popen(
+                [*self.program, *args],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                cwd=REPO,
+                start_new_session=True,
+            )
             code = self._wait()
             self.child = None
         if self.stopping:
@@ -118,8 +130,13 @@ def run_point(runner: Runner, study: Study, root: Path, p: Point, common: list[s
     """A point's dataset (once per invocation) and stages, in order: {stage: status}."""
     states = {}
     if p.dataset not in made:
-        status = _stage(runner, dataset_command(study, root, p.dataset, common), root / "datasets" / p.dataset,
-                        root / "logs" / "datasets" / f"{p.dataset}.log", f"dataset {p.dataset}")
+        status = _stage(
+            runner,
+            dataset_command(study, root, p.dataset, common),
+            root / "datasets" / p.dataset,
+            root / "logs" / "datasets" / f"{p.dataset}.log",
+            f"dataset {p.dataset}",
+        )
         if status not in ("done", "already complete"):
             return {stage: f"not started: dataset {p.dataset} {status}" for stage in STAGES}
         made.add(p.dataset)
@@ -127,8 +144,9 @@ def run_point(runner: Runner, study: Study, root: Path, p: Point, common: list[s
         if stage != "model" and states["model"] not in ("done", "already complete"):
             states[stage] = "not started: no model"
             continue
-        states[stage] = _stage(runner, args, root / "points" / p.name / stage, root / "logs" / p.name / f"{stage}.log",
-                               f"{p.name} {stage}")
+        states[stage] = _stage(
+            runner, args, root / "points" / p.name / stage, root / "logs" / p.name / f"{stage}.log", f"{p.name} {stage}"
+        )
     return states
 
 
@@ -185,9 +203,13 @@ def order(study: Study, points: list[Point], gpu_check: bool, dry_run: bool) -> 
 
 def study_command(a: argparse.Namespace, root: Path) -> str:
     """The command that makes (and, rerun, continues) the whole study at this root."""
-    parts = ["--out", str(root), *(["--dry-run"] if a.dry_run else []),
-             *([f"--device {a.device}"] if a.device != "cpu" else []),
-             *([f"--threads {a.threads}"] if a.threads != 1 else [])]
+    parts = [
+        "--out",
+        str(root),
+        *(["--dry-run"] if a.dry_run else []),
+        *([f"--device {a.device}"] if a.device != "cpu" else []),
+        *([f"--threads {a.threads}"] if a.threads != 1 else []),
+    ]
     return "PYTHONPATH=. python bench/scale.py " + " ".join(parts)
 
 
@@ -197,9 +219,17 @@ def write_outputs(study: Study, root: Path, command: str, written_by: str, figur
 
     rows = [scale_table.point_row(study, root, p) for p in study.by_flops()]
     root.mkdir(parents=True, exist_ok=True)
-    write_json(root / "scale.json", {"command": command, "written_by": written_by, "preset": study.preset,
-                                     "flops_how": scale_table.FLOPS_HOW,
-                                     "paper_preset_training_flops": scale_table.paper_preset_flops(), "points": rows})
+    write_json(
+        root / "scale.json",
+        {
+            "command": command,
+            "written_by": written_by,
+            "preset": study.preset,
+            "flops_how": scale_table.FLOPS_HOW,
+            "paper_preset_training_flops": scale_table.paper_preset_flops(),
+            "points": rows,
+        },
+    )
     write_text(root / "scale.md", scale_table.markdown(rows, study, command, written_by))
     if figures:
         from bench.scale_figures import write_figures
@@ -251,16 +281,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     ran: dict[str, dict] = {}
     if not a.table_only:
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(":"),
-               "PYTHONUNBUFFERED": "1"}
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(":"),
+            "PYTHONUNBUFFERED": "1",
+        }
         common = [f"device={a.device}", f"threads={a.threads}", f"data.root={Path(a.data_root).resolve()}"]
         runner, made, rate = Runner(a.budget_s, env), set(), None
         hold_the_study(root)
         runner.forward_signals()
         for p in order(study, points, a.gpu_check, a.dry_run):
             if rate and study.flops(p) / rate > runner.left():  # --gpu-check: a point that would not fit
-                say(f"{p.name}: skipped, about {study.flops(p) / rate:.0f} s at {rate / 1e12:.1f} TFLOP/s; "
-                    f"{runner.left():.0f} s left")
+                say(
+                    f"{p.name}: skipped, about {study.flops(p) / rate:.0f} s at {rate / 1e12:.1f} TFLOP/s; "
+                    f"{runner.left():.0f} s left"
+                )
                 continue
             if runner.left() < 1:
                 break

@@ -48,8 +48,9 @@ def _plot(ax, rows: list[dict], key: str, label: str, color: str, dashed: bool =
                 ax.fill_between(x, low, high, color=color, alpha=0.15, lw=0)
                 ax.vlines(x, low, high, color=color, alpha=0.6)
         else:
-            ax.plot(x, mean, "*", color=color, ms=11, mec="k", mew=0.5,
-                    label=f"{label}, {frame}x{frame}, {steps} steps")
+            ax.plot(
+                x, mean, "*", color=color, ms=11, mec="k", mew=0.5, label=f"{label}, {frame}x{frame}, {steps} steps"
+            )
             ax.vlines(x, low, high, color=color)
 
 
@@ -76,8 +77,11 @@ def shared_latent(rows: list[dict]):
     _plot(ax, rows, "cross_over_mean_floor", "cross MSE / mean-image floor", "C0")
     _plot(ax, rows, "cross_over_class_floor", "cross MSE / class-mean floor", "C1")
     ax.axhline(1.0, color="gray", lw=0.8, label="the floor")
-    _frame_axes(ax, "test cross MSE / floor (lower is better)",
-                "Shared latent space: decode in another context (paper: no number)")
+    _frame_axes(
+        ax,
+        "test cross MSE / floor (lower is better)",
+        "Shared latent space: decode in another context (paper: no number)",
+    )
     return fig
 
 
@@ -87,14 +91,20 @@ def latent_distance(rows: list[dict]):
     _plot(ax, rows, "builtin.glyph_distance_ratio", "drawn glyphs", "C1")
     _plot(ax, rows, "fonts.glyph_distance_ratio", "letters (fonts)", "C2")
     ax.axhline(PAPER_RATIO, color="C3", lw=1.2, label=f"paper (its glyphs): {PAPER_RATIO:.2f}")
-    _frame_axes(ax, "latent distance: different / same across contexts",
-                "Section 10: one glyph across contexts vs different glyphs in one context")
+    _frame_axes(
+        ax,
+        "latent distance: different / same across contexts",
+        "Section 10: one glyph across contexts vs different glyphs in one context",
+    )
     return fig
 
 
 def oneshot(rows: list[dict]):
-    protocols = {"paper": "2-way, same drawing (paper)", "same_instance": "10-way, same instance",
-                 "new_instances": "10-way, new instances"}
+    protocols = {
+        "paper": "2-way, same drawing (paper)",
+        "same_instance": "10-way, same instance",
+        "new_instances": "10-way, new instances",
+    }
     fig, axes = plt.subplots(2, 3, figsize=(15, 8), sharex=True)
     glyph_sets = (("builtin", "drawn glyphs"), ("fonts", "letters in typefaces"))
     for row_axes, (glyphs, what) in zip(axes, glyph_sets, strict=True):
@@ -112,10 +122,18 @@ def oneshot(rows: list[dict]):
 # Angle-error panels: where, ours, and the two controls (maps' first principal component; the pixel
 # autoencoder, which never sees the first level, so one line).
 ANGLE_PANELS = (
-    ("test cubes of the trained digit", "concept.angle_mae_deg", "concept.maps_pca_angle_mae_deg",
-     "concept.pixels_ae_angle_mae_deg"),
-    ("cubes of unseen digits and glyphs", "concept.unseen_texture_mae_deg", "concept.unseen_maps_pca_mae_deg",
-     "concept.unseen_pixels_ae_mae_deg"),
+    (
+        "test cubes of the trained digit",
+        "concept.angle_mae_deg",
+        "concept.maps_pca_angle_mae_deg",
+        "concept.pixels_ae_angle_mae_deg",
+    ),
+    (
+        "cubes of unseen digits and glyphs",
+        "concept.unseen_texture_mae_deg",
+        "concept.unseen_maps_pca_mae_deg",
+        "concept.unseen_pixels_ae_mae_deg",
+    ),
 )
 
 
@@ -131,8 +149,12 @@ def concept(rows: list[dict]):
     return fig
 
 
-FIGURES = {"shared_latent.png": shared_latent, "latent_distance.png": latent_distance, "oneshot.png": oneshot,
-           "concept.png": concept}
+FIGURES = {
+    "shared_latent.png": shared_latent,
+    "latent_distance.png": latent_distance,
+    "oneshot.png": oneshot,
+    "concept.png": concept,
+}
 
 
 def write_figures(rows: list[dict], folder: Path) -> list[Path]:

@@ -59,8 +59,9 @@ class Study:
 
 
 def _grid(widths, steps, two_seeds_up_to) -> list[Point]:
-    return [Point("f32", h, s, seed) for h in widths for s in steps
-            for seed in ((0, 1) if h <= two_seeds_up_to else (0,))]
+    return [
+        Point("f32", h, s, seed) for h in widths for s in steps for seed in ((0, 1) if h <= two_seeds_up_to else (0,))
+    ]
 
 
 # The study: hidden {128, 256, 512, 1024} x steps {2000, 8000} at 32x32, two seeds at 128 and 256, and one
@@ -90,16 +91,40 @@ def stage_commands(study: Study, root, p: Point, common: list[str]) -> dict[str,
     folder = root / "points" / p.name
     model, preset = folder / "model", [f"preset={study.preset}", *common]
     return {
-        "model": ["train", *preset, f"dataset_dir={root / 'datasets' / p.dataset}", f"out={model}",
-                  f"model.hidden={p.hidden}", f"train.steps={p.steps}", f"seed={p.seed}"],
-        "oneshot": ["eval", "oneshot", *preset, f"model_dir={model}", f"out={folder / 'oneshot'}",
-                    "oneshot.glyphs=builtin"],
-        "oneshot_fonts": ["eval", "oneshot", *preset, f"model_dir={model}", f"out={folder / 'oneshot_fonts'}",
-                          "oneshot.glyphs=fonts"],
+        "model": [
+            "train",
+            *preset,
+            f"dataset_dir={root / 'datasets' / p.dataset}",
+            f"out={model}",
+            f"model.hidden={p.hidden}",
+            f"train.steps={p.steps}",
+            f"seed={p.seed}",
+        ],
+        "oneshot": [
+            "eval",
+            "oneshot",
+            *preset,
+            f"model_dir={model}",
+            f"out={folder / 'oneshot'}",
+            "oneshot.glyphs=builtin",
+        ],
+        "oneshot_fonts": [
+            "eval",
+            "oneshot",
+            *preset,
+            f"model_dir={model}",
+            f"out={folder / 'oneshot_fonts'}",
+            "oneshot.glyphs=fonts",
+        ],
         "concept": ["eval", "concept", *preset, f"model_dir={model}", f"out={folder / 'concept'}", *study.concept],
     }
 
 
 def dataset_command(study: Study, root, name: str, common: list[str]) -> list[str]:
-    return ["generate-cubes", f"preset={study.preset}", *common, *study.datasets[name],
-            f"out={root / 'datasets' / name}"]
+    return [
+        "generate-cubes",
+        f"preset={study.preset}",
+        *common,
+        *study.datasets[name],
+        f"out={root / 'datasets' / name}",
+    ]

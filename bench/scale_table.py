@@ -17,11 +17,17 @@ from bench.scale_grid import PAPER_PRESET, STAGES, Point, Study
 from sla_cli import runfolder
 from sla_cli.errors import DataError
 
-FLOPS_HOW = ("bench/flops.py run_flops(contexts, pixels, hidden, latent, batch, steps): matmuls (forward, weight "
-             "and input gradients), loss and masks, biases and ReLU, Adam; counted from the model's manifest "
-             "and config and its metrics.json steps. Data loading and evaluation are not counted.")
-KINDS = {"model": ("model", "metrics.json"), "oneshot": ("oneshot", "oneshot.json"),
-         "oneshot_fonts": ("oneshot", "oneshot.json"), "concept": ("concept", "concept.json")}
+FLOPS_HOW = (
+    "bench/flops.py run_flops(contexts, pixels, hidden, latent, batch, steps): matmuls (forward, weight "
+    "and input gradients), loss and masks, biases and ReLU, Adam; counted from the model's manifest "
+    "and config and its metrics.json steps. Data loading and evaluation are not counted."
+)
+KINDS = {
+    "model": ("model", "metrics.json"),
+    "oneshot": ("oneshot", "oneshot.json"),
+    "oneshot_fonts": ("oneshot", "oneshot.json"),
+    "concept": ("concept", "concept.json"),
+}
 PROTOCOLS = ("paper", "same_instance", "new_instances")
 ONESHOT_METHODS = {"ours": None, "oracle": "oracle_pixel_nn", "pixel_nn": "pixel_nn"}
 GLYPHS = {"oneshot": "builtin", "oneshot_fonts": "fonts"}
@@ -55,10 +61,13 @@ def _json(path: Path):
 
 def _model_measures(metrics: dict) -> dict:
     cross = metrics["test_cross_mse"]
-    return {"self_mse": metrics["test_self_mse"], "cross_mse": cross,
-            "cross_over_mean_floor": cross / metrics["mean_image_mse"],
-            "cross_over_class_floor": cross / metrics["class_mean_image_mse"],
-            "latent_ratio_digits": metrics["latent_distance_ratio"]}
+    return {
+        "self_mse": metrics["test_self_mse"],
+        "cross_mse": cross,
+        "cross_over_mean_floor": cross / metrics["mean_image_mse"],
+        "cross_over_class_floor": cross / metrics["class_mean_image_mse"],
+        "latent_ratio_digits": metrics["latent_distance_ratio"],
+    }
 
 
 def _oneshot_measures(result: dict, glyphs: str) -> tuple[dict, dict]:
@@ -76,11 +85,16 @@ def _concept_measures(result: dict) -> tuple[dict, dict]:
     and the same one-latent autoencoder on raw pixels (do the maps beat the pixels?)."""
     on_test = result["readers"]["on_test_cubes"]
     unseen = result["textures"]["summary"].get("angle_mae_deg", {})
-    values = {"concept.spearman": result["spearman_latent_angle"], "concept.angle_mae_deg": result["angle_mae_deg"],
-              "concept.map_cosine_same_angle": result["map_cosine_same_angle_different_digit"],
-              "concept.map_cosine_far_angle": result["map_cosine_different_angle"]}
-    ci = {"concept.spearman": result["ci95"]["spearman_latent_angle"],
-          "concept.angle_mae_deg": result["ci95"]["angle_mae_deg"]}
+    values = {
+        "concept.spearman": result["spearman_latent_angle"],
+        "concept.angle_mae_deg": result["angle_mae_deg"],
+        "concept.map_cosine_same_angle": result["map_cosine_same_angle_different_digit"],
+        "concept.map_cosine_far_angle": result["map_cosine_different_angle"],
+    }
+    ci = {
+        "concept.spearman": result["ci95"]["spearman_latent_angle"],
+        "concept.angle_mae_deg": result["ci95"]["angle_mae_deg"],
+    }
     for reader, name in CONCEPT_CONTROLS.items():
         values[f"concept.{name}_angle_mae_deg"] = on_test[reader]["angle_mae_deg"]["mean"]
     for reader, name in {"maps_second_level": "unseen_texture", **CONCEPT_CONTROLS}.items():
@@ -97,9 +111,19 @@ def _concept_measures(result: dict) -> tuple[dict, dict]:
 def point_row(study: Study, root: Path, p: Point) -> dict:
     """One point's row: its stages' states and identities, training FLOPs, time, device, every measure."""
     folder = root / "points" / p.name
-    row = {"name": p.name, "dataset": p.dataset, "frame": study.frames[p.dataset], "hidden": p.hidden,
-           "steps": p.steps, "seed": p.seed, "folder": str(folder), "stages": {}, "measures": {}, "ci95": {},
-           "planned_training_flops": study.flops(p)}
+    row = {
+        "name": p.name,
+        "dataset": p.dataset,
+        "frame": study.frames[p.dataset],
+        "hidden": p.hidden,
+        "steps": p.steps,
+        "seed": p.seed,
+        "folder": str(folder),
+        "stages": {},
+        "measures": {},
+        "ci95": {},
+        "planned_training_flops": study.flops(p),
+    }
     for stage in STAGES:
         info, read = read_stage(folder / stage, stage)
         row["stages"][stage] = info
@@ -123,12 +147,23 @@ def point_row(study: Study, root: Path, p: Point) -> dict:
 
 def training_figures(metrics: dict, manifest: dict) -> dict:
     m, cfg = manifest["model"], manifest["config"]
-    shapes = {"contexts": m["n_members"], "dim": m["dim"], "hidden": m["hidden"], "latent": m["latent"],
-              "batch": cfg["train"]["batch_size"], "steps": metrics["steps"]}
+    shapes = {
+        "contexts": m["n_members"],
+        "dim": m["dim"],
+        "hidden": m["hidden"],
+        "latent": m["latent"],
+        "batch": cfg["train"]["batch_size"],
+        "steps": metrics["steps"],
+    }
     flops = run_flops(**shapes)
-    return {"shapes": shapes, "training_flops": flops, "flops_how": FLOPS_HOW,
-            "train_seconds": metrics["train_seconds"], "device": metrics["device"],
-            "gflops_per_s": flops / metrics["train_seconds"] / 1e9 if metrics["train_seconds"] > 0 else None}
+    return {
+        "shapes": shapes,
+        "training_flops": flops,
+        "flops_how": FLOPS_HOW,
+        "train_seconds": metrics["train_seconds"],
+        "device": metrics["device"],
+        "gflops_per_s": flops / metrics["train_seconds"] / 1e9 if metrics["train_seconds"] > 0 else None,
+    }
 
 
 def all_finite(row: dict) -> bool:
@@ -136,6 +171,7 @@ def all_finite(row: dict) -> bool:
 
 
 # ---- markdown ----
+
 
 def _num(v, digits: int = 3, scale: float = 1.0) -> str:
     return "–" if v is None else f"{v * scale:.{digits}f}"
@@ -169,27 +205,51 @@ def _stage_id(row: dict, stage: str) -> str:
 def _run_line(r: dict) -> list[str]:
     planned = f"({r['planned_training_flops'] / 1e12:.4g})"
     flops = f"{r['training_flops'] / 1e12:.4g}" if "training_flops" in r else planned
-    return [r["name"], f"{r['frame']}x{r['frame']}", str(r["hidden"]), str(r["steps"]), str(r["seed"]), flops,
-            _num(r.get("train_seconds"), 0), _num(r.get("gflops_per_s"), 1), r.get("device", "–"),
-            *[_stage_id(r, s) for s in STAGES]]
+    return [
+        r["name"],
+        f"{r['frame']}x{r['frame']}",
+        str(r["hidden"]),
+        str(r["steps"]),
+        str(r["seed"]),
+        flops,
+        _num(r.get("train_seconds"), 0),
+        _num(r.get("gflops_per_s"), 1),
+        r.get("device", "–"),
+        *[_stage_id(r, s) for s in STAGES],
+    ]
 
 
 def _latent_line(r: dict) -> list[str]:
     m = r["measures"]
-    return [r["name"], _num(m.get("cross_over_mean_floor")), _num(m.get("cross_over_class_floor")),
-            _num(m.get("latent_ratio_digits"), 2), _num(m.get("builtin.glyph_distance_ratio"), 2),
-            _num(m.get("fonts.glyph_distance_ratio"), 2), _pct(r, "builtin.paper.ours"),
-            _trio(r, "builtin", "same_instance"), _trio(r, "builtin", "new_instances"),
-            _trio(r, "fonts", "new_instances")]
+    return [
+        r["name"],
+        _num(m.get("cross_over_mean_floor")),
+        _num(m.get("cross_over_class_floor")),
+        _num(m.get("latent_ratio_digits"), 2),
+        _num(m.get("builtin.glyph_distance_ratio"), 2),
+        _num(m.get("fonts.glyph_distance_ratio"), 2),
+        _pct(r, "builtin.paper.ours"),
+        _trio(r, "builtin", "same_instance"),
+        _trio(r, "builtin", "new_instances"),
+        _trio(r, "fonts", "new_instances"),
+    ]
 
 
 def _concept_line(r: dict) -> list[str]:
     m = r["measures"]
     controls = " / ".join(_num(m.get(f"concept.{c}_angle_mae_deg"), 1) for c in CONCEPT_CONTROLS.values())
     unseen = " / ".join(_num(m.get(f"concept.unseen_{c}_mae_deg"), 1) for c in CONCEPT_CONTROLS.values())
-    return [r["name"], _with_ci(r, "concept.spearman", 3), _with_ci(r, "concept.angle_mae_deg", 1), controls,
-            _with_ci(r, "concept.unseen_texture_mae_deg", 1), _with_ci(r, "concept.unseen_over_trained", 2), unseen,
-            _num(m.get("concept.map_cosine_same_angle"), 3), _num(m.get("concept.map_cosine_far_angle"), 3)]
+    return [
+        r["name"],
+        _with_ci(r, "concept.spearman", 3),
+        _with_ci(r, "concept.angle_mae_deg", 1),
+        controls,
+        _with_ci(r, "concept.unseen_texture_mae_deg", 1),
+        _with_ci(r, "concept.unseen_over_trained", 2),
+        unseen,
+        _num(m.get("concept.map_cosine_same_angle"), 3),
+        _num(m.get("concept.map_cosine_far_angle"), 3),
+    ]
 
 
 def _missing(r: dict) -> str:
@@ -203,27 +263,79 @@ def markdown(rows: list[dict], study: Study, command: str, written_by: str | Non
     missing = [_missing(r) for r in rows if not r["complete"]]
     state = f"Complete points: {sum(r['complete'] for r in rows)} of {len(rows)}."
     by = f"; this table was written by `{written_by}`" if written_by and written_by != command else ""
-    return "\n".join([
-        f"# Scale study (preset {study.preset})", "", f"Made by `{command}` (rerun it to continue{by}).", "",
-        state + (" Missing: " + "; ".join(missing) + "." if missing else ""), "",
-        f"Training FLOPs: {FLOPS_HOW} In parentheses: planned, for a point not trained yet. The paper preset "
-        f"(hidden 2048, 48x48, batch 256, 20,000 steps) would take {paper_preset_flops() / 1e12:,.0f} TFLOP.", "",
-        "## Runs", "",
-        *_table(["point", "frame", "hidden", "steps", "seed", "training TFLOP", "train s", "GFLOP/s", "device",
-                 *[f"{s} id" for s in STAGES]], [_run_line(r) for r in rows]),
-        "", "## Shared latent space and one-shot recognition", "",
-        "Cross MSE over the mean-image and class-mean floors (test digits, all contexts); latent distance ratio "
-        "(different / same; paper 6.34 for its glyphs); one-shot accuracy %, mean over the other contexts, "
-        "ours / oracle pixel NN (flat glyphs) / pixel NN (frames).", "",
-        *_table(["point", "cross / mean floor", "cross / class floor", "ratio digits", "ratio glyphs", "ratio fonts",
-                 "2-way (paper 100)", "same instance 10-way", "new instances 10-way", "fonts new instances"],
-                [_latent_line(r) for r in rows]),
-        "", "## The cube concept", "",
-        "Held-out test cubes of the trained digit: Spearman(second-level latent, angle) and the angle read back "
-        "(degrees) by ours and by the controls (the maps' first principal component / the same one-latent "
-        "autoencoder on raw pixels); the same on cubes of unseen textures (other digits and glyphs), and ours "
-        "over itself on the trained digit; map cosine, same angle different digit and 20+ degrees apart. "
-        "[95% intervals over cubes]", "",
-        *_table(["point", "Spearman", "angle error", "maps PCA / pixel AE", "unseen-texture error",
-                 "unseen / trained", "unseen: maps PCA / pixel AE", "map cos same angle", "map cos far"],
-                [_concept_line(r) for r in rows]), ""])
+    return "\n".join(
+        [
+            f"# Scale study (preset {study.preset})",
+            "",
+            f"Made by `{command}` (rerun it to continue{by}).",
+            "",
+            state + (" Missing: " + "; ".join(missing) + "." if missing else ""),
+            "",
+            f"Training FLOPs: {FLOPS_HOW} In parentheses: planned, for a point not trained yet. The paper preset "
+            f"(hidden 2048, 48x48, batch 256, 20,000 steps) would take {paper_preset_flops() / 1e12:,.0f} TFLOP.",
+            "",
+            "## Runs",
+            "",
+            *_table(
+                [
+                    "point",
+                    "frame",
+                    "hidden",
+                    "steps",
+                    "seed",
+                    "training TFLOP",
+                    "train s",
+                    "GFLOP/s",
+                    "device",
+                    *[f"{s} id" for s in STAGES],
+                ],
+                [_run_line(r) for r in rows],
+            ),
+            "",
+            "## Shared latent space and one-shot recognition",
+            "",
+            "Cross MSE over the mean-image and class-mean floors (test digits, all contexts); latent distance ratio "
+            "(different / same; paper 6.34 for its glyphs); one-shot accuracy %, mean over the other contexts, "
+            "ours / oracle pixel NN (flat glyphs) / pixel NN (frames).",
+            "",
+            *_table(
+                [
+                    "point",
+                    "cross / mean floor",
+                    "cross / class floor",
+                    "ratio digits",
+                    "ratio glyphs",
+                    "ratio fonts",
+                    "2-way (paper 100)",
+                    "same instance 10-way",
+                    "new instances 10-way",
+                    "fonts new instances",
+                ],
+                [_latent_line(r) for r in rows],
+            ),
+            "",
+            "## The cube concept",
+            "",
+            "Held-out test cubes of the trained digit: Spearman(second-level latent, angle) and the angle read back "
+            "(degrees) by ours and by the controls (the maps' first principal component / the same one-latent "
+            "autoencoder on raw pixels); the same on cubes of unseen textures (other digits and glyphs), and ours "
+            "over itself on the trained digit; map cosine, same angle different digit and 20+ degrees apart. "
+            "[95% intervals over cubes]",
+            "",
+            *_table(
+                [
+                    "point",
+                    "Spearman",
+                    "angle error",
+                    "maps PCA / pixel AE",
+                    "unseen-texture error",
+                    "unseen / trained",
+                    "unseen: maps PCA / pixel AE",
+                    "map cos same angle",
+                    "map cos far",
+                ],
+                [_concept_line(r) for r in rows],
+            ),
+            "",
+        ]
+    )

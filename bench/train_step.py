@@ -65,6 +65,7 @@ def naive_step(members, optimizer, x, weight, perm, device) -> None:
 
 def interleaved(units: dict, rounds: int, device: torch.device) -> dict[str, dict[str, float]]:
     """{name: {"wall", "cpu"}}: median seconds of each unit, timed round by round in turn after one warm-up."""
+
     def sync():
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -101,7 +102,8 @@ def make_units(s: dict, device: torch.device, naive: bool) -> dict:
         model = AutoencoderSet(s["contexts"], s["dim"], s["hidden"], s["latent"]).to(device)
         opt = make_optimizer(model, 1e-3, device)
         units[name] = lambda model=model, opt=opt, fast=fast: [
-            train_step(model, opt, x, weight, kind, perm, fast=fast) for kind in ("self", "cross")]
+            train_step(model, opt, x, weight, kind, perm, fast=fast) for kind in ("self", "cross")
+        ]
     if naive:
         members = naive_copy(AutoencoderSet(s["contexts"], s["dim"], s["hidden"], s["latent"])).to(device)
         opt_n, identity = make_optimizer(members, 1e-3, device), torch.arange(s["contexts"])
@@ -111,7 +113,8 @@ def make_units(s: dict, device: torch.device, naive: bool) -> dict:
 
 def profile(units: dict, device: torch.device) -> None:
     """torch.profiler's top ops of each unit (one run of it, after the timed rounds)."""
-    from torch.profiler import ProfilerActivity, profile as torch_profile
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
     key = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
@@ -121,8 +124,11 @@ def profile(units: dict, device: torch.device) -> None:
         with torch_profile(activities=activities, record_shapes=True) as prof:
             unit()
         print(f"\n-- profile: {name} (one self and one cross step)")
-        print(prof.key_averages(group_by_input_shape=True).table(sort_by=key, row_limit=14, max_name_column_width=28,
-                                                                 max_shapes_column_width=56))
+        print(
+            prof.key_averages(group_by_input_shape=True).table(
+                sort_by=key, row_limit=14, max_name_column_width=28, max_shapes_column_width=56
+            )
+        )
 
 
 def measure(s: dict, device: torch.device, rounds: int, naive: bool, show_profile: bool) -> dict:
@@ -130,16 +136,23 @@ def measure(s: dict, device: torch.device, rounds: int, naive: bool, show_profil
     times = interleaved(units, rounds, device)
     flops = step_flops(s["contexts"], s["dim"], s["hidden"], s["latent"], s["batch"])
     peak = {k: mm_flops / times["mm"][k] / 1e9 for k in ("wall", "cpu")}
-    result = {"sizes": s, "parameters": n_parameters(s["contexts"], s["dim"], s["hidden"], s["latent"]),
-              "gflop_per_step": {k: v / 1e9 for k, v in flops.items()},
-              "mm_peak_gflops": peak, "variants": {}}
+    result = {
+        "sizes": s,
+        "parameters": n_parameters(s["contexts"], s["dim"], s["hidden"], s["latent"]),
+        "gflop_per_step": {k: v / 1e9 for k, v in flops.items()},
+        "mm_peak_gflops": peak,
+        "variants": {},
+    }
     for name, t in times.items():
         if name == "mm":
             continue
         per_step = {k: t[k] / 2 for k in ("wall", "cpu")}  # a unit is two steps
         gflops = {k: flops["total"] / per_step[k] / 1e9 for k in per_step}
-        result["variants"][name] = {"step_ms": {k: v * 1e3 for k, v in per_step.items()}, "gflops": gflops,
-                                    "share_of_peak": {k: gflops[k] / peak[k] for k in gflops}}
+        result["variants"][name] = {
+            "step_ms": {k: v * 1e3 for k, v in per_step.items()},
+            "gflops": gflops,
+            "share_of_peak": {k: gflops[k] / peak[k] for k in gflops},
+        }
     v = result["variants"]
     if "autograd" in v:
         result["fast_over_autograd"] = {k: v["autograd"]["step_ms"][k] / v["fast"]["step_ms"][k] for k in peak}
@@ -153,16 +166,20 @@ def measure(s: dict, device: torch.device, rounds: int, naive: bool, show_profil
 
 def report(r: dict, device: torch.device) -> None:
     s, g = r["sizes"], r["gflop_per_step"]
-    print(f"\nC={s['contexts']} D={s['dim']} H={s['hidden']} L={s['latent']} B={s['batch']}: "
-          f"{g['total']:.2f} GFLOP/step ({100 * g['matmul'] / g['total']:.0f}% matmul, "
-          f"{100 * g['adam'] / g['total']:.1f}% Adam), {r['parameters'] / 1e6:.1f} M parameters")
+    print(
+        f"\nC={s['contexts']} D={s['dim']} H={s['hidden']} L={s['latent']} B={s['batch']}: "
+        f"{g['total']:.2f} GFLOP/step ({100 * g['matmul'] / g['total']:.0f}% matmul, "
+        f"{100 * g['adam'] / g['total']:.1f}% Adam), {r['parameters'] / 1e6:.1f} M parameters"
+    )
     peak = r["mm_peak_gflops"]
     print(f"  {'':9s} {'ms/step':>9s} {'GFLOP/s':>8s} {'of peak':>8s} | {'CPU ms':>8s} {'GFLOP/s':>8s} {'of peak':>8s}")
     print(f"  {'mm peak':9s} {'':>9s} {peak['wall']:8.1f} {'':>8s} | {'':>8s} {peak['cpu']:8.1f}")
     for name, v in r["variants"].items():
         ms, gf, sh = v["step_ms"], v["gflops"], v["share_of_peak"]
-        print(f"  {name:9s} {ms['wall']:9.1f} {gf['wall']:8.1f} {100 * sh['wall']:7.0f}% | "
-              f"{ms['cpu']:8.1f} {gf['cpu']:8.1f} {100 * sh['cpu']:7.0f}%")
+        print(
+            f"  {name:9s} {ms['wall']:9.1f} {gf['wall']:8.1f} {100 * sh['wall']:7.0f}% | "
+            f"{ms['cpu']:8.1f} {gf['cpu']:8.1f} {100 * sh['cpu']:7.0f}%"
+        )
     if "fast_over_autograd" in r:
         f = r["fast_over_autograd"]
         print(f"  fast over autograd: {f['wall']:.2f}x wall, {f['cpu']:.2f}x CPU time")
@@ -186,8 +203,13 @@ def main() -> None:
     p.add_argument("--json", type=Path, help="write the results here")
     args = p.parse_args()
 
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          "cpu" if args.device == "auto" else args.device)
+    device = torch.device(
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else "cpu"
+        if args.device == "auto"
+        else args.device
+    )
     if args.threads:
         torch.set_num_threads(args.threads)
     base = SIZES["quick" if args.quick else device.type]
@@ -196,24 +218,34 @@ def main() -> None:
     batches = [int(b) for b in args.batch.split(",")] if args.batch else [base["batch"]]
     naive = args.naive or args.quick or device.type == "cuda"
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
-    print(f"device {device} ({name}), {torch.get_num_threads()} threads, torch {torch.__version__}; "
-          f"load average {os.getloadavg()[0]:.1f} at start; {args.rounds} rounds", flush=True)
+    print(
+        f"device {device} ({name}), {torch.get_num_threads()} threads, torch {torch.__version__}; "
+        f"load average {os.getloadavg()[0]:.1f} at start; {args.rounds} rounds",
+        flush=True,
+    )
     results = []
     for batch in batches:
         for hidden in hiddens:
             s = {**base, "hidden": hidden, "batch": batch}
             results.append(measure(s, device, args.rounds, naive, args.profile and not results))
             report(results[-1], device)
-    out = {"device": name, "threads": torch.get_num_threads(), "torch": torch.__version__,
-           "load_average": os.getloadavg()[0], "results": results}
+    out = {
+        "device": name,
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "load_average": os.getloadavg()[0],
+        "results": results,
+    }
     if device.type == "cuda":
         listed = args.peak_tflops or next((v for k, v in LISTED_PEAKS.items() if k in name), None)
         out["listed_bf16_peak_tflops"] = listed
         if listed:
             for r in results:
-                print(f"H={r['sizes']['hidden']}: {r['variants']['batched']['gflops']['wall'] / 1e3:.1f} TFLOP/s, "
-                      f"{100 * r['variants']['batched']['gflops']['wall'] / 1e3 / listed:.0f}% of the listed "
-                      f"{listed:.0f} TFLOP/s bf16 peak")
+                print(
+                    f"H={r['sizes']['hidden']}: {r['variants']['batched']['gflops']['wall'] / 1e3:.1f} TFLOP/s, "
+                    f"{100 * r['variants']['batched']['gflops']['wall'] / 1e3 / listed:.0f}% of the listed "
+                    f"{listed:.0f} TFLOP/s bf16 peak"
+                )
     print(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")

@@ -79,8 +79,14 @@ def figure(rows: list[dict], path: Path) -> None:
     ks = [r["k"] for r in rows]
     for schedule, label in (("cross", "self + cross training (shared latent)"), ("self", "self training only")):
         ax.plot(ks, [r[schedule]["test_self_mse"] for r in rows], "o-", label=label)
-    ax.plot(ks, [r["cross"]["test_cross_mse"] for r in rows], "s--", color="C0", alpha=0.6,
-            label="cross-trained, transfer (encode in another context)")
+    ax.plot(
+        ks,
+        [r["cross"]["test_cross_mse"] for r in rows],
+        "s--",
+        color="C0",
+        alpha=0.6,
+        label="cross-trained, transfer (encode in another context)",
+    )
     ax.axhline(rows[-1]["cross"]["class_mean_image_mse"], color="gray", ls=":", label="class-mean image floor")
     ax.set_xscale("log")
     ax.set_xlabel("views per training digit k (of C contexts)")

@@ -26,31 +26,55 @@ def slot_yaws(cube_yaw_deg) -> np.ndarray:
 
 def slot_visible(camera: Camera, cube_yaw_deg) -> np.ndarray:
     yaws = slot_yaws(cube_yaw_deg)
-    return np.stack([face_visible(camera, "top", yaws[..., 0]), face_visible(camera, "side", yaws[..., 1]),
-                     face_visible(camera, "side", yaws[..., 2])], -1)
+    return np.stack(
+        [
+            face_visible(camera, "top", yaws[..., 0]),
+            face_visible(camera, "side", yaws[..., 1]),
+            face_visible(camera, "side", yaws[..., 2]),
+        ],
+        -1,
+    )
 
 
 def slot_contexts(camera: Camera, contexts: list[Context], cube_yaw_deg) -> np.ndarray:
     """Context index [..., 3] each face slot falls in (nearest by face and yaw); -1 where hidden."""
     yaws = slot_yaws(cube_yaw_deg)
-    found = np.stack([nearest_context(contexts, "top", yaws[..., 0]), nearest_context(contexts, "side", yaws[..., 1]),
-                      nearest_context(contexts, "side", yaws[..., 2])], -1)
+    found = np.stack(
+        [
+            nearest_context(contexts, "top", yaws[..., 0]),
+            nearest_context(contexts, "side", yaws[..., 1]),
+            nearest_context(contexts, "side", yaws[..., 2]),
+        ],
+        -1,
+    )
     return np.where(slot_visible(camera, cube_yaw_deg), found, -1)
 
 
 def slot_grids(camera: Camera, cube_yaw_deg: np.ndarray, supersample: int) -> torch.Tensor:
     """Sampling grids [K, 3, H*s, W*s, 2] for the face slots of K cubes; hidden slots sample nothing."""
     yaws = slot_yaws(cube_yaw_deg)  # [K, 3]
-    h = np.stack([homography(camera, "top", yaws[:, 0]), homography(camera, "side", yaws[:, 1]),
-                  homography(camera, "side", yaws[:, 2])], 1)  # [K, 3, 3, 3]
+    h = np.stack(
+        [
+            homography(camera, "top", yaws[:, 0]),
+            homography(camera, "side", yaws[:, 1]),
+            homography(camera, "side", yaws[:, 2]),
+        ],
+        1,
+    )  # [K, 3, 3, 3]
     grids = grids_for_homographies(h.reshape(-1, 3, 3), camera.size, supersample)
     hidden = torch.from_numpy(~slot_visible(camera, cube_yaw_deg).reshape(-1))
     grids[hidden] = -10.0  # far off the texture: zero padding paints nothing
     return grids.view(len(yaws), 3, *grids.shape[1:])
 
 
-def paint_cubes(textures: torch.Tensor, cube_yaw_deg: np.ndarray, camera: Camera, supersample: int,
-                device: torch.device | str = "cpu", samples_per_step: int = 2**21) -> torch.Tensor:
+def paint_cubes(
+    textures: torch.Tensor,
+    cube_yaw_deg: np.ndarray,
+    camera: Camera,
+    supersample: int,
+    device: torch.device | str = "cpu",
+    samples_per_step: int = 2**21,
+) -> torch.Tensor:
     """uint8 images [K, H, W] of K cubes, slot j of cube k painted with textures[k, j] ([K, 3, 28, 28]).
 
     Visible faces of a convex solid do not overlap in the image, so the faces are summed (a pixel on
@@ -62,10 +86,10 @@ def paint_cubes(textures: torch.Tensor, cube_yaw_deg: np.ndarray, camera: Camera
     step = max(1, samples_per_step // (len(SLOTS) * (camera.size * supersample) ** 2))
     out = torch.empty(k, camera.size, camera.size, dtype=torch.uint8, device=device)
     for i in range(0, k, step):
-        tex = textures[i:i + step].to(device=device, dtype=torch.float32)
-        grids = slot_grids(camera, yaws[i:i + step], supersample).to(device).flatten(0, 1)
+        tex = textures[i : i + step].to(device=device, dtype=torch.float32)
+        grids = slot_grids(camera, yaws[i : i + step], supersample).to(device).flatten(0, 1)
         faces = warp(tex.reshape(-1, 1, *tex.shape[2:]), grids, supersample)
-        out[i:i + step] = to_uint8(faces.view(len(tex), len(SLOTS), *faces.shape[2:]).sum(1))
+        out[i : i + step] = to_uint8(faces.view(len(tex), len(SLOTS), *faces.shape[2:]).sum(1))
     return out
 
 

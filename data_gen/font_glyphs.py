@@ -47,11 +47,13 @@ class Typeface:
 
 def _fc_list() -> str:
     if shutil.which("fc-list") is None:
-        raise FontGlyphError(f"fc-list (fontconfig) not found: install it and fonts, e.g. "
-                             f"apt-get install fontconfig {PACKAGES}")
+        raise FontGlyphError(
+            f"fc-list (fontconfig) not found: install it and fonts, e.g. apt-get install fontconfig {PACKAGES}"
+        )
     try:
-        done = subprocess.run(["fc-list", TEXT_FONTS, "--format", FC_FORMAT],
-                              capture_output=True, text=True, timeout=60, check=True)
+        done = subprocess.run(
+            ["fc-list", TEXT_FONTS, "--format", FC_FORMAT], capture_output=True, text=True, timeout=60, check=True
+        )
     except (OSError, subprocess.SubprocessError) as e:
         raise FontGlyphError(f"fc-list failed ({str(e).splitlines()[0]})") from None
     return done.stdout
@@ -81,8 +83,10 @@ def installed_typefaces(needed: int) -> list[Typeface]:
     """The installed text-font families (at least ``needed``), or a one-line error saying what to install."""
     faces = parse_fc_list(_fc_list())
     if len(faces) < needed:
-        raise FontGlyphError(f"found {len(faces)} font families with Latin letters, {needed} needed: "
-                             f"install more, e.g. apt-get install {PACKAGES}")
+        raise FontGlyphError(
+            f"found {len(faces)} font families with Latin letters, {needed} needed: "
+            f"install more, e.g. apt-get install {PACKAGES}"
+        )
     return faces
 
 
@@ -119,6 +123,6 @@ def draw_font_glyphs(n_letters: int, n_typefaces: int, seed: int, faces: list[Ty
     letters = sorted(rng.choice(list(LETTERS), n_letters, replace=False))
     chosen = [faces[i] for i in sorted(rng.choice(len(faces), n_typefaces, replace=False))]
     first = int(rng.integers(n_typefaces))
-    chosen = [chosen[first], *chosen[:first], *chosen[first + 1:]]
+    chosen = [chosen[first], *chosen[:first], *chosen[first + 1 :]]
     images = np.stack([np.stack([draw_letter(a, f) for f in chosen]) for a in letters])
     return FontDraw([str(a) for a in letters], chosen, images)

@@ -32,8 +32,9 @@ class Camera:
     def from_config(cls, cfg) -> Camera:
         """From a generate-cubes config (``camera.*`` and ``render.size``; a dict or an OmegaConf node)."""
         cam = cfg["camera"]
-        return cls(float(cam["elevation_deg"]), float(cam["distance"]), float(cam["fov_deg"]),
-                   int(cfg["render"]["size"]))
+        return cls(
+            float(cam["elevation_deg"]), float(cam["distance"]), float(cam["fov_deg"]), int(cfg["render"]["size"])
+        )
 
     @property
     def position(self) -> np.ndarray:
@@ -118,8 +119,9 @@ def homography(camera: Camera, face: str, yaw_deg) -> np.ndarray:
     dv = (bl - tl) / TEXTURE
     origin = tl + 0.5 * du + 0.5 * dv  # world position of texture pixel centre (0, 0)
     zeros, ones = np.zeros(origin.shape[:-1] + (1,)), np.ones(origin.shape[:-1] + (1,))
-    texture_to_world = np.stack([np.concatenate([du, zeros], -1), np.concatenate([dv, zeros], -1),
-                                 np.concatenate([origin, ones], -1)], -1)  # [..., 4, 3]
+    texture_to_world = np.stack(
+        [np.concatenate([du, zeros], -1), np.concatenate([dv, zeros], -1), np.concatenate([origin, ones], -1)], -1
+    )  # [..., 4, 3]
     return camera.world_to_pixels() @ texture_to_world
 
 

@@ -42,8 +42,10 @@ def load_glyph_folder(folder: str | Path) -> tuple[list[str], list[np.ndarray]]:
     for cls in classes:
         files = sorted(p for p in cls.iterdir() if p.is_file() and p.suffix.lower() in SUFFIXES)
         if len(files) < 2:
-            raise GlyphFolderError(f"glyph class folder {cls} holds {len(files)} image(s) "
-                                   f"({'/'.join(SUFFIXES)}); at least 2 are needed (a prototype and a probe)")
+            raise GlyphFolderError(
+                f"glyph class folder {cls} holds {len(files)} image(s) "
+                f"({'/'.join(SUFFIXES)}); at least 2 are needed (a prototype and a probe)"
+            )
         images.append(np.stack([mnist_like(read_grey(f), f) for f in files]))
     return [c.name for c in classes], images
 
@@ -89,7 +91,7 @@ def mnist_like(ink: np.ndarray, path: Path | str = "image") -> np.ndarray:
         raise GlyphFolderError(f"glyph image {path} is blank (no ink distinct from its background)")
     ink = ink / ink.max()
     rows, cols = np.nonzero(ink > INK_LEVEL)
-    ink = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    ink = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     h, w = ink.shape
     scale = BOX / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))  # PIL's (width, height)
@@ -101,5 +103,5 @@ def mnist_like(ink: np.ndarray, path: Path | str = "image") -> np.ndarray:
     top, left = round((SIZE - 1) / 2 - cy), round((SIZE - 1) / 2 - cx)
     top, left = min(max(top, 0), SIZE - box.shape[0]), min(max(left, 0), SIZE - box.shape[1])
     out = np.zeros((SIZE, SIZE), np.float32)
-    out[top:top + box.shape[0], left:left + box.shape[1]] = box
+    out[top : top + box.shape[0], left : left + box.shape[1]] = box
     return np.clip(out, 0, 255).round().astype(np.uint8)

@@ -41,8 +41,9 @@ def _transform(points, angle: float, scale: float, shift: tuple[float, float]):
     return out
 
 
-def render(name: str, angle_deg: float = 0.0, scale: float = 1.0, shift: tuple[float, float] = (0.0, 0.0),
-           width: float = 2.2) -> np.ndarray:
+def render(
+    name: str, angle_deg: float = 0.0, scale: float = 1.0, shift: tuple[float, float] = (0.0, 0.0), width: float = 2.2
+) -> np.ndarray:
     """One glyph as uint8 [28, 28]; ``width`` is the stroke width in output pixels."""
     if name not in _SHAPES:
         raise ValueError(f"unknown glyph {name!r} (known: {', '.join(_SHAPES)})")
@@ -75,8 +76,9 @@ def random_glyphs(n: int, seed: int = 0, names: tuple[str, ...] = NAMES) -> tupl
 
 
 def _jittered(name: str, rng: np.random.Generator) -> np.ndarray:
-    return render(name, rng.uniform(-15, 15), rng.uniform(0.8, 1.1), tuple(rng.uniform(-2, 2, 2)),
-                  rng.uniform(1.6, 2.8))
+    return render(
+        name, rng.uniform(-15, 15), rng.uniform(0.8, 1.1), tuple(rng.uniform(-2, 2, 2)), rng.uniform(1.6, 2.8)
+    )
 
 
 def glyph_instances(names: tuple[str, ...] = ONESHOT_NAMES, per_class: int = 10, seed: int = 0) -> np.ndarray:

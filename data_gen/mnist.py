@@ -57,8 +57,9 @@ def _read_bytes(path: Path, limit: int | None = None, what: str = "MNIST file") 
         raise InputDataError(f"{what} {path} cannot be read ({e.strerror or e})") from None
 
 
-def read_idx(path: Path, magic: int, count: int | None = None, first: int | None = None,
-             what: str = "MNIST file") -> np.ndarray:
+def read_idx(
+    path: Path, magic: int, count: int | None = None, first: int | None = None, what: str = "MNIST file"
+) -> np.ndarray:
     """One IDX file as a uint8 array; checks magic, declared shape against size, and count.
     ``first``: only the first ``first`` items are read (and decompressed); else the whole file,
     never more than its expected size plus one byte when ``count`` is given."""
@@ -116,5 +117,6 @@ def _download(root: Path) -> None:
         MNIST(str(root), train=True, download=True)
         MNIST(str(root), train=False, download=True)
     except Exception as e:  # network errors come in many types; all mean the same to the user
-        raise InputDataError(f"could not download MNIST into {root} ({type(e).__name__}); "
-                             f"{_missing_message(root, list(FILES.values()))}") from None
+        raise InputDataError(
+            f"could not download MNIST into {root} ({type(e).__name__}); {_missing_message(root, list(FILES.values()))}"
+        ) from None

@@ -41,12 +41,16 @@ def omniglot_characters(folder: str | Path) -> list[tuple[str, list[Path]]]:
     folder = Path(folder)
     found = [(f"{a.name}/{c.name}", _images(c)) for a in _subfolders(folder) for c in _subfolders(a)]
     if len(found) < 2:
-        raise GlyphFolderError(f"Omniglot folder {folder} holds {len(found)} character(s) ({LAYOUT}); "
-                               "at least 2 are needed for a one-shot test")
+        raise GlyphFolderError(
+            f"Omniglot folder {folder} holds {len(found)} character(s) ({LAYOUT}); "
+            "at least 2 are needed for a one-shot test"
+        )
     for name, files in found:
         if len(files) < 2:
-            raise GlyphFolderError(f"Omniglot character folder {folder / name} holds {len(files)} image(s) "
-                                   f"({'/'.join(SUFFIXES)}); at least 2 are needed (a prototype and a probe)")
+            raise GlyphFolderError(
+                f"Omniglot character folder {folder / name} holds {len(files)} image(s) "
+                f"({'/'.join(SUFFIXES)}); at least 2 are needed (a prototype and a probe)"
+            )
     return found
 
 

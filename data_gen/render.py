@@ -130,9 +130,14 @@ class SparseRenderer:
             out = torch.zeros(n, *self.shape, dtype=torch.uint8, device=digits.device)
         flat = out.view(n, -1)
         for i in range(0, n, block):
-            sums = F.embedding_bag(self.taps, table[:, i:i + block].contiguous(), self.offsets, mode="sum",
-                                   per_sample_weights=self.weights)  # [covered pixels, block]
-            flat[i:i + block, self.active] = sums.add_(0.5).clamp_(0, 255).to(torch.uint8).T  # to_uint8, in place
+            sums = F.embedding_bag(
+                self.taps,
+                table[:, i : i + block].contiguous(),
+                self.offsets,
+                mode="sum",
+                per_sample_weights=self.weights,
+            )  # [covered pixels, block]
+            flat[i : i + block, self.active] = sums.add_(0.5).clamp_(0, 255).to(torch.uint8).T  # to_uint8, in place
         return out
 
 

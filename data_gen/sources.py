@@ -65,12 +65,19 @@ def _idx_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     paths = {}
     for what in ("images", "labels"):
         pattern = IDX_PATTERNS[(split, what)]
-        found = sorted(p for d in (folder, folder / "raw") if d.is_dir() for p in d.iterdir()
-                       if p.is_file() and pattern.search(p.name))
+        found = sorted(
+            p
+            for d in (folder, folder / "raw")
+            if d.is_dir()
+            for p in d.iterdir()
+            if p.is_file() and pattern.search(p.name)
+        )
         if len(found) != 1:
             shown = "none" if not found else ", ".join(p.name for p in found)
-            raise InputDataError(f"data.source=idx:{folder}: need one {split} {what} IDX file in {folder} or "
-                                 f"{folder}/raw matching {pattern.pattern} (found {shown})")
+            raise InputDataError(
+                f"data.source=idx:{folder}: need one {split} {what} IDX file in {folder} or "
+                f"{folder}/raw matching {pattern.pattern} (found {shown})"
+            )
         paths[what] = found[0]
     # the header's count bounds what is read (a gzip bomb is never inflated whole)
     images = mnist.read_idx(paths["images"], mnist.IMAGE_MAGIC, _count(paths["images"]), what="IDX file")
@@ -105,8 +112,9 @@ def _folder_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     else:
         classes, every = _class_folders(folder), TEST_EVERY
     if len(classes) < 2:
-        raise GlyphFolderError(f"data.source=folder:{folder} holds {len(classes)} class subfolder(s); "
-                               "at least 2 are needed")
+        raise GlyphFolderError(
+            f"data.source=folder:{folder} holds {len(classes)} class subfolder(s); at least 2 are needed"
+        )
     labels = _labels([c.name for c in classes])
     if len(set(labels)) != len(labels):
         raise GlyphFolderError(f"data.source=folder:{folder}: two class folders name the same label")
@@ -116,8 +124,9 @@ def _folder_split(folder: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
         if every is not None:
             files = [f for i, f in enumerate(files) if (i % every == every - 1) == (split == "test")]
         if not files:
-            raise GlyphFolderError(f"data.source=folder:{folder}: class folder {cls} holds no {split} image "
-                                   f"({'/'.join(SUFFIXES)})")
+            raise GlyphFolderError(
+                f"data.source=folder:{folder}: class folder {cls} holds no {split} image ({'/'.join(SUFFIXES)})"
+            )
         images += [mnist_like(read_grey(f), f) for f in files]
         out_labels += [label] * len(files)
     return np.stack(images), np.asarray(out_labels, dtype=np.uint8)

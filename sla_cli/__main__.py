@@ -31,9 +31,12 @@ def _help() -> str:
     width = max(len(c.name) for c in [*COMMANDS, *PLAIN_COMMANDS])
     lines = [USAGE, "", "Sets of autoencoders with shared latent spaces (Morzhakov, 2018).", "", "commands:"]
     lines += [f"  {c.name:<{width}}  {c.summary}" for c in [*COMMANDS, *PLAIN_COMMANDS]]
-    lines += ["", "Every stage command takes preset=smoke|demo|paper seed=N device=auto|cpu|cuda out=DIR.",
-              "`sla <command> --help` shows its config (for pipeline, report, aggregate and verify: their arguments);",
-              "`-m key=a,b` sweeps; `sla <command> -sc install=bash` prints shell completion; `sla --version`."]
+    lines += [
+        "",
+        "Every stage command takes preset=smoke|demo|paper seed=N device=auto|cpu|cuda out=DIR.",
+        "`sla <command> --help` shows its config (for pipeline, report, aggregate and verify: their arguments);",
+        "`-m key=a,b` sweeps; `sla <command> -sc install=bash` prints shell completion; `sla --version`.",
+    ]
     return "\n".join(lines)
 
 

@@ -24,14 +24,22 @@ class PlainCommand:
 
 
 PLAIN_COMMANDS = [
-    PlainCommand("pipeline", "sla_cli.pipeline.cli",
-                 "the whole paper in one command: every stage into OUT/<stage>, checked first, then OUT/report.md"),
-    PlainCommand("report", "sla_cli.report.cli",
-                 "RUN_ROOT/report.md from the pipeline's run folders: paper vs ours, the runs, every figure"),
-    PlainCommand("aggregate", "sla_cli.aggregate.cli",
-                 "SWEEP_DIR/aggregate.md|json: mean +- std over seeds of every metric of a -m sweep's run folders"),
-    PlainCommand("verify", "sla_cli.verify",
-                 "check run folders against their manifest.json (every file's sha256)"),
+    PlainCommand(
+        "pipeline",
+        "sla_cli.pipeline.cli",
+        "the whole paper in one command: every stage into OUT/<stage>, checked first, then OUT/report.md",
+    ),
+    PlainCommand(
+        "report",
+        "sla_cli.report.cli",
+        "RUN_ROOT/report.md from the pipeline's run folders: paper vs ours, the runs, every figure",
+    ),
+    PlainCommand(
+        "aggregate",
+        "sla_cli.aggregate.cli",
+        "SWEEP_DIR/aggregate.md|json: mean +- std over seeds of every metric of a -m sweep's run folders",
+    ),
+    PlainCommand("verify", "sla_cli.verify", "check run folders against their manifest.json (every file's sha256)"),
 ]
 
 BY_NAME = {c.name: c for c in [*COMMANDS, *PLAIN_COMMANDS]}

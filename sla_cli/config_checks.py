@@ -36,8 +36,9 @@ def check_int(cfg: DictConfig, key: str, low: int | None = None, high: int | Non
     return v
 
 
-def check_float(cfg: DictConfig, key: str, low: float | None = None, high: float | None = None,
-                low_open: bool = False) -> float:
+def check_float(
+    cfg: DictConfig, key: str, low: float | None = None, high: float | None = None, low_open: bool = False
+) -> float:
     v = value(cfg, key)
     if isinstance(v, bool) or not isinstance(v, (int, float)):
         raise ConfigError(f"{key}={v!r} must be a number")

@@ -93,8 +93,9 @@ def shard(batch: torch.Tensor, dim: int = -1) -> torch.Tensor:
         return batch
     total = batch.shape[dim]
     if total < n:
-        raise ConfigError(f"a batch of {total} cannot be split over {n} processes; raise the batch size "
-                          f"or run fewer processes")
+        raise ConfigError(
+            f"a batch of {total} cannot be split over {n} processes; raise the batch size or run fewer processes"
+        )
     part = torch.tensor_split(batch, n, dim=dim)[rank()]
     _share = part.shape[dim] / total
     return part
@@ -133,7 +134,7 @@ def _all_reduce_gradients(optimizer: torch.optim.Optimizer, args, kwargs) -> Non
     dist.all_reduce(flat)
     offset = 0
     for g in grads:
-        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        g.copy_(flat[offset : offset + g.numel()].view_as(g))
         offset += g.numel()
 
 

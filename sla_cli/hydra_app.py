@@ -23,8 +23,8 @@ from pathlib import Path
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -122,8 +122,10 @@ def unknown_key(cmd: Command, key: str, overrides: list[str]) -> str:
     known: list[str] = []
     with contextlib.suppress(Exception):
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None, job_name=cmd.config_name):
-            base = compose(cmd.config_name, overrides=[o for o in overrides if o.split("=", 1)[0].lstrip("+~")
-                                                       != key and not o.startswith("+")])
+            base = compose(
+                cmd.config_name,
+                overrides=[o for o in overrides if o.split("=", 1)[0].lstrip("+~") != key and not o.startswith("+")],
+            )
         known = [k for k, _ in leaves(OmegaConf.to_container(base, resolve=False))]
     near = difflib.get_close_matches(key, known, n=2, cutoff=0.6)
     hint = f" (did you mean {' or '.join(near)}?)" if near else ""
@@ -194,8 +196,9 @@ def _run_job(cmd: Command, cfg: DictConfig) -> None:
         _fail(cmd, e)
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM as interrupt.Interrupted
         _remove_if_empty(out_dir)
-        left = ("left incomplete (no manifest.json); the same command runs it again" if out_dir.is_dir()
-                else "not written")
+        left = (
+            "left incomplete (no manifest.json); the same command runs it again" if out_dir.is_dir() else "not written"
+        )
         print(f"sla {cmd.name}: interrupted; {out_dir} {left}", file=sys.stderr)
         sys.exit(getattr(e, "exit_code", 130))
     except (MemoryError, OSError, RuntimeError) as e:
@@ -213,11 +216,15 @@ def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:
     """The last resort for what the machine refused: memory (the estimate in sla_cli.memory should
     have caught it), a full disk, a file it cannot read or write. None for anything else."""
     if isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryError" or "out of memory" in str(e):
-        return DataError(f"out of memory ({type(e).__name__}); use a smaller preset or lower the sizes "
-                         "(batch_size, hidden, render.chunk) or device_data_mb")
+        return DataError(
+            f"out of memory ({type(e).__name__}); use a smaller preset or lower the sizes "
+            "(batch_size, hidden, render.chunk) or device_data_mb"
+        )
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return DataError(f"no space left on the device of {out_dir} ({e.filename or 'writing'}); "
-                         "free space or choose another out=DIR")
+        return DataError(
+            f"no space left on the device of {out_dir} ({e.filename or 'writing'}); "
+            "free space or choose another out=DIR"
+        )
     if isinstance(e, OSError) and e.strerror:
         return DataError(f"{e.filename or out_dir}: {e.strerror}")
     return None

@@ -130,8 +130,8 @@ def _generate_cubes(cfg: DictConfig, device, shapes: Shapes, have: int | None) -
     sparse = cfg.render.backend == "sparse" or (cfg.render.backend == "auto" and _type(device) != "cuda")
     return {
         "the renderer's sampling grids and operator (render.size, render.supersample)": fine * (200 if sparse else 8),
-        "one chunk of rendered digits (render.chunk, render.size)": chunk * (fine * (0 if sparse else 6 * F32)
-                                                                            + c * size * size * 2),
+        "one chunk of rendered digits (render.chunk, render.size)": chunk
+        * (fine * (0 if sparse else 6 * F32) + c * size * size * 2),
         "one chunk of painted cubes (render.chunk, render.size)": chunk * (size * ss) ** 2 * 8 * F32,
     }
 
@@ -162,10 +162,15 @@ def _train(cfg: DictConfig, device, shapes: Shapes, have: int | None) -> Parts:
 def _classify(cfg: DictConfig, device, shapes: Shapes, have: int | None) -> Parts:
     k, d, m = 10, 784, cfg.classify.model
     return {
-        "weights, gradients and Adam's state (classify.model.hidden)":
-            k * (d * m.hidden + m.hidden * m.latent) * 8 * F32,
-        "one batch's activations (classify.train.batch_size)":
-            k * cfg.classify.train.batch_size * (2 * d + 2 * m.hidden) * 2 * F32,
+        "weights, gradients and Adam's state (classify.model.hidden)": k
+        * (d * m.hidden + m.hidden * m.latent)
+        * 8
+        * F32,
+        "one batch's activations (classify.train.batch_size)": k
+        * cfg.classify.train.batch_size
+        * (2 * d + 2 * m.hidden)
+        * 2
+        * F32,
         "the Jacobians of eq. (4) (classify.full.batch)": k * cfg.classify.full.batch * m.latent * m.hidden * 3 * F32,
         "MNIST as float32": MNIST_IMAGES * d * F32,
     }
@@ -175,31 +180,43 @@ def _loaded_models(shapes: Shapes) -> float:
     m = shapes.model
     if m is None:
         return 0
-    return shapes.models * set_parameters(m["n_members"], m["dim"], m["hidden"], m["latent"],
-                                          m.get("tied", True)) * F32
+    return shapes.models * set_parameters(m["n_members"], m["dim"], m["hidden"], m["latent"], m.get("tied", True)) * F32
 
 
 def _eval_oneshot(cfg: DictConfig, device, shapes: Shapes, have: int | None) -> Parts:
     if shapes.model is None:
         return {}
     m = shapes.model
-    return {"the trained models it compares (model_dir and the baselines' folders)": _loaded_models(shapes),
-            "one chunk of contexts' glyph renders (oneshot.chunk_contexts)":
-                cfg.oneshot.chunk_contexts * 100 * (m["dim"] + m["hidden"]) * F32 * 2}
+    return {
+        "the trained models it compares (model_dir and the baselines' folders)": _loaded_models(shapes),
+        "one chunk of contexts' glyph renders (oneshot.chunk_contexts)": cfg.oneshot.chunk_contexts
+        * 100
+        * (m["dim"] + m["hidden"])
+        * F32
+        * 2,
+    }
 
 
 def _eval_concept(cfg: DictConfig, device, shapes: Shapes, have: int | None) -> Parts:
     if shapes.model is None:
         return {}
     m = shapes.model
-    return {"the trained model (model_dir)": _loaded_models(shapes),
-            "one chunk of cubes in every context (concept.chunk)":
-                cfg.concept.chunk * m["n_members"] * (2 * m["dim"] + m["hidden"]) * F32 * 2}
+    return {
+        "the trained model (model_dir)": _loaded_models(shapes),
+        "one chunk of cubes in every context (concept.chunk)": cfg.concept.chunk
+        * m["n_members"]
+        * (2 * m["dim"] + m["hidden"])
+        * F32
+        * 2,
+    }
 
 
 # By the stage's kind (sla_cli.pipeline.registry); a stage not here is not estimated.
 ESTIMATES: dict[str, Callable[[DictConfig, object, Shapes, int | None], Parts]] = {
-    "dataset": _generate_cubes, "model": _train, "classify": _classify, "oneshot": _eval_oneshot,
+    "dataset": _generate_cubes,
+    "model": _train,
+    "classify": _classify,
+    "oneshot": _eval_oneshot,
     "concept": _eval_concept,
 }
 
@@ -208,8 +225,9 @@ def _type(device) -> str:
     return getattr(device, "type", str(device))
 
 
-def estimate(command: str, cfg: DictConfig, device="cpu", shapes: Shapes | None = None,
-             have: int | None = None) -> Parts:
+def estimate(
+    command: str, cfg: DictConfig, device="cpu", shapes: Shapes | None = None, have: int | None = None
+) -> Parts:
     """The large buffers a job of ``command`` needs on ``device``, by part; empty when not estimated.
     ``shapes``: its inputs' (default: read from the input folders it names)."""
     fn = ESTIMATES.get(BY_NAME[command].kind)
@@ -242,5 +260,7 @@ def check(command: str, cfg: DictConfig, device, have: int | None = None, shapes
 def refusal(command: str, parts: Parts, have: int, device) -> str:
     part = max(parts, key=parts.get)
     where = "is free on the GPU" if _type(device) == "cuda" else "of RAM is available"
-    return (f"this {command} run needs about {size(sum(parts.values()))} of memory, {size(parts[part])} of it for "
-            f"{part}, but only {size(have)} {where}; lower that setting or use a smaller preset")
+    return (
+        f"this {command} run needs about {size(sum(parts.values()))} of memory, {size(parts[part])} of it for "
+        f"{part}, but only {size(have)} {where}; lower that setting or use a smaller preset"
+    )

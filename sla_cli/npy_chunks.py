@@ -8,8 +8,8 @@ The file appears under its final name only once every row is written.
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -21,8 +21,9 @@ class NpyChunkWriter:
         self.file, self.shape, self.dtype = file, tuple(shape), np.dtype(dtype)
         self.rows = 0
         header = {"descr": np.lib.format.dtype_to_descr(self.dtype), "fortran_order": False, "shape": self.shape}
-        np.lib.format.write_array_header_2_0(file, header) if _needs_v2(header) else \
-            np.lib.format.write_array_header_1_0(file, header)
+        np.lib.format.write_array_header_2_0(file, header) if _needs_v2(
+            header
+        ) else np.lib.format.write_array_header_1_0(file, header)
 
     def append(self, chunk: np.ndarray) -> None:
         chunk = np.ascontiguousarray(chunk, dtype=self.dtype)

@@ -43,8 +43,9 @@ def save_figure(fig, path: Path, dpi: int = 100, tight: bool = True) -> None:
     plt.close(fig)
 
 
-def tile(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: float = 0.5,
-         border: bool = False) -> np.ndarray:
+def tile(
+    images: np.ndarray, cols: int | None = None, gap: int = 1, fill: float = 0.5, border: bool = False
+) -> np.ndarray:
     """Images [K, H, W] (values in 0..1) as one grid image in reading order, ``cols`` to a row
     (default: near-square), with ``gap``-pixel grey lines so black frames stay apart."""
     k, h, w = images.shape
@@ -55,12 +56,13 @@ def tile(images: np.ndarray, cols: int | None = None, gap: int = 1, fill: float 
     for i, img in enumerate(images):
         r, c = divmod(i, cols)
         top, left = edge + r * (h + gap), edge + c * (w + gap)
-        out[top:top + h, left:left + w] = img
+        out[top : top + h, left : left + w] = img
     return out
 
 
-def context_indices(ax, k: int, shape: tuple[int, int], cols: int | None = None, gap: int = 1,
-                    border: bool = False, fontsize: float = 5) -> None:
+def context_indices(
+    ax, k: int, shape: tuple[int, int], cols: int | None = None, gap: int = 1, border: bool = False, fontsize: float = 5
+) -> None:
     """Number each tile of a ``tile(images[k], cols, gap, border)`` image drawn on ``ax`` with its
     index (the context), in its top-left corner, so a reader can find context 33 in a grid of 100."""
     h, w = shape
@@ -68,8 +70,16 @@ def context_indices(ax, k: int, shape: tuple[int, int], cols: int | None = None,
     edge = gap if border else 0
     for i in range(k):
         r, c = divmod(i, cols)
-        ax.text(edge + c * (w + gap) + 0.5, edge + r * (h + gap) + 0.5, str(i), fontsize=fontsize, color="gold",
-                ha="left", va="top", alpha=0.9)
+        ax.text(
+            edge + c * (w + gap) + 0.5,
+            edge + r * (h + gap) + 0.5,
+            str(i),
+            fontsize=fontsize,
+            color="gold",
+            ha="left",
+            va="top",
+            alpha=0.9,
+        )
 
 
 def grid_ticks(ax, n: int, cols: int) -> None:

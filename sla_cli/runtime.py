@@ -10,7 +10,15 @@ from typing import Literal
 
 import numpy as np
 import torch
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from sla_cli.console import console  # noqa: F401  (stages import it from here)
 from sla_cli.errors import ConfigError
@@ -102,9 +110,17 @@ class LineProgress:
     def add_task(self, description: str, total: float | None = None, completed: float = 0, **fields) -> TaskID:
         task_id = TaskID(len(self.tasks))
         now = self.clock()
-        self.tasks[task_id] = {"description": description, "total": total, "completed": completed,
-                               "start": completed, "started": now, "last": now, "printed": False,
-                               "printed_at": completed, "fields": fields}
+        self.tasks[task_id] = {
+            "description": description,
+            "total": total,
+            "completed": completed,
+            "start": completed,
+            "started": now,
+            "last": now,
+            "printed": False,
+            "printed_at": completed,
+            "fields": fields,
+        }
         return task_id
 
     def remove_task(self, task_id: int) -> None:
@@ -113,8 +129,16 @@ class LineProgress:
     def advance(self, task_id: int, advance: float = 1) -> None:
         self.update(task_id, advance=advance)
 
-    def update(self, task_id: int, *, advance: float | None = None, completed: float | None = None,
-               total: float | None = None, description: str | None = None, **fields) -> None:
+    def update(
+        self,
+        task_id: int,
+        *,
+        advance: float | None = None,
+        completed: float | None = None,
+        total: float | None = None,
+        description: str | None = None,
+        **fields,
+    ) -> None:
         task = self.tasks.get(task_id)
         if task is None:
             return

@@ -33,8 +33,12 @@ class Interval:
     level: float = LEVEL
 
     def as_dict(self, digits: int = 4) -> dict:
-        return {"estimate": round(self.estimate, digits), "low": round(self.low, digits),
-                "high": round(self.high, digits), "level": self.level}
+        return {
+            "estimate": round(self.estimate, digits),
+            "low": round(self.low, digits),
+            "high": round(self.high, digits),
+            "level": self.level,
+        }
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,9 @@ def bootstrap_mean(values, groups=None, n_boot: int = N_BOOT, level: float = LEV
     return Interval(float(v.mean()), float(low), float(high), level)
 
 
-def bootstrap_paired_difference(a, b, groups=None, n_boot: int = N_BOOT, level: float = LEVEL,
-                                seed: int = 0) -> Interval:
+def bootstrap_paired_difference(
+    a, b, groups=None, n_boot: int = N_BOOT, level: float = LEVEL, seed: int = 0
+) -> Interval:
     """Interval of mean(a) - mean(b) where a[i] and b[i] are two methods on the same item i: the items
     are resampled together, so what the two share (an easy or hard item) cancels."""
     va, vb = _as_values(a, "a"), _as_values(b, "b")

@@ -22,8 +22,10 @@ _state: dict[str, Any] = {"writer": None}
 
 def check_available(logger: str) -> None:
     if logger == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
-        raise ConfigError("logger=tensorboard needs the tensorboard package, which is not installed: "
-                          "pip install -e '.[tensorboard]' (or logger=none)")
+        raise ConfigError(
+            "logger=tensorboard needs the tensorboard package, which is not installed: "
+            "pip install -e '.[tensorboard]' (or logger=none)"
+        )
 
 
 def log_dir(out_dir: Path) -> Path:

@@ -33,8 +33,9 @@ def verify(folder: Path) -> str:
     stage = BY_KIND.get(manifest["kind"])
     missing = [n for n in (stage.required if stage else ()) if n not in manifest["sha256"]]
     if missing:
-        raise DataError(f"{folder}/manifest.json lists no {missing[0]}: not a complete sla {stage.name} run "
-                        "(every one writes it)")
+        raise DataError(
+            f"{folder}/manifest.json lists no {missing[0]}: not a complete sla {stage.name} run (every one writes it)"
+        )
     size = sum((folder / name).stat().st_size for name in manifest["sha256"])
     return f"ok  {folder}  ({manifest['kind']}, {len(manifest['sha256'])} files, {size / 2**20:.1f} MiB)"
 
@@ -50,8 +51,9 @@ def main(argv: list[str]) -> int:
                 raise DataError(f"{root} is not a folder")
             folders = run_folders(root)
             if not folders:
-                raise DataError(f"{root} holds no manifest.json: "
-                                "not a complete sla run folder (incomplete or not sla's)")
+                raise DataError(
+                    f"{root} holds no manifest.json: not a complete sla run folder (incomplete or not sla's)"
+                )
         except USER_ERRORS as e:
             print(f"sla verify: {e}", file=sys.stderr)
             bad += 1

@@ -18,21 +18,38 @@ from helpers.cli import REPO
 from helpers.stages import compose
 from helpers.tiny_dataset import SINGLE_THREAD_ENV
 
-MEASURES = {"self_mse", "cross_mse", "cross_over_mean_floor", "cross_over_class_floor", "latent_ratio_digits",
-            *[f"{g}.glyph_distance_ratio" for g in ("builtin", "fonts")],
-            *[f"{g}.{p}.{m}" for g in ("builtin", "fonts") for p in ("paper", "same_instance", "new_instances")
-              for m in ("ours", "oracle", "pixel_nn")],
-            "concept.spearman", "concept.angle_mae_deg", "concept.maps_pca_angle_mae_deg",
-            "concept.pixels_ae_angle_mae_deg", "concept.unseen_texture_mae_deg", "concept.unseen_maps_pca_mae_deg",
-            "concept.unseen_pixels_ae_mae_deg", "concept.unseen_over_trained", "concept.map_cosine_same_angle",
-            "concept.map_cosine_far_angle"}
+MEASURES = {
+    "self_mse",
+    "cross_mse",
+    "cross_over_mean_floor",
+    "cross_over_class_floor",
+    "latent_ratio_digits",
+    *[f"{g}.glyph_distance_ratio" for g in ("builtin", "fonts")],
+    *[
+        f"{g}.{p}.{m}"
+        for g in ("builtin", "fonts")
+        for p in ("paper", "same_instance", "new_instances")
+        for m in ("ours", "oracle", "pixel_nn")
+    ],
+    "concept.spearman",
+    "concept.angle_mae_deg",
+    "concept.maps_pca_angle_mae_deg",
+    "concept.pixels_ae_angle_mae_deg",
+    "concept.unseen_texture_mae_deg",
+    "concept.unseen_maps_pca_mae_deg",
+    "concept.unseen_pixels_ae_mae_deg",
+    "concept.unseen_over_trained",
+    "concept.map_cosine_same_angle",
+    "concept.map_cosine_far_angle",
+}
 
 
 def test_the_grid_is_the_issues():
     f32 = [p for p in STUDY.points if p.dataset == "f32"]
     assert {(p.hidden, p.steps) for p in f32} == {(h, s) for h in (128, 256, 512, 1024) for s in (2000, 8000)}
-    seeds = {(p.hidden, p.steps): sorted(q.seed for q in f32 if (q.hidden, q.steps) == (p.hidden, p.steps))
-             for p in f32}
+    seeds = {
+        (p.hidden, p.steps): sorted(q.seed for q in f32 if (q.hidden, q.steps) == (p.hidden, p.steps)) for p in f32
+    }
     assert all(v == ([0, 1] if h <= 256 else [0]) for (h, _), v in seeds.items())  # two seeds at the small end
     assert [p.name for p in STUDY.points if p.dataset != "f32"] == ["f48_h512_s2000_seed0"]
     assert STUDY.frames["f48"] == 48 and "render.size=48" in STUDY.datasets["f48"]
@@ -42,8 +59,7 @@ def test_the_grid_is_the_issues():
 
 
 def test_points_are_chosen_by_name_or_pattern_and_a_miss_is_one_line(capsys):
-    assert [p.name for p in scale.select(STUDY, "f32_h128_s2000_*")] == ["f32_h128_s2000_seed0",
-                                                                         "f32_h128_s2000_seed1"]
+    assert [p.name for p in scale.select(STUDY, "f32_h128_s2000_*")] == ["f32_h128_s2000_seed0", "f32_h128_s2000_seed1"]
     assert len(scale.select(STUDY, "f48_*,f32_h1024_s8000_seed0")) == 2
     with pytest.raises(SystemExit) as stop:
         scale.select(STUDY, "f32_h4096_*")
@@ -76,8 +92,14 @@ def test_runner_reports_failure_a_skipped_stage_and_stops_at_the_budget(tmp_path
 
 def run_scale(*args: str, data_root) -> subprocess.CompletedProcess:
     env = {**os.environ, **SINGLE_THREAD_ENV, "SLA_DATA_ROOT": str(data_root)}
-    return subprocess.run([sys.executable, str(REPO / "bench" / "scale.py"), *map(str, args)], capture_output=True,
-                          text=True, env=env, cwd=REPO, timeout=1800)
+    return subprocess.run(
+        [sys.executable, str(REPO / "bench" / "scale.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=1800,
+    )
 
 
 def manifests(root) -> dict:
@@ -88,8 +110,9 @@ def manifests(root) -> dict:
 def test_dry_run_end_to_end_resumes_and_skips_finished_points(mnist_root, tmp_path):
     root, smallest = tmp_path / "study", DRY_RUN.by_flops()[0].name
     # the gpu-check hook first: the smallest point only, and its points.json
-    hook = run_scale("--gpu-check", "--dry-run", "--device", "cpu", "--budget-s", 600, "--out", root,
-                     data_root=mnist_root)
+    hook = run_scale(
+        "--gpu-check", "--dry-run", "--device", "cpu", "--budget-s", 600, "--out", root, data_root=mnist_root
+    )
     assert hook.returncode == 0, hook.stdout[-3000:] + hook.stderr[-3000:]
     points = json.loads((root / "points.json").read_text())
     assert [p["name"] for p in points] == [smallest] and set(points[0]["stages"].values()) == {"done"}
@@ -105,16 +128,19 @@ def test_dry_run_end_to_end_resumes_and_skips_finished_points(mnist_root, tmp_pa
         r = rows[p.name]
         assert r["complete"] and all_finite(r) and MEASURES <= set(r["measures"]), (p.name, r["stages"])
         frame = DRY_RUN.frames[p.dataset]
-        assert r["training_flops"] == run_flops(100, frame * frame, p.hidden, shapes.model.latent,
-                                                shapes.train.batch_size, p.steps)
+        assert r["training_flops"] == run_flops(
+            100, frame * frame, p.hidden, shapes.model.latent, shapes.train.batch_size, p.steps
+        )
         for stage in STAGES:  # the identity is the run folder's own
             manifest = json.loads((root / "points" / p.name / stage / "manifest.json").read_text())
             assert r["stages"][stage]["identity"] == manifest["identity"]
     assert rows["f24_h16_s40_seed0"]["measures"] != rows["f24_h16_s40_seed1"]["measures"]  # seeds differ
     text = (root / "scale.md").read_text()
     assert all(f"| {name} |" in text for name in rows) and f"Complete points: {len(rows)} of {len(rows)}." in text
-    assert all((root / "figures" / f).stat().st_size > 10_000 for f in ("shared_latent.png", "latent_distance.png",
-                                                                        "oneshot.png", "concept.png"))
+    assert all(
+        (root / "figures" / f).stat().st_size > 10_000
+        for f in ("shared_latent.png", "latent_distance.png", "oneshot.png", "concept.png")
+    )
 
     before = manifests(root)
     again = run_scale("--dry-run", "--out", root, "--points", smallest, data_root=mnist_root)
@@ -154,9 +180,19 @@ def test_sigterm_reaches_the_running_stage_and_the_study_exits(tmp_path):
         "import os, sys\nfrom pathlib import Path\nsys.path.insert(0, sys.argv[1])\nfrom bench import scale\n"
         "runner = scale.Runner(None, dict(os.environ))\nrunner.forward_signals()\n"
         "runner.program = [sys.executable, sys.argv[2]]\n"
-        "runner.sla([sys.argv[3]], Path(sys.argv[4]), Path(sys.argv[5]))\n")
-    study = subprocess.Popen([sys.executable, str(study_script), str(REPO), str(stage_script), str(pid_file),
-                              str(tmp_path / "a.log"), str(tmp_path / "manifest.json")])
+        "runner.sla([sys.argv[3]], Path(sys.argv[4]), Path(sys.argv[5]))\n"
+    )
+    study = subprocess.Popen(
+        [
+            sys.executable,
+            str(study_script),
+            str(REPO),
+            str(stage_script),
+            str(pid_file),
+            str(tmp_path / "a.log"),
+            str(tmp_path / "manifest.json"),
+        ]
+    )
     try:
         deadline = time.monotonic() + 30
         while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:

@@ -23,8 +23,9 @@ def restore_precision():
     runtime.configure(0, "auto")
 
 
-@pytest.mark.parametrize("precision, expected", [("bf16", torch.bfloat16), ("auto", torch.float32),
-                                                 ("fp32", torch.float32)])
+@pytest.mark.parametrize(
+    "precision, expected", [("bf16", torch.bfloat16), ("auto", torch.float32), ("fp32", torch.float32)]
+)
 def test_autocast_on_cpu_follows_the_precision_setting(restore_precision, precision, expected):
     runtime.configure(0, precision)
     with runtime.autocast(torch.device("cpu")):
@@ -41,8 +42,9 @@ def test_train_learns_under_bf16(restore_precision, smoke_dataset, tmp_path):
 
 @pytest.mark.slow
 def test_classify_runs_under_bf16(restore_precision, mnist_root, tmp_path):
-    run_stage("classify", "preset=smoke", f"data.root={mnist_root}", "classify.train.epochs=1", "precision=bf16",
-              out=tmp_path)
+    run_stage(
+        "classify", "preset=smoke", f"data.root={mnist_root}", "classify.train.epochs=1", "precision=bf16", out=tmp_path
+    )
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["mlp"]["accuracy"] > 0.5
     assert all(results["ae_set"][s]["accuracy"] > 0.5 for s in ("recon", "full", "calibrated"))

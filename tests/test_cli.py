@@ -38,8 +38,11 @@ def test_unknown_subcommand_is_one_line_exit_2(argv):
 
 
 # The run folders a command reads are required keys: without them its config does not validate.
-REQUIRED = {"train": ["dataset_dir=some/dataset"], "eval oneshot": ["model_dir=some/model"],
-            "eval concept": ["model_dir=some/model"]}
+REQUIRED = {
+    "train": ["dataset_dir=some/dataset"],
+    "eval oneshot": ["model_dir=some/model"],
+    "eval concept": ["model_dir=some/model"],
+}
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=lambda c: c.name)
@@ -119,8 +122,17 @@ def test_makefile_names_the_common_jobs():
 @pytest.mark.slow
 def test_multirun_writes_one_complete_folder_per_job(tmp_path, mnist_root):
     sweep = tmp_path / "sweep"
-    result = run_sla("generate-cubes", "-m", "preset=smoke", "seed=0,1", "digits.train=20", "digits.test=10",
-                     "cubes.count=4", f"out={sweep}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla(
+        "generate-cubes",
+        "-m",
+        "preset=smoke",
+        "seed=0,1",
+        "digits.train=20",
+        "digits.test=10",
+        "cubes.count=4",
+        f"out={sweep}",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert result.returncode == 0, result.stderr
     seeds = [json.loads((sweep / job / "manifest.json").read_text())["seed"] for job in ("0", "1")]
     assert seeds == [0, 1]

@@ -10,22 +10,25 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers.stages import compose, run_stage
 
 from data_gen import mnist
 from data_gen.errors import InputDataError
+from helpers.stages import compose, run_stage
 from sla_cli import memory
 from sla_cli.commands import BY_NAME
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.hydra_app import _environment_error, check_out, precheck
 
 
-@pytest.mark.parametrize("command, override, key", [
-    ("train", "train.lr=nan", "train.lr=nan"),
-    ("train", "train.cross_weight=inf", "train.cross_weight=inf"),
-    ("generate-cubes", "camera.distance=inf", "camera.distance=inf"),
-    ("classify", "classify.adversarial.eps=[0.1,nan]", "classify.adversarial.eps[1]=nan"),
-])
+@pytest.mark.parametrize(
+    "command, override, key",
+    [
+        ("train", "train.lr=nan", "train.lr=nan"),
+        ("train", "train.cross_weight=inf", "train.cross_weight=inf"),
+        ("generate-cubes", "camera.distance=inf", "camera.distance=inf"),
+        ("classify", "classify.adversarial.eps=[0.1,nan]", "classify.adversarial.eps[1]=nan"),
+    ],
+)
 def test_nan_or_infinity_anywhere_in_a_config_is_refused(command, override, key):
     with pytest.raises(ConfigError, match="must be a finite number") as e:
         compose(command, "dataset_dir=x", override) if command == "train" else compose(command, override)
@@ -76,10 +79,13 @@ def test_paths_hydra_cannot_parse_get_a_quoting_hint(override):
     assert f"\"{key}='{val}'\"" in str(e.value)
 
 
-@pytest.mark.parametrize("overrides, part", [
-    (("model.hidden=100000000",), "model.hidden"),
-    (("train.batch_size=1000000000",), "train.batch_size"),
-])
+@pytest.mark.parametrize(
+    "overrides, part",
+    [
+        (("model.hidden=100000000",), "model.hidden"),
+        (("train.batch_size=1000000000",), "train.batch_size"),
+    ],
+)
 def test_train_sizes_memory_cannot_hold_are_refused_before_any_folder(tmp_path, overrides, part):
     data = tmp_path / "data"
     data.mkdir()
@@ -130,7 +136,7 @@ def test_a_corrupt_compressed_block_is_one_line(mnist_copy):
     if not path.exists():
         pytest.skip("the shared MNIST is not gzipped")
     data = bytearray(path.read_bytes())
-    data[len(data) // 2: len(data) // 2 + 64] = bytes(64)  # zeros in the middle of the deflate stream
+    data[len(data) // 2 : len(data) // 2 + 64] = bytes(64)  # zeros in the middle of the deflate stream
     path.write_bytes(bytes(data))
     with pytest.raises(InputDataError, match="truncated or corrupt") as e:
         mnist.load_split(mnist_copy, "test")
@@ -176,8 +182,10 @@ def test_a_missing_file_is_named_alone(mnist_copy):
 def _mount(folder: Path, options: str) -> bool:
     import subprocess
 
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True).returncode
+        == 0
+    )
 
 
 def _umount(folder: Path) -> None:

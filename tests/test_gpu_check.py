@@ -23,14 +23,28 @@ MACHINE_KEYS = {"device", "memory_gib", "driver", "torch", "date"}
 
 
 def run_check(tmp_path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "bench" / "gpu_check.py"), "--out", str(tmp_path / "out"),
-                           "--device", "cpu", *args], capture_output=True, text=True, cwd=tmp_path,
-                          env={**os.environ, **SINGLE_THREAD_ENV, **(env or {})}, timeout=1800)
+    return subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "gpu_check.py"),
+            "--out",
+            str(tmp_path / "out"),
+            "--device",
+            "cpu",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, **SINGLE_THREAD_ENV, **(env or {})},
+        timeout=1800,
+    )
 
 
 def records(tmp_path) -> dict[str, dict]:
-    return {p.stem: json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json")
-            if p.stem in gpu_check.STEP_NAMES}
+    return {
+        p.stem: json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.json") if p.stem in gpu_check.STEP_NAMES
+    }
 
 
 @pytest.mark.slow
@@ -66,13 +80,15 @@ def test_a_step_past_its_limit_is_stopped_and_the_next_one_runs(tmp_path):
 @pytest.mark.slow
 def test_scale_hook_runs_the_script_and_a_failure_is_reported(mnist_root, tmp_path):
     script = tmp_path / "scale.py"
-    script.write_text("import argparse, json, pathlib, sys\n"
-                      "p = argparse.ArgumentParser(); p.add_argument('--gpu-check', action='store_true')\n"
-                      "p.add_argument('--out'); p.add_argument('--budget-s', type=int); p.add_argument('--device')\n"
-                      "p.add_argument('--dry-run', action='store_true'); a = p.parse_args()\n"
-                      "assert a.gpu_check and a.dry_run and a.device == 'cpu' and 0 < a.budget_s <= 60\n"
-                      "pathlib.Path(a.out).mkdir(parents=True)\n"
-                      "(pathlib.Path(a.out) / 'points.json').write_text(json.dumps([{'name': 'h128', 'x': 1}]))\n")
+    script.write_text(
+        "import argparse, json, pathlib, sys\n"
+        "p = argparse.ArgumentParser(); p.add_argument('--gpu-check', action='store_true')\n"
+        "p.add_argument('--out'); p.add_argument('--budget-s', type=int); p.add_argument('--device')\n"
+        "p.add_argument('--dry-run', action='store_true'); a = p.parse_args()\n"
+        "assert a.gpu_check and a.dry_run and a.device == 'cpu' and 0 < a.budget_s <= 60\n"
+        "pathlib.Path(a.out).mkdir(parents=True)\n"
+        "(pathlib.Path(a.out) / 'points.json').write_text(json.dumps([{'name': 'h128', 'x': 1}]))\n"
+    )
     mnist = {"SLA_DATA_ROOT": str(mnist_root)}  # the steps are not started without it
     done = run_check(tmp_path, "--steps", "scale", "--scale-script", str(script), env=mnist)
     assert done.returncode == 0, done.stdout[-2000:]
@@ -89,8 +105,9 @@ def test_scale_hook_runs_the_script_and_a_failure_is_reported(mnist_root, tmp_pa
 
 def test_without_mnist_no_step_starts_and_the_summary_says_why(tmp_path, monkeypatch):
     monkeypatch.setattr(gpu_check, "find_mnist", lambda: None)  # as on a machine where none was carried
-    monkeypatch.setattr(sys, "argv", ["gpu_check.py", "--out", str(tmp_path / "out"), "--device", "cpu",
-                                      "--steps", "train"])
+    monkeypatch.setattr(
+        sys, "argv", ["gpu_check.py", "--out", str(tmp_path / "out"), "--device", "cpu", "--steps", "train"]
+    )
     with pytest.raises(SystemExit) as done:
         gpu_check.main()
     assert done.value.code == 1
@@ -105,8 +122,11 @@ def test_unknown_step_is_one_line_error(tmp_path):
 
 
 def _shared_wheels() -> Path | None:
-    for folder in (REPO.parent / "shared" / "wheels", Path(os.environ.get("SLA_DATA_ROOT", "/nonexistent")).parent
-                   / "wheels", Path("/work/shared/wheels")):
+    for folder in (
+        REPO.parent / "shared" / "wheels",
+        Path(os.environ.get("SLA_DATA_ROOT", "/nonexistent")).parent / "wheels",
+        Path("/work/shared/wheels"),
+    ):
         if any(folder.glob("hydra_core-*.whl")):
             return folder
     return None

@@ -54,8 +54,9 @@ def test_train_learns_in_bf16_on_cuda(smoke_dataset, tmp_path):
 
 
 def test_classify_runs_in_bf16_on_cuda(mnist_root, tmp_path):
-    run_stage("classify", "preset=smoke", f"data.root={mnist_root}", "classify.train.epochs=1", "device=cuda",
-              out=tmp_path)
+    run_stage(
+        "classify", "preset=smoke", f"data.root={mnist_root}", "classify.train.epochs=1", "device=cuda", out=tmp_path
+    )
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["device"].startswith("cuda")
     assert results["mlp"]["accuracy"] > 0.5
@@ -68,8 +69,14 @@ def _relative(a: dict, b: dict) -> dict[str, float]:
 
 def test_resume_on_cuda_ends_where_the_uninterrupted_run_ends(mnist_root, tmp_path):
     dataset = make_dataset(tmp_path / "data", mnist_root, n_train=200, n_test=50)
-    short = ("preset=smoke", "device=cuda", "train.steps=60", "train.log_every=10", "train.checkpoint_every=20",
-             f"dataset_dir={dataset}")
+    short = (
+        "preset=smoke",
+        "device=cuda",
+        "train.steps=60",
+        "train.log_every=10",
+        "train.checkpoint_every=20",
+        f"dataset_dir={dataset}",
+    )
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     run_stage("train", *short, out=straight)
     run_stage("train", *short, "train.stop_after=30", out=resumed)

@@ -16,4 +16,5 @@ def test_sweep_is_split_into_one_override_list_per_job():
     jobs = sweep_jobs(parsed)
     assert len(jobs) == 4
     assert sorted(tuple(sorted(j)) for j in jobs) == sorted(
-        tuple(sorted([f"seed={s}", "preset=smoke", f"train.lr={lr}"])) for s in (1, 2) for lr in (0.1, 0.2))
+        tuple(sorted([f"seed={s}", "preset=smoke", f"train.lr={lr}"])) for s in (1, 2) for lr in (0.1, 0.2)
+    )

@@ -84,14 +84,17 @@ def test_mcnemar_exact_p_values():
     assert 0 <= far.p_value < 1e-10  # far in the tail: no overflow on 2500 discordant items
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: stats.bootstrap_mean([]), "empty"),
-    (lambda: stats.bootstrap_mean([1.0, float("nan")]), "NaN"),
-    (lambda: stats.bootstrap_mean([1.0, 2.0], groups=[0]), "groups"),
-    (lambda: stats.bootstrap_mean([1.0], level=1.0), "level"),
-    (lambda: stats.bootstrap_paired_difference([1.0], [1.0, 2.0]), "length"),
-    (lambda: stats.mcnemar([True], [True, False]), "length"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: stats.bootstrap_mean([]), "empty"),
+        (lambda: stats.bootstrap_mean([1.0, float("nan")]), "NaN"),
+        (lambda: stats.bootstrap_mean([1.0, 2.0], groups=[0]), "groups"),
+        (lambda: stats.bootstrap_mean([1.0], level=1.0), "level"),
+        (lambda: stats.bootstrap_paired_difference([1.0], [1.0, 2.0]), "length"),
+        (lambda: stats.mcnemar([True], [True, False]), "length"),
+    ],
+)
 def test_bad_inputs_raise(call, message):
     with pytest.raises(ValueError, match=message):
         call()

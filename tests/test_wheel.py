@@ -50,8 +50,12 @@ def test_pyproject_lists_exactly_the_packages_of_the_tree():
 def clean_copy(dest: Path) -> Path:
     """The files git would commit (tracked, plus new ones it does not ignore): no .venv, outputs,
     build/ or egg-info that could make a broken package look whole."""
-    listing = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO,
-                             capture_output=True, check=True).stdout.decode()
+    listing = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
     for name in filter(None, listing.split("\0")):
         source = REPO / name
         if source.is_file():  # a tracked file deleted in the working tree is not there to copy
@@ -66,8 +70,12 @@ def unpacked_wheel(tmp_path_factory) -> Path:
         pytest.skip("needs a git checkout to copy the tree from")
     tree = clean_copy(tmp_path_factory.mktemp("tree"))
     dist = tmp_path_factory.mktemp("dist")
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(dist), str(tree)], capture_output=True, text=True, cwd=tree)
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(dist), str(tree)],
+        capture_output=True,
+        text=True,
+        cwd=tree,
+    )
     assert build.returncode == 0, build.stderr[-3000:]
     (wheel,) = dist.glob("sla-*.whl")
     site = tmp_path_factory.mktemp("site")
@@ -87,10 +95,12 @@ def run_from(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_the_wheel_holds_the_code_and_configs_of_every_command(unpacked_wheel, tmp_path):
     modules = [cmd.module for cmd in COMMANDS]
-    probe = ("import importlib, sys, sla_cli, data_gen\n"
-             "from sla_cli.hydra_app import CONF_DIR\n"
-             "for m in sys.argv[1:]: importlib.import_module(m)\n"
-             "print(sla_cli.__file__, data_gen.__file__, CONF_DIR, sep='\\n')")
+    probe = (
+        "import importlib, sys, sla_cli, data_gen\n"
+        "from sla_cli.hydra_app import CONF_DIR\n"
+        "for m in sys.argv[1:]: importlib.import_module(m)\n"
+        "print(sla_cli.__file__, data_gen.__file__, CONF_DIR, sep='\\n')"
+    )
     result = run_from(unpacked_wheel, tmp_path, "-c", probe, *modules)
     assert result.returncode == 0, result.stderr[-3000:]
     for line in result.stdout.splitlines():

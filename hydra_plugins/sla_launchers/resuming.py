@@ -38,6 +38,7 @@ class _ResumeOnRequeue:
 
 
 if SlurmLauncher is not None:
+
     class ResumingSlurmLauncher(_ResumeOnRequeue, SlurmLauncher):
         pass
 

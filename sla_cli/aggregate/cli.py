@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import NoReturn
 from pathlib import Path
+from typing import NoReturn
 
 from rich.console import Console
 from rich.markup import escape
@@ -25,10 +25,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="sla aggregate", description="Read every run folder of an `sla <command> -m ...` sweep and "
-                "write SWEEP_DIR/aggregate.md and aggregate.json: mean +- std over seeds of each metric, one group "
-                "per experiment (runs whose configs are equal less the seed and the how-to-run keys). Incomplete "
-                "folders are listed, not averaged; a corrupt one refuses the aggregate.")
+    p = _Parser(
+        prog="sla aggregate",
+        description="Read every run folder of an `sla <command> -m ...` sweep and "
+        "write SWEEP_DIR/aggregate.md and aggregate.json: mean +- std over seeds of each metric, one group "
+        "per experiment (runs whose configs are equal less the seed and the how-to-run keys). Incomplete "
+        "folders are listed, not averaged; a corrupt one refuses the aggregate.",
+    )
     p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the out=DIR of the sweep (one folder per job)")
     return p
 
@@ -46,8 +49,10 @@ def main(argv: list[str]) -> int:
         print(f"sla aggregate: error: {e}", file=sys.stderr)
         return e.exit_code
     _print(result, cell)
-    console.print(f"wrote {escape(str(sweep_dir / 'aggregate.md'))} and aggregate.json "
-                  f"({result['n_complete']} complete runs, {len(result['incomplete'])} incomplete)")
+    console.print(
+        f"wrote {escape(str(sweep_dir / 'aggregate.md'))} and aggregate.json "
+        f"({result['n_complete']} complete runs, {len(result['incomplete'])} incomplete)"
+    )
     return 0
 
 

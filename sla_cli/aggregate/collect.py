@@ -40,8 +40,9 @@ def find_runs(sweep_dir: Path) -> list[RunFolder]:
     """Every job folder under ``sweep_dir`` (hidden ones such as .submitit skipped), in name order."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
-        raise DataError(f"{sweep_dir} does not exist or is not a folder "
-                        "(expected the out=DIR of an `sla ... -m` sweep)")
+        raise DataError(
+            f"{sweep_dir} does not exist or is not a folder (expected the out=DIR of an `sla ... -m` sweep)"
+        )
     refuse_non_sweep(sweep_dir)
     runs = [read_run(p) for p in _job_folders(sweep_dir)]
     if not runs:
@@ -52,14 +53,18 @@ def find_runs(sweep_dir: Path) -> list[RunFolder]:
 def refuse_non_sweep(folder: Path) -> None:
     """One run folder, or a pipeline's run root (stages of different kinds, not repeats), is no sweep."""
     if (folder / runfolder.MANIFEST).exists() or (folder / runfolder.CONFIG).exists():
-        raise DataError(f"{folder} is one run folder, not a sweep: give the out=DIR of an `sla <command> -m ...` "
-                        f"sweep (whose run folders are SWEEP_DIR/0, SWEEP_DIR/1, ...); "
-                        f"`sla verify {folder}` checks one run")
+        raise DataError(
+            f"{folder} is one run folder, not a sweep: give the out=DIR of an `sla <command> -m ...` "
+            f"sweep (whose run folders are SWEEP_DIR/0, SWEEP_DIR/1, ...); "
+            f"`sla verify {folder}` checks one run"
+        )
     stages = [p.name for p in folder.iterdir() if p.is_dir() and p.name in STEP_BY_FOLDER]
     if (folder / PIPELINE_LOG).exists() or len(stages) >= 2:
-        raise DataError(f"{folder} is a pipeline's run root ({', '.join(sorted(stages)[:3])}...: one run of each "
-                        f"stage), not a sweep; `sla report {folder}` summarizes it, `sla aggregate` averages the "
-                        "repeats of a `-m` sweep")
+        raise DataError(
+            f"{folder} is a pipeline's run root ({', '.join(sorted(stages)[:3])}...: one run of each "
+            f"stage), not a sweep; `sla report {folder}` summarizes it, `sla aggregate` averages the "
+            "repeats of a `-m` sweep"
+        )
 
 
 def _job_folders(folder: Path) -> list[Path]:
@@ -80,16 +85,22 @@ def _natural(p: Path):
 def read_run(path: Path) -> RunFolder:
     manifest_path = path / runfolder.MANIFEST
     if not manifest_path.exists():
-        why = "no manifest.json: its job died, was stopped or is still running" if (path / runfolder.CONFIG).exists() \
+        why = (
+            "no manifest.json: its job died, was stopped or is still running"
+            if (path / runfolder.CONFIG).exists()
             else "empty: its job never started its stage"
+        )
         return RunFolder(path, complete=False, reason=why)
     manifest = runfolder.load_manifest(manifest_path)  # its shape checked: a DataError line otherwise
     kind = manifest["kind"]
     names = [METRIC_FILES[kind]] if kind in METRIC_FILES else [n for n in manifest["sha256"] if n.endswith(".json")]
     metrics: dict[str, float] = {}
     for name in names:  # hash, place and shape checked
-        metrics.update(flatten_numbers(runfolder.read_json_object(path, manifest, name),
-                                       "" if len(names) == 1 else f"{name[:-5]}."))
+        metrics.update(
+            flatten_numbers(
+                runfolder.read_json_object(path, manifest, name), "" if len(names) == 1 else f"{name[:-5]}."
+            )
+        )
     return RunFolder(path, complete=True, kind=kind, config=manifest["config"], metrics=metrics)
 
 

@@ -55,8 +55,13 @@ def aggregate(sweep_dir: Path, runs: list[RunFolder]) -> dict:
         values = {k: r.kind if k == "kind" else config_value(r.config, k) for k in keys}
         experiment_key = json.dumps(_experiment(r), sort_keys=True)
         if experiment_key not in groups:
-            groups[experiment_key] = {"label": _label(values, len(groups) + 1), "values": values, "runs": [],
-                                      "seeds": [], "samples": {}}
+            groups[experiment_key] = {
+                "label": _label(values, len(groups) + 1),
+                "values": values,
+                "runs": [],
+                "seeds": [],
+                "samples": {},
+            }
         g = groups[experiment_key]
         g["runs"].append(r.path.name)
         g["seeds"].append(config_value(r.config, "seed"))
@@ -68,9 +73,13 @@ def aggregate(sweep_dir: Path, runs: list[RunFolder]) -> dict:
         for name, vs in g.pop("samples").items():
             mean, std = mean_std(vs)
             g["metrics"][name] = {"mean": mean, "std": std, "n": len(vs), "values": vs}
-    return {"sweep_dir": str(sweep_dir), "group_keys": keys, "n_complete": len(complete),
-            "groups": list(groups.values()),
-            "incomplete": [{"folder": r.path.name, "reason": r.reason} for r in runs if not r.complete]}
+    return {
+        "sweep_dir": str(sweep_dir),
+        "group_keys": keys,
+        "n_complete": len(complete),
+        "groups": list(groups.values()),
+        "incomplete": [{"folder": r.path.name, "reason": r.reason} for r in runs if not r.complete],
+    }
 
 
 def _show(v) -> str:
@@ -87,14 +96,20 @@ def cell(metric: dict | None) -> str:
 
 def markdown(result: dict) -> str:
     groups = result["groups"]
-    lines = [f"# Sweep {_text(result['sweep_dir'])}", "",
-             "Mean ± standard deviation (n - 1) over the seeds of each group of complete runs. A group is one "
-             "experiment: runs whose configs are equal less the seed and the how-to-run keys (out, device, "
-             f"threads, resume...); groups differ in {_text(', '.join(result['group_keys']) or 'nothing')}.", ""]
+    lines = [
+        f"# Sweep {_text(result['sweep_dir'])}",
+        "",
+        "Mean ± standard deviation (n - 1) over the seeds of each group of complete runs. A group is one "
+        "experiment: runs whose configs are equal less the seed and the how-to-run keys (out, device, "
+        f"threads, resume...); groups differ in {_text(', '.join(result['group_keys']) or 'nothing')}.",
+        "",
+    ]
     if groups:
         names = list(dict.fromkeys(name for g in groups for name in g["metrics"]))
-        lines += table(["metric", *(f"{_text(g['label'])} (n={g['n']})" for g in groups)],
-                       [[code(name), *(cell(g["metrics"].get(name)) for g in groups)] for name in names])
+        lines += table(
+            ["metric", *(f"{_text(g['label'])} (n={g['n']})" for g in groups)],
+            [[code(name), *(cell(g["metrics"].get(name)) for g in groups)] for name in names],
+        )
         runs = [_text(f"{g['label']}: {', '.join(g['runs'])} (seeds {g['seeds']})") for g in groups]
         lines += ["", "Runs: " + "; ".join(runs)]
     else:

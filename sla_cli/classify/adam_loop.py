@@ -14,24 +14,41 @@ from sla_cli import distributed
 from sla_cli.training import EpochBatches, Log, cosine_annealing, fit
 
 
-def train_with_adam(model: nn.Module, lr: float, epochs: int, steps: int, device: torch.device, label: str,
-        epoch_order: Callable[[int], Any], batch_loss: Callable[[Any, int], torch.Tensor],
-        describe: Callable[[torch.Tensor], str], show_every: int = 50) -> nn.Module:
+def train_with_adam(
+    model: nn.Module,
+    lr: float,
+    epochs: int,
+    steps: int,
+    device: torch.device,
+    label: str,
+    epoch_order: Callable[[int], Any],
+    batch_loss: Callable[[Any, int], torch.Tensor],
+    describe: Callable[[torch.Tensor], str],
+    show_every: int = 50,
+) -> nn.Module:
     """Adam with a cosine learning-rate schedule over ``epochs * steps`` steps, with a progress bar.
 
     ``epoch_order(epoch)`` draws the epoch's sample order; ``batch_loss(order, step)`` is the loss of
     one batch of it (run under bf16 autocast on GPU); ``describe(loss)`` is what the bar shows. The
     loss is checked every ``show_every`` steps (one host sync): a non-finite one stops the run.
     """
-    batches = EpochBatches(steps, lambda epoch: distributed.shard_batches(epoch_order(epoch)),  # torchrun: a slice
-                           lambda order, s: (order, s))                                          # of each batch
+    batches = EpochBatches(
+        steps,
+        lambda epoch: distributed.shard_batches(epoch_order(epoch)),  # torchrun: a slice
+        lambda order, s: (order, s),
+    )  # of each batch
 
     def loss(batch):
         value = batch_loss(*batch)
         return value, {label: value}
 
-    log = Log(show_every, label=label, hint="try a lower classify.train.lr",
-              describe=lambda state, losses: f"epoch {-(-state.step // steps)}/{epochs} "
-                                             f"{describe(torch.tensor(losses[label]))}")
+    log = Log(
+        show_every,
+        label=label,
+        hint="try a lower classify.train.lr",
+        describe=lambda state, losses: (
+            f"epoch {-(-state.step // steps)}/{epochs} {describe(torch.tensor(losses[label]))}"
+        ),
+    )
     fit(model, batches, loss, cosine_annealing(lr, epochs * steps), steps=epochs * steps, sharded=True, log=log)
     return model

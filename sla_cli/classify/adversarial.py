@@ -61,13 +61,13 @@ def pgd(fn: LogitsFn, x: Tensor, y: Tensor, eps: float, steps: int, gen: torch.G
 
 
 def batched(fn: Callable[[Tensor, Tensor], Tensor], x: Tensor, y: Tensor, batch: int) -> Tensor:
-    return torch.cat([fn(x[i:i + batch], y[i:i + batch]) for i in range(0, len(x), batch)])
+    return torch.cat([fn(x[i : i + batch], y[i : i + batch]) for i in range(0, len(x), batch)])
 
 
 @torch.no_grad()
 def correct(fn: LogitsFn, x: Tensor, y: Tensor, batch: int) -> Tensor:
     """Bool [N]: which images fn classifies correctly."""
-    return torch.cat([fn(x[i:i + batch]).argmax(1) == y[i:i + batch] for i in range(0, len(x), batch)])
+    return torch.cat([fn(x[i : i + batch]).argmax(1) == y[i : i + batch] for i in range(0, len(x), batch)])
 
 
 def accuracy(fn: LogitsFn, x: Tensor, y: Tensor, batch: int) -> float:
@@ -76,6 +76,8 @@ def accuracy(fn: LogitsFn, x: Tensor, y: Tensor, batch: int) -> float:
 
 def gradient_stats(fn: LogitsFn, x: Tensor, y: Tensor, batch: int) -> dict:
     norms = batched(lambda a, b: _grad(fn, a, b).flatten(1).norm(dim=1), x, y, batch)
-    return {"zero_gradient_fraction": float((norms == 0).float().mean()),
-            "median_gradient_norm": float(norms.median()),
-            "finite": bool(torch.isfinite(norms).all())}
+    return {
+        "zero_gradient_fraction": float((norms == 0).float().mean()),
+        "median_gradient_norm": float(norms.median()),
+        "finite": bool(torch.isfinite(norms).all()),
+    }

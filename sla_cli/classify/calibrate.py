@@ -31,14 +31,25 @@ class Calibration:
         return self.bias + (features / self.scale * self.weight).sum(-1)
 
     def state(self) -> dict:
-        return {"bias": self.bias.cpu(), "weight": self.weight.cpu(), "scale": self.scale.cpu(),
-                "fell_back": self.fell_back, "val_accuracy": self.val_accuracy,
-                "val_accuracy_recon": self.val_accuracy_recon}
+        return {
+            "bias": self.bias.cpu(),
+            "weight": self.weight.cpu(),
+            "scale": self.scale.cpu(),
+            "fell_back": self.fell_back,
+            "val_accuracy": self.val_accuracy,
+            "val_accuracy_recon": self.val_accuracy_recon,
+        }
 
     @classmethod
     def from_state(cls, s: dict, device) -> Calibration:
-        return cls(s["bias"].to(device), s["weight"].to(device), s["scale"].to(device), bool(s["fell_back"]),
-                   float(s["val_accuracy"]), float(s["val_accuracy_recon"]))
+        return cls(
+            s["bias"].to(device),
+            s["weight"].to(device),
+            s["scale"].to(device),
+            bool(s["fell_back"]),
+            float(s["val_accuracy"]),
+            float(s["val_accuracy_recon"]),
+        )
 
 
 def _lbfgs(params: list[Tensor], loss_fn, steps: int) -> None:

@@ -42,8 +42,11 @@ def validate(cfg) -> None:
     int_list(cfg, "classify.seeds", 0, 2**32 - 1)
     check_choice(cfg, "classify.resume", seed_checkpoints.RESUME_CHOICES)
     check_int(cfg, "classify.val_size", 10, 30000)
-    for key, low, high in (("classify.train_size", 100, 60000), ("classify.test_size", 10, 10000),
-                           ("classify.train_per_class", 1, 6000)):  # the split's smallest class: checked on load
+    for key, low, high in (
+        ("classify.train_size", 100, 60000),
+        ("classify.test_size", 10, 10000),
+        ("classify.train_per_class", 1, 6000),
+    ):  # the split's smallest class: checked on load
         if value(cfg, key) is not None:
             check_int(cfg, key, low, high)
     check_int(cfg, "classify.model.hidden", 1)

@@ -34,8 +34,16 @@ def _split(images, labels, device) -> Split:
     return Split(x, torch.from_numpy(labels.astype("int64")).to(device))
 
 
-def load(root: str, download: bool, device: torch.device, val_size: int, train_size: int | None,
-         test_size: int | None, seed: int, source: str = "mnist") -> Mnist:
+def load(
+    root: str,
+    download: bool,
+    device: torch.device,
+    val_size: int,
+    train_size: int | None,
+    test_size: int | None,
+    seed: int,
+    source: str = "mnist",
+) -> Mnist:
     """The validation split is a fixed random draw (by ``seed``) from the 60,000 training images;
     ``train_size`` caps the rest (smoke runs), ``test_size`` takes the first test images.
     ``source``: ``data.source`` (data_gen.sources): MNIST, or another set of ten classes 0..9."""
@@ -48,8 +56,11 @@ def load(root: str, download: bool, device: torch.device, val_size: int, train_s
         train_idx = train_idx[:train_size]
     if test_size is not None:
         te_img, te_lab = te_img[:test_size], te_lab[:test_size]
-    return Mnist(_split(tr_img[train_idx], tr_lab[train_idx], device), _split(tr_img[val_idx], tr_lab[val_idx], device),
-                 _split(te_img, te_lab, device))
+    return Mnist(
+        _split(tr_img[train_idx], tr_lab[train_idx], device),
+        _split(tr_img[val_idx], tr_lab[val_idx], device),
+        _split(te_img, te_lab, device),
+    )
 
 
 def _check_classes(source: str, train_labels, test_labels, val_size: int) -> None:
@@ -60,18 +71,23 @@ def _check_classes(source: str, train_labels, test_labels, val_size: int) -> Non
         raise DataError(f"data.source={source} has labels up to {top}; sla classify needs ten classes 0..9")
     absent = sorted(set(range(N_CLASSES)) - {int(v) for v in set(train_labels.tolist())})
     if absent:
-        raise DataError(f"data.source={source} has no training image of class {absent[0]}; "
-                        "sla classify needs all ten classes 0..9")
+        raise DataError(
+            f"data.source={source} has no training image of class {absent[0]}; sla classify needs all ten classes 0..9"
+        )
     if val_size >= len(train_labels):
-        raise ConfigError(f"classify.val_size={val_size} leaves nothing to train on: data.source={source} holds "
-                          f"{len(train_labels)} training images")
+        raise ConfigError(
+            f"classify.val_size={val_size} leaves nothing to train on: data.source={source} holds "
+            f"{len(train_labels)} training images"
+        )
 
 
 def check_per_class(train: Split, per_class: int, n_classes: int) -> None:
     counts = torch.bincount(train.y.cpu(), minlength=n_classes)
     if per_class > int(counts.min()):
-        raise ConfigError(f"classify.train_per_class={per_class} is more than the smallest class holds "
-                          f"({int(counts.min())} images of class {int(counts.argmin())} in the training split)")
+        raise ConfigError(
+            f"classify.train_per_class={per_class} is more than the smallest class holds "
+            f"({int(counts.min())} images of class {int(counts.argmin())} in the training split)"
+        )
 
 
 def per_class_subset(train: Split, per_class: int, n_classes: int, seed: int) -> Split:

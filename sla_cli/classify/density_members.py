@@ -18,6 +18,7 @@ import time
 
 import torch
 from omegaconf import DictConfig, OmegaConf
+from rich.table import Table
 
 from sla_cli.classify import ood
 from sla_cli.classify.metrics import accuracy, log_prior
@@ -29,7 +30,6 @@ from sla_cli.density.loop import fit
 from sla_cli.density.stage import D, schedule, validate_settings
 from sla_cli.errors import ConfigError
 from sla_cli.runtime import console
-from rich.table import Table
 
 
 def members() -> tuple[str, ...]:
@@ -51,7 +51,7 @@ def _scores(models: list, c: DictConfig, x: torch.Tensor) -> torch.Tensor:
     for j, model in enumerate(models):
         for start in range(0, x.shape[0], c.eval_batch):
             # float32, as sla density's evaluation: bf16 would blur the class log-likelihoods being compared
-            out[start:start + c.eval_batch, j] = model.class_score(x[start:start + c.eval_batch], c).float().cpu()
+            out[start : start + c.eval_batch, j] = model.class_score(x[start : start + c.eval_batch], c).float().cpu()
     return out
 
 
@@ -66,8 +66,18 @@ def _train_class_models(kind: str, c: DictConfig, seed: int, data, device: torch
         val = binarize_fixed(data.val.x[data.val.y == label], c.test_seed + 1).to(device)
         model.init_output_bias(grey)
         train = (lambda f=fixed: f) if c.train_binarization == "fixed" else (lambda g=grey: binarize_dynamic(g, gen))
-        f = fit(f"seed {seed} {kind} class {label}", model, len(grey), train, (lambda v=val: v) if len(val) else None,
-                c.eval_batch, schedule(c, kind), device, gen, None)
+        f = fit(
+            f"seed {seed} {kind} class {label}",
+            model,
+            len(grey),
+            train,
+            (lambda v=val: v) if len(val) else None,
+            c.eval_batch,
+            schedule(c, kind),
+            device,
+            gen,
+            None,
+        )
         models.append(model)
         fits.append({"best_epoch": f.best_epoch, "epochs_trained": f.epoch, "best_val_nats": f.best_val})
     return models, fits
@@ -88,13 +98,20 @@ def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | N
     test = _scores(models, c, binary(data.test.x, 0)) + prior
     val = _scores(models, c, binary(data.val.x, 1)) + prior
     in_max = test.max(1).values
-    aurocs = {k: ood.auroc(in_max, (_scores(models, c, binary(x, 3 + i)) + prior).max(1).values)
-              for i, (k, x) in enumerate(ood.anomalies(data.test.x, cfg.classify.ood.n, seed).items())}
-    return {"members": kind, "accuracy": accuracy(test, data.test.y.cpu()),
-            "val_accuracy": accuracy(val, data.val.y.cpu()),
-            "mean_test_loglik_true_class": float((test - prior).gather(1, data.test.y.cpu()[:, None]).mean()),
-            "ood": aurocs, "train_seconds": seconds, "class_models": fits,
-            "settings": OmegaConf.to_container(c, resolve=True)}
+    aurocs = {
+        k: ood.auroc(in_max, (_scores(models, c, binary(x, 3 + i)) + prior).max(1).values)
+        for i, (k, x) in enumerate(ood.anomalies(data.test.x, cfg.classify.ood.n, seed).items())
+    }
+    return {
+        "members": kind,
+        "accuracy": accuracy(test, data.test.y.cpu()),
+        "val_accuracy": accuracy(val, data.val.y.cpu()),
+        "mean_test_loglik_true_class": float((test - prior).gather(1, data.test.y.cpu()[:, None]).mean()),
+        "ood": aurocs,
+        "train_seconds": seconds,
+        "class_models": fits,
+        "settings": OmegaConf.to_container(c, resolve=True),
+    }
 
 
 def table_md(results: dict) -> str:
@@ -103,14 +120,20 @@ def table_md(results: dict) -> str:
     if not r:
         return ""
     kinds = list(r["ood"])
-    return "\n".join([
-        f"## Density models as class models (classify.members={r['members']}, Bayes with the training prior)", "",
-        "| model | inputs | test acc. % | val acc. % | " + " | ".join(f"AUROC {k}" for k in kinds) + " |",
-        "|---|---|---|---|" + "---|" * len(kinds),
-        f"| 10 x {r['members']} | binarized | {pm(results, results['std'], 'density_members', 'accuracy')} | "
-        f"{100 * r['val_accuracy']:.2f} | " + " | ".join(f"{r['ood'][k]:.3f}" for k in kinds) + " |", "",
-        "Images binarized (one fixed seeded draw); MADE: exact log-likelihood, VAE: IWAE estimate, "
-        "DAE: minus the reconstruction cross-entropy (not a normalized likelihood).", ""])
+    return "\n".join(
+        [
+            f"## Density models as class models (classify.members={r['members']}, Bayes with the training prior)",
+            "",
+            "| model | inputs | test acc. % | val acc. % | " + " | ".join(f"AUROC {k}" for k in kinds) + " |",
+            "|---|---|---|---|" + "---|" * len(kinds),
+            f"| 10 x {r['members']} | binarized | {pm(results, results['std'], 'density_members', 'accuracy')} | "
+            f"{100 * r['val_accuracy']:.2f} | " + " | ".join(f"{r['ood'][k]:.3f}" for k in kinds) + " |",
+            "",
+            "Images binarized (one fixed seeded draw); MADE: exact log-likelihood, VAE: IWAE estimate, "
+            "DAE: minus the reconstruction cross-entropy (not a normalized likelihood).",
+            "",
+        ]
+    )
 
 
 def print_table(results: dict) -> None:
@@ -120,6 +143,9 @@ def print_table(results: dict) -> None:
     t = Table(title=f"classify.members={r['members']}: ten density models (binarized inputs), Bayes with the prior")
     for col in ("test acc. %", "val acc. %", "AUROC " + "/".join(r["ood"])):
         t.add_column(col)
-    t.add_row(f"{100 * r['accuracy']:.2f}", f"{100 * r['val_accuracy']:.2f}",
-              " / ".join(f"{v:.2f}" for v in r["ood"].values()))
+    t.add_row(
+        f"{100 * r['accuracy']:.2f}",
+        f"{100 * r['val_accuracy']:.2f}",
+        " / ".join(f"{v:.2f}" for v in r["ood"].values()),
+    )
     console.print(t)

@@ -8,14 +8,15 @@ import torch
 
 from sla_cli.classify import adversarial, ood
 from sla_cli.classify.data import Mnist
-from sla_cli.classify.mlp import Mlp, mlp_logits
 from sla_cli.classify.metrics import accuracy, calibration, confusion
+from sla_cli.classify.mlp import Mlp, mlp_logits
 from sla_cli.classify.scoring import SetScorer
 from sla_cli.runtime import progress
 
 
-def classification(scorer: SetScorer, mlps: dict[str, Mlp], data: Mnist, batch: int,
-                   val_features: torch.Tensor) -> tuple[dict, dict]:
+def classification(
+    scorer: SetScorer, mlps: dict[str, Mlp], data: Mnist, batch: int, val_features: torch.Tensor
+) -> tuple[dict, dict]:
     """(numbers, arrays for figures and paired tests): test and validation accuracy of every scoring
     and MLP; ECE and NLL of the class probabilities that are meant as probabilities (the likelihood
     scorings' Bayes posteriors and the MLPs' softmax; recon is an error, not a log-likelihood)."""
@@ -24,8 +25,10 @@ def classification(scorer: SetScorer, mlps: dict[str, Mlp], data: Mnist, batch: 
     arrays: dict[str, Any] = {"test_features": test_f, "logits": {}}
     for s in scorer.scorings:
         logits = scorer.class_logits(test_f, s)
-        out["ae_set"][s] = {"accuracy": accuracy(logits, data.test.y),
-                            "val_accuracy": accuracy(scorer.class_logits(val_features, s), data.val.y)}
+        out["ae_set"][s] = {
+            "accuracy": accuracy(logits, data.test.y),
+            "val_accuracy": accuracy(scorer.class_logits(val_features, s), data.val.y),
+        }
         if s != "recon":
             out["ae_set"][s].update(calibration(logits, data.test.y))
         arrays["logits"][s] = logits
@@ -33,9 +36,11 @@ def classification(scorer: SetScorer, mlps: dict[str, Mlp], data: Mnist, batch: 
     out["ae_set"]["full"]["sigma_per_class"] = [round(float(v), 5) for v in scorer.sigma]
     for name, mlp in mlps.items():
         m_logits = mlp_logits(mlp, data.test.x)
-        out[name] = {"accuracy": accuracy(m_logits, data.test.y),
-                     "val_accuracy": accuracy(mlp_logits(mlp, data.val.x), data.val.y),
-                     **calibration(m_logits, data.test.y)}
+        out[name] = {
+            "accuracy": accuracy(m_logits, data.test.y),
+            "val_accuracy": accuracy(mlp_logits(mlp, data.val.x), data.val.y),
+            **calibration(m_logits, data.test.y),
+        }
         arrays["logits"][name] = m_logits
     arrays["confusion"] = {k: confusion(v, data.test.y, scorer.n_classes) for k, v in arrays["logits"].items()}
     arrays["correct"] = {k: (v.argmax(-1) == data.test.y).cpu().numpy() for k, v in arrays["logits"].items()}

@@ -19,8 +19,9 @@ def confusion_figure(matrices: dict, accuracies: dict):
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
                 if i == j:  # correct: the count, white on the dark diagonal
-                    ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=5.5, color="white",
-                            fontweight="bold")
+                    ax.text(
+                        j, i, str(m[i, j]), ha="center", va="center", fontsize=5.5, color="white", fontweight="bold"
+                    )
                 elif m[i, j]:
                     ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=6, color="crimson")
         ax.set_title(f"{name}: {100 * accuracies[name]:.2f}%")

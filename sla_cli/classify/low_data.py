@@ -18,12 +18,17 @@ from omegaconf import OmegaConf
 
 from sla_cli.classify.paired import verdict
 from sla_cli.errors import DataError
-from sla_cli.plotting import plt
 from sla_cli.pipeline.registry import CLASSIFY_FILES
+from sla_cli.plotting import plt
 from sla_cli.runfolder import MANIFEST, read_manifest, verify_file
 
-MODELS = {"recon": "set, recon", "full": "set, full", "calibrated": "set, calibrated", "mlp": "MLP, same width",
-          "mlp_matched": "MLP, set's parameters"}
+MODELS = {
+    "recon": "set, recon",
+    "full": "set, full",
+    "calibrated": "set, calibrated",
+    "mlp": "MLP, same width",
+    "mlp_matched": "MLP, set's parameters",
+}
 
 
 def read_sweep(sweep_dir: Path) -> list[dict]:
@@ -68,8 +73,15 @@ def summarize(runs: list[dict]) -> list[dict]:
         for m in MODELS:
             values = [_accuracy(s, m) for s in seeds]
             acc[m] = (statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None)
-        rows.append({"per_class": n, "n_train": group[0]["n_train"], "n_seeds": len(seeds), "accuracy": acc,
-                     "paired": [r["paired"]["comparisons"] for r in group]})
+        rows.append(
+            {
+                "per_class": n,
+                "n_train": group[0]["n_train"],
+                "n_seeds": len(seeds),
+                "accuracy": acc,
+                "paired": [r["paired"]["comparisons"] for r in group],
+            }
+        )
     return rows
 
 
@@ -82,28 +94,43 @@ def _label(row: dict) -> str:
 
 
 def markdown(rows: list[dict], command: str | None) -> str:
-    lines = ["# Low-data regime: test accuracy % against training images per class", "",
-             f"Made by: `{command}`" if command else "Made by: (no multirun.yaml: the sweep command is unknown)", "",
-             "| images per class | seeds | " + " | ".join(MODELS.values()) + " |",
-             "|---|---|" + "---|" * len(MODELS)]
+    lines = [
+        "# Low-data regime: test accuracy % against training images per class",
+        "",
+        f"Made by: `{command}`" if command else "Made by: (no multirun.yaml: the sweep command is unknown)",
+        "",
+        "| images per class | seeds | " + " | ".join(MODELS.values()) + " |",
+        "|---|---|" + "---|" * len(MODELS),
+    ]
     for row in rows:
-        lines.append(f"| {_label(row)} | {row['n_seeds']} | "
-                     + " | ".join(_cell(*row["accuracy"][m]) for m in MODELS) + " |")
-    lines += ["", "## Set minus MLP, paired on the test images (points; 95% bootstrap interval over test images)", "",
-              "| images per class | set scoring | against | difference | 95% interval | verdict |",
-              "|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {_label(row)} | {row['n_seeds']} | " + " | ".join(_cell(*row["accuracy"][m]) for m in MODELS) + " |"
+        )
+    lines += [
+        "",
+        "## Set minus MLP, paired on the test images (points; 95% bootstrap interval over test images)",
+        "",
+        "| images per class | set scoring | against | difference | 95% interval | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in rows:
         for comps in row["paired"]:
             for c in comps.values():
                 sd = "" if c["difference_std"] is None else f" ± {100 * c['difference_std']:.2f}"
-                lines.append(f"| {_label(row)} | {c['set_scoring']} | {MODELS[c['baseline']]} | "
-                             f"{100 * c['difference']:+.2f}{sd} | [{100 * c['ci95_low']:+.2f}, "
-                             f"{100 * c['ci95_high']:+.2f}] | {verdict(c)} |")
-    lines += ["", "Every model trains on the same N images per class (a seeded draw per seed) for at least "
-              "classify.train.min_steps Adam steps. The validation split is the full one at every N: recon uses "
-              "none of it, but full takes its per-class sigma from it and calibrated fits its weights on it, so "
-              "at small N those two see many more labelled images than the MLPs (which use validation only when "
-              "the grid is on). recon against the MLPs is the clean comparison.", ""]
+                lines.append(
+                    f"| {_label(row)} | {c['set_scoring']} | {MODELS[c['baseline']]} | "
+                    f"{100 * c['difference']:+.2f}{sd} | [{100 * c['ci95_low']:+.2f}, "
+                    f"{100 * c['ci95_high']:+.2f}] | {verdict(c)} |"
+                )
+    lines += [
+        "",
+        "Every model trains on the same N images per class (a seeded draw per seed) for at least "
+        "classify.train.min_steps Adam steps. The validation split is the full one at every N: recon uses "
+        "none of it, but full takes its per-class sigma from it and calibrated fits its weights on it, so "
+        "at small N those two see many more labelled images than the MLPs (which use validation only when "
+        "the grid is on). recon against the MLPs is the clean comparison.",
+        "",
+    ]
     return "\n".join(lines)
 
 

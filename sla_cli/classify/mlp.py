@@ -57,8 +57,18 @@ def matched_width(target: int, dim: int, n_classes: int, layers: int) -> int:
     return min(candidates, key=lambda h: abs(mlp_parameters(dim, h, n_classes, layers) - target))
 
 
-def train_mlp(train: Split, n_classes: int, hidden: int, recipe: Recipe, batch_size: int, lr: float,
-              device: torch.device, seed: int, label: str, layers: int = 1) -> Mlp:
+def train_mlp(
+    train: Split,
+    n_classes: int,
+    hidden: int,
+    recipe: Recipe,
+    batch_size: int,
+    lr: float,
+    device: torch.device,
+    seed: int,
+    label: str,
+    layers: int = 1,
+) -> Mlp:
     """Same optimiser, learning-rate schedule and number of passes over the data as the set."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -66,15 +76,23 @@ def train_mlp(train: Split, n_classes: int, hidden: int, recipe: Recipe, batch_s
     steps = -(-len(train) // batch_size)
 
     def batch_loss(perm: torch.Tensor, s: int) -> torch.Tensor:
-        idx = perm[s * batch_size:(s + 1) * batch_size]
+        idx = perm[s * batch_size : (s + 1) * batch_size]
         return F.cross_entropy(model(train.x[idx]).float(), train.y[idx]) + recipe.l2_penalty(model)
 
-    train_with_adam(model.train(), lr, recipe.epochs_for(steps), steps, device, label,
-                    epoch_order=lambda epoch: torch.randperm(len(train), generator=gen).to(train.y.device),
-                    batch_loss=batch_loss, describe=lambda v: f"loss {v.item():.3f}")
+    train_with_adam(
+        model.train(),
+        lr,
+        recipe.epochs_for(steps),
+        steps,
+        device,
+        label,
+        epoch_order=lambda epoch: torch.randperm(len(train), generator=gen).to(train.y.device),
+        batch_loss=batch_loss,
+        describe=lambda v: f"loss {v.item():.3f}",
+    )
     return model.eval()  # dropout off from here on, whatever mode the shared loop leaves it in
 
 
 @torch.no_grad()
 def mlp_logits(model: Mlp, x: torch.Tensor, batch: int = 4096) -> torch.Tensor:
-    return torch.cat([model(x[i:i + batch]).float() for i in range(0, len(x), batch)])
+    return torch.cat([model(x[i : i + batch]).float() for i in range(0, len(x), batch)])

@@ -87,8 +87,9 @@ def load_folder(folder: str | Path, n: int) -> np.ndarray:
         return np.array(read_idx(idx[0], IMAGE_MAGIC, first=n))  # never decompressed past n images
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)[:n]
     if not files:
-        raise DataError(f"classify.ood.extra: {folder} holds no images ({', '.join(IMAGE_SUFFIXES)}) "
-                        "and no MNIST IDX image file")
+        raise DataError(
+            f"classify.ood.extra: {folder} holds no images ({', '.join(IMAGE_SUFFIXES)}) and no MNIST IDX image file"
+        )
     return np.stack([_read_image(p) for p in files])
 
 

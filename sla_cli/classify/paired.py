@@ -26,9 +26,17 @@ def compare(correct: list[dict], seeds: list[int], scorings: list[str], n_boot: 
             for k, seed in enumerate(seeds):
                 boot = bootstrap_paired_difference(a[k], b[k], n_boot=n_boot, seed=seed)
                 test = mcnemar(a[k], b[k])
-                per_seed.append({"seed": seed, "difference": boot.estimate, "ci95_low": boot.low,
-                                 "ci95_high": boot.high, "set_only_right": test.a_only,
-                                 "mlp_only_right": test.b_only, "mcnemar_p_exact": test.p_value})
+                per_seed.append(
+                    {
+                        "seed": seed,
+                        "difference": boot.estimate,
+                        "ci95_low": boot.low,
+                        "ci95_high": boot.high,
+                        "set_only_right": test.a_only,
+                        "mlp_only_right": test.b_only,
+                        "mcnemar_p_exact": test.p_value,
+                    }
+                )
             # each image's correctness averaged over seeds, then images resampled: a drawn image counts
             # for every seed's pair at once (paired across models and seeds)
             pooled = bootstrap_paired_difference(a.mean(0), b.mean(0), n_boot=n_boot, seed=seeds[0])
@@ -44,8 +52,11 @@ def compare(correct: list[dict], seeds: list[int], scorings: list[str], n_boot: 
                 "seeds_mlp_better_p05": sum(p["difference"] < 0 and p["mcnemar_p_exact"] < 0.05 for p in per_seed),
                 "per_seed": per_seed,
             }
-    return {"n_boot": n_boot, "test": "McNemar exact (binomial) two-sided; bootstrap percentile interval",
-            "comparisons": out}
+    return {
+        "n_boot": n_boot,
+        "test": "McNemar exact (binomial) two-sided; bootstrap percentile interval",
+        "comparisons": out,
+    }
 
 
 def verdict(c: dict) -> str:

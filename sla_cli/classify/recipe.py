@@ -46,5 +46,7 @@ def grid(c) -> list[Recipe]:
     min_steps = int(c.train.min_steps)
     if not c.tune.enabled:
         return [Recipe(int(c.train.epochs), 0.0, 0.0, min_steps)]
-    return [Recipe(int(e), float(d), float(w), min_steps)
-            for e, d, w in itertools.product(c.tune.epochs, c.tune.dropout, c.tune.weight_decay)]
+    return [
+        Recipe(int(e), float(d), float(w), min_steps)
+        for e, d, w in itertools.product(c.tune.epochs, c.tune.dropout, c.tune.weight_decay)
+    ]

@@ -46,17 +46,38 @@ def _model_rows(results: dict) -> list[str]:
     lines = []
     for s in results["ae_set"]:
         cal = [pm(mean, std, "ae_set", s, "ece", pct=False), pm(mean, std, "ae_set", s, "nll", pct=False)]
-        lines.append(row("set of 10 autoencoders", f"{s}: {SCORING_NOTES.get(s, s)}", inputs["ae_set"],
-                         prior_use[s], count(params["ae_set"]), f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-",
-                         pm(mean, std, "ae_set", s, "accuracy"), pm(mean, std, "ae_set", s, "val_accuracy"),
-                         *(cal if s != "recon" else ["-", "-"])))
-    shapes = {"mlp": f"784-{arch['mlp_hidden']}-10",
-              "mlp_matched": "784-" + "-".join([str(arch["mlp_matched_hidden"])] * arch["mlp_matched_layers"]) + "-10"}
+        lines.append(
+            row(
+                "set of 10 autoencoders",
+                f"{s}: {SCORING_NOTES.get(s, s)}",
+                inputs["ae_set"],
+                prior_use[s],
+                count(params["ae_set"]),
+                f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-",
+                pm(mean, std, "ae_set", s, "accuracy"),
+                pm(mean, std, "ae_set", s, "val_accuracy"),
+                *(cal if s != "recon" else ["-", "-"]),
+            )
+        )
+    shapes = {
+        "mlp": f"784-{arch['mlp_hidden']}-10",
+        "mlp_matched": "784-" + "-".join([str(arch["mlp_matched_hidden"])] * arch["mlp_matched_layers"]) + "-10",
+    }
     for m, shape in shapes.items():
-        lines.append(row(f"MLP {shape} ({MODEL_NAMES[m]})", "softmax", inputs[m], "learned",
-                         count(params[m]), f"{100 * PAPER['mlp']:.1f}" if m == "mlp" else "-",
-                         pm(mean, std, m, "accuracy"), pm(mean, std, m, "val_accuracy"),
-                         pm(mean, std, m, "ece", pct=False), pm(mean, std, m, "nll", pct=False)))
+        lines.append(
+            row(
+                f"MLP {shape} ({MODEL_NAMES[m]})",
+                "softmax",
+                inputs[m],
+                "learned",
+                count(params[m]),
+                f"{100 * PAPER['mlp']:.1f}" if m == "mlp" else "-",
+                pm(mean, std, m, "accuracy"),
+                pm(mean, std, m, "val_accuracy"),
+                pm(mean, std, m, "ece", pct=False),
+                pm(mean, std, m, "nll", pct=False),
+            )
+        )
     return lines
 
 
@@ -80,9 +101,17 @@ def _paired_lines(results: dict) -> list[str]:
         if c["difference_std"] is not None:
             d += f" ± {100 * c['difference_std']:.2f}"
         ps = ", ".join(f"{s['mcnemar_p_exact']:.2g}" for s in c["per_seed"])
-        lines.append(row(c["set_scoring"], f"MLP ({MODEL_NAMES[c['baseline']]})", d,
-                         f"[{100 * c['ci95_low']:+.2f}, {100 * c['ci95_high']:+.2f}]", verdict(c), ps,
-                         f"{c['seeds_set_better_p05']} / {c['seeds_mlp_better_p05']}"))
+        lines.append(
+            row(
+                c["set_scoring"],
+                f"MLP ({MODEL_NAMES[c['baseline']]})",
+                d,
+                f"[{100 * c['ci95_low']:+.2f}, {100 * c['ci95_high']:+.2f}]",
+                verdict(c),
+                ps,
+                f"{c['seeds_set_better_p05']} / {c['seeds_mlp_better_p05']}",
+            )
+        )
     return lines
 
 
@@ -92,13 +121,21 @@ def _tuning_lines(results: dict) -> list[str]:
     if not t["enabled"]:
         r = t["grid"][0]
         steps = f" (at least {t['min_steps']} Adam steps)" if t["min_steps"] else ""
-        best = "" if t["per_seed"] is None else \
-            " Best on validation (the set by recon), per seed: " + ", ".join(t["winner_on_validation"]) + "."
-        return head + [f"No grid (classify.tune.enabled=false): every model trains {r['epochs']} epochs{steps}, "
-                       "no dropout, no weight decay." + best]
-    lines = head + [f"Every model trains on each of {len(t['grid'])} recipes (every combination of the listed "
-                    "epochs, dropout, weight decay); the one with the best validation accuracy is kept (the set by "
-                    "its recon scoring, which fits nothing on validation) and only it meets the test images.", ""]
+        best = (
+            ""
+            if t["per_seed"] is None
+            else " Best on validation (the set by recon), per seed: " + ", ".join(t["winner_on_validation"]) + "."
+        )
+        return head + [
+            f"No grid (classify.tune.enabled=false): every model trains {r['epochs']} epochs{steps}, "
+            "no dropout, no weight decay." + best
+        ]
+    lines = head + [
+        f"Every model trains on each of {len(t['grid'])} recipes (every combination of the listed "
+        "epochs, dropout, weight decay); the one with the best validation accuracy is kept (the set by "
+        "its recon scoring, which fits nothing on validation) and only it meets the test images.",
+        "",
+    ]
     if t["per_seed"] is None:
         return lines + ["Saved weights were evaluated (classify.weights_from): the grid was not run here."]
     lines += ["| seed | model | kept recipe | val acc. % | val acc. % of each recipe |", "|---|---|---|---|---|"]
@@ -106,8 +143,15 @@ def _tuning_lines(results: dict) -> list[str]:
         for kind, k in tuning.items():
             chosen = k["chosen"]
             tried = ", ".join(f"{100 * r['val_accuracy']:.2f}" for r in k["tried"])
-            lines.append(row(str(seed), kind, f"epochs {chosen['epochs']}, dropout {chosen['dropout']:g}, "
-                             f"wd {chosen['weight_decay']:g}", f"{100 * k['val_accuracy']:.2f}", tried))
+            lines.append(
+                row(
+                    str(seed),
+                    kind,
+                    f"epochs {chosen['epochs']}, dropout {chosen['dropout']:g}, wd {chosen['weight_decay']:g}",
+                    f"{100 * k['val_accuracy']:.2f}",
+                    tried,
+                )
+            )
     return lines + ["", "Best on validation, per seed: " + ", ".join(t["winner_on_validation"]) + "."]
 
 
@@ -148,23 +192,43 @@ def table_md(results: dict) -> str:
 def print_table(results: dict) -> None:
     mean, std = results, results["std"]
     arch = results["arch"]
-    t = Table(title=f"sla classify ({len(results['seeds'])} seed(s), {results['device']}, "
-                    f"loss {results['training_loss']})")
-    for col in ("model", "scoring", "paper %", "ours test %", "robust eps=0.1 %",
-                "AUROC " + "/".join(results["ood"]["mlp"]["max_softmax"])):
+    t = Table(
+        title=f"sla classify ({len(results['seeds'])} seed(s), {results['device']}, loss {results['training_loss']})"
+    )
+    for col in (
+        "model",
+        "scoring",
+        "paper %",
+        "ours test %",
+        "robust eps=0.1 %",
+        "AUROC " + "/".join(results["ood"]["mlp"]["max_softmax"]),
+    ):
         t.add_column(col)
 
     def au(d):
         return " / ".join(f"{v:.2f}" for v in d.values())
 
     for s in results["ae_set"]:
-        t.add_row("AE set", s, f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-",
-                  pm(mean, std, "ae_set", s, "accuracy"), worst_case_at(results, f"ae_set_{s}"),
-                  au(results["ood"]["ae_set"][s]))
-    names = {"mlp": f"MLP {arch['mlp_hidden']}", "mlp_matched": f"MLP {arch['mlp_matched_layers']}x"
-                                                               f"{arch['mlp_matched_hidden']}"}
-    t.add_row(names["mlp"], "softmax", f"{100 * PAPER['mlp']:.1f}", pm(mean, std, "mlp", "accuracy"),
-              worst_case_at(results, "mlp"), au(results["ood"]["mlp"]["max_softmax"]))
+        t.add_row(
+            "AE set",
+            s,
+            f"{100 * PAPER['ae_set']:.1f}" if s == "recon" else "-",
+            pm(mean, std, "ae_set", s, "accuracy"),
+            worst_case_at(results, f"ae_set_{s}"),
+            au(results["ood"]["ae_set"][s]),
+        )
+    names = {
+        "mlp": f"MLP {arch['mlp_hidden']}",
+        "mlp_matched": f"MLP {arch['mlp_matched_layers']}x{arch['mlp_matched_hidden']}",
+    }
+    t.add_row(
+        names["mlp"],
+        "softmax",
+        f"{100 * PAPER['mlp']:.1f}",
+        pm(mean, std, "mlp", "accuracy"),
+        worst_case_at(results, "mlp"),
+        au(results["ood"]["mlp"]["max_softmax"]),
+    )
     t.add_row(names["mlp_matched"], "softmax", "-", pm(mean, std, "mlp_matched", "accuracy"), "-", "-")
     for d in ("max_logit", "energy"):
         t.add_row("MLP", f"({d.replace('_', ' ')}: AUROC only)", "", "", "", au(at(results, "ood", "mlp", d)))

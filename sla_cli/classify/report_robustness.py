@@ -16,8 +16,9 @@ def anomaly_lines(results: dict) -> list[str]:
         "|---|" + "---|" * len(kinds),
     ]
     for s in results["ae_set"]:
-        lines.append(row(f"set best class score ({s})",
-                         *(pm(mean, std, "ood", "ae_set", s, k, pct=False) for k in kinds)))
+        lines.append(
+            row(f"set best class score ({s})", *(pm(mean, std, "ood", "ae_set", s, k, pct=False) for k in kinds))
+        )
     for d, label in MLP_DETECTOR_NAMES.items():
         lines.append(row(f"MLP {label}", *(pm(mean, std, "ood", "mlp", d, k, pct=False) for k in kinds)))
     return lines

@@ -44,8 +44,15 @@ WITH_PRIOR = ("full", LEARNED_SIGMA)
 
 
 class SetScorer:
-    def __init__(self, model: AutoencoderSet, sigma: Tensor, density: likelihood.LatentGaussian,
-                 calibration: Calibration | None = None, jitter: float = 1e-6, log_prior: Tensor | None = None):
+    def __init__(
+        self,
+        model: AutoencoderSet,
+        sigma: Tensor,
+        density: likelihood.LatentGaussian,
+        calibration: Calibration | None = None,
+        jitter: float = 1e-6,
+        log_prior: Tensor | None = None,
+    ):
         self.model, self.sigma, self.density, self.calibration, self.jitter = model, sigma, density, calibration, jitter
         self.log_prior = log_prior  # [C] log p(class) from the training counts; None: equal priors
 
@@ -69,8 +76,9 @@ class SetScorer:
         return torch.stack(cols, -1).transpose(0, 1)
 
     @staticmethod
-    def logits_from_features(f: Tensor, scoring: str, calibration: Calibration | None,
-                             log_prior: Tensor | None = None) -> Tensor:
+    def logits_from_features(
+        f: Tensor, scoring: str, calibration: Calibration | None, log_prior: Tensor | None = None
+    ) -> Tensor:
         """[N, C] class scores; ``log_prior`` is added where ``PRIOR_USE`` says (None: log p(x | c) alone)."""
         prior = log_prior if log_prior is not None and scoring in WITH_PRIOR else 0.0
         if scoring == "recon":
@@ -93,7 +101,7 @@ class SetScorer:
 
     @torch.no_grad()
     def all_features(self, x: Tensor, batch: int) -> Tensor:
-        return torch.cat([self.features(x[i:i + batch]) for i in range(0, len(x), batch)])
+        return torch.cat([self.features(x[i : i + batch]) for i in range(0, len(x), batch)])
 
 
 @torch.no_grad()
@@ -102,14 +110,15 @@ def recon_logits(model: AutoencoderSet, x: Tensor, batch: int) -> Tensor:
     (what the validation grid compares: it fits nothing on the validation split)."""
     out = []
     for i in range(0, len(x), batch):
-        xs = x[i:i + batch].float().unsqueeze(0).expand(model.n_members, -1, -1)
+        xs = x[i : i + batch].float().unsqueeze(0).expand(model.n_members, -1, -1)
         out.append(-likelihood.score(model, xs, logdet=False).sqerr.T)
     return torch.cat(out)
 
 
 @torch.no_grad()
-def residual_sigma_and_latents(model: AutoencoderSet, split: Split, batch: int,
-                               max_per_class: int) -> tuple[Tensor, list[Tensor]]:
+def residual_sigma_and_latents(
+    model: AutoencoderSet, split: Split, batch: int, max_per_class: int
+) -> tuple[Tensor, list[Tensor]]:
     """Per class c: the RMS residual of autoencoder c on (at most ``max_per_class``) class-c images
     of ``split`` (eq. (4)'s sigma), and its latents of them (for p(z))."""
     sigmas, latents = [], []
@@ -118,7 +127,7 @@ def residual_sigma_and_latents(model: AutoencoderSet, split: Split, batch: int,
         member = torch.tensor([c], device=xc.device)
         sq, zs = 0.0, []
         for i in range(0, len(xc), batch):
-            xb = xc[i:i + batch][None]
+            xb = xc[i : i + batch][None]
             z = model.encode(xb, member)
             sq += float(((model.decode(z, member) - xb) ** 2).sum())
             zs.append(z[0].float())
@@ -127,8 +136,9 @@ def residual_sigma_and_latents(model: AutoencoderSet, split: Split, batch: int,
     return torch.tensor(sigmas, device=split.x.device), latents
 
 
-def sigma_and_density(model: AutoencoderSet, splits: dict[str, Split], sigma_from: str, density_from: str,
-                      batch: int, max_per_class: int) -> tuple[Tensor, likelihood.LatentGaussian, dict]:
+def sigma_and_density(
+    model: AutoencoderSet, splits: dict[str, Split], sigma_from: str, density_from: str, batch: int, max_per_class: int
+) -> tuple[Tensor, likelihood.LatentGaussian, dict]:
     """Eq. (4)'s per-class sigma and latent Gaussian, each estimated on the split the config names,
     and the sigma of every split looked at ({split: [C]}, to show the difference). A sigma from the
     training images is optimistic for new inputs (the autoencoder fitted them), so the default

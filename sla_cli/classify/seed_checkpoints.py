@@ -57,8 +57,10 @@ def save(run: runfolder.Run, cfg, seed: int, result: SeedResult) -> None:
         "tuning": json.dumps(result.tuning),
         "correct": {k: torch.from_numpy(np.asarray(v, dtype=bool)) for k, v in result.correct.items()},
         "weights": result.weights,
-        "figure_arrays": {"confusion": {k: torch.as_tensor(v) for k, v in result.figure_arrays["confusion"].items()},
-                          "loglik": torch.as_tensor(result.figure_arrays["loglik"])},
+        "figure_arrays": {
+            "confusion": {k: torch.as_tensor(v) for k, v in result.figure_arrays["confusion"].items()},
+            "loglik": torch.as_tensor(result.figure_arrays["loglik"]),
+        },
     }
     runfolder.save_torch(run.unlisted_path(file_name(seed)), blob)
 
@@ -79,8 +81,11 @@ def load(run: runfolder.Run, cfg, seed: int) -> SeedResult | None:
     except (DataError, KeyError, TypeError, AttributeError, ValueError) as e:
         console.print(f"[yellow]{path} cannot be read back ({e}): seed {seed} is trained again")
         return None
-    console.print(f"seed {seed}: read back from {path} (an earlier run of this experiment finished it; "
-                  "classify.resume=false trains it again)", soft_wrap=True)
+    console.print(
+        f"seed {seed}: read back from {path} (an earlier run of this experiment finished it; "
+        "classify.resume=false trains it again)",
+        soft_wrap=True,
+    )
     return SeedResult(numbers, correct, tuning, blob["weights"], arrays)
 
 

@@ -10,8 +10,17 @@ from pathlib import Path
 import torch
 
 from sla_cli import distributed, runfolder
-from sla_cli.classify import (calibrate, density_members, evaluate, figures, ood, paired, report, seed_checkpoints,
-                              weights)
+from sla_cli.classify import (
+    calibrate,
+    density_members,
+    evaluate,
+    figures,
+    ood,
+    paired,
+    report,
+    seed_checkpoints,
+    weights,
+)
 from sla_cli.classify import data as mnist_data
 from sla_cli.classify import recipe as recipes
 from sla_cli.classify.checks import validate  # noqa: F401  (the command table finds it here)
@@ -30,8 +39,11 @@ def _models(cfg, seed: int, data, device) -> tuple[dict, dict | None, dict]:
     """({kind: model}, the validation grid's record (None for saved weights), train seconds per kind)."""
     c = cfg.classify
     if c.weights_from:
-        return weights.load_from_run(c.weights_from, seed, cfg, device), None, {"ae_set": 0.0, "mlp": 0.0,
-                                                                                 "mlp_matched": 0.0}
+        return (
+            weights.load_from_run(c.weights_from, seed, cfg, device),
+            None,
+            {"ae_set": 0.0, "mlp": 0.0, "mlp_matched": 0.0},
+        )
     trained = train_seed(c, seed, data.train, data.val, device)
     return trained.by_kind(), trained.tuning, trained.seconds
 
@@ -47,7 +59,11 @@ def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, di
         model.requires_grad_(False)
     ae, mlp = models["ae_set"], models["mlp"]
     sigma, density, sigma_by_split = sigma_and_density(
-        ae, {"train": data.train, "val": data.val}, c.full.sigma_from, c.full.density_from, c.full.batch,
+        ae,
+        {"train": data.train, "val": data.val},
+        c.full.sigma_from,
+        c.full.density_from,
+        c.full.batch,
         c.full.stats_per_class,
     )
     prior = log_prior(data.train.y, N_CLASSES).to(data.train.x.device)
@@ -74,8 +90,9 @@ def run(cfg, out_dir: Path) -> None:
             weights.load_from_run(c.weights_from, seed, cfg, torch.device("cpu"))
     extra = ood.load_extra(c.ood.extra, c.ood.n)  # so do unreadable anomaly folders
     device = resolve_device(cfg.device)
-    data = mnist_data.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed,
-                           cfg.data.source)
+    data = mnist_data.load(
+        cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed, cfg.data.source
+    )
     if c.train_per_class is not None:  # and so does a class too small for train_per_class
         mnist_data.check_per_class(data.train, c.train_per_class, N_CLASSES)
     with runfolder.Run(out_dir, KIND, cfg) as run:
@@ -95,8 +112,10 @@ def run(cfg, out_dir: Path) -> None:
         run.describe(
             device=str(device),
             seeds=list(c.seeds),
-            accuracy={**{s: v["accuracy"] for s, v in results["ae_set"].items()},
-                      **{m: results[m]["accuracy"] for m in paired.BASELINES}},
+            accuracy={
+                **{s: v["accuracy"] for s, v in results["ae_set"].items()},
+                **{m: results[m]["accuracy"] for m in paired.BASELINES},
+            },
         )
     seed_checkpoints.clear(run.out_dir)
     console.print(f"wrote {run.out_dir}")
@@ -123,12 +142,21 @@ def _results(cfg, device, data, per_seed: list, correct: list, tuning: list) -> 
         "train_per_class": c.train_per_class,
         "n_val": len(data.val),
         "n_test": len(data.test),
-        "arch": {"ae_hidden": c.model.hidden, "latent": c.model.latent, "mlp_hidden": c.mlp.hidden,
-                 "mlp_matched_hidden": matched, "mlp_matched_layers": c.mlp_matched.layers},
+        "arch": {
+            "ae_hidden": c.model.hidden,
+            "latent": c.model.latent,
+            "mlp_hidden": c.mlp.hidden,
+            "mlp_matched_hidden": matched,
+            "mlp_matched_layers": c.mlp_matched.layers,
+        },
         "parameters": {"ae_set": set_parameter_count(c), "mlp": mlp_params, "mlp_matched": matched_params},
         "inputs": {k: v for k, v in INPUTS.items() if k != "density_members" or c.members != "ae"},
-        "class_prior": {"from": "training label counts", "use": {s: PRIOR_USE[s] for s in per_seed[0]["ae_set"]},
-                        "mlp": "learned", "density_members": "+ log prior"},
+        "class_prior": {
+            "from": "training label counts",
+            "use": {s: PRIOR_USE[s] for s in per_seed[0]["ae_set"]},
+            "mlp": "learned",
+            "density_members": "+ log prior",
+        },
         "training_loss": _loss_name(c.model),
         "sigma_estimated_on": c.full.sigma_from,
         "latent_gaussian_fitted_on": c.full.density_from,
@@ -138,8 +166,7 @@ def _results(cfg, device, data, per_seed: list, correct: list, tuning: list) -> 
 
 def _tuning_summary(c, tuning: list) -> dict:
     grid = recipes.grid(c)
-    out = {"enabled": bool(c.tune.enabled), "grid": [r.as_dict() for r in grid],
-           "min_steps": int(c.train.min_steps)}
+    out = {"enabled": bool(c.tune.enabled), "grid": [r.as_dict() for r in grid], "min_steps": int(c.train.min_steps)}
     if tuning[0] is None:  # saved weights: nothing was tuned here
         return {**out, "per_seed": None}
     return {**out, "per_seed": tuning, "winner_on_validation": [winner_on_validation(t) for t in tuning]}
@@ -161,16 +188,25 @@ def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: 
         numbers, arrays, models, tuning = _one_seed(cfg, seed, data, device, extra)
         loglik = SetScorer.logits_from_features(arrays["test_features"], "full", None)  # log p(x | c): no prior
         result = seed_checkpoints.SeedResult(
-            numbers, arrays["correct"], tuning, None if cfg.classify.weights_from else weights.blob(models, seed),
-            {"confusion": arrays["confusion"], "loglik": loglik.cpu()})
+            numbers,
+            arrays["correct"],
+            tuning,
+            None if cfg.classify.weights_from else weights.blob(models, seed),
+            {"confusion": arrays["confusion"], "loglik": loglik.cpu()},
+        )
         seed_checkpoints.save(run, cfg, seed, result)
     if result.weights is not None:
         runfolder.save_torch(run.path(weights.file_name(seed)), result.weights)
     if first:
         numbers = result.numbers
-        accs = {**{s: v["accuracy"] for s, v in numbers["ae_set"].items()},
-                **{m: numbers[m]["accuracy"] for m in paired.BASELINES}}
+        accs = {
+            **{s: v["accuracy"] for s, v in numbers["ae_set"].items()},
+            **{m: numbers[m]["accuracy"] for m in paired.BASELINES},
+        }
         run.save_figure("confusion.png", figures.confusion_figure(result.figure_arrays["confusion"], accs), dpi=110)
-        run.save_figure("loglik_hist.png", figures.loglik_hist_figure(
-            result.figure_arrays["loglik"].numpy(), data.test.y.cpu().numpy()), dpi=110)
+        run.save_figure(
+            "loglik_hist.png",
+            figures.loglik_hist_figure(result.figure_arrays["loglik"].numpy(), data.test.y.cpu().numpy()),
+            dpi=110,
+        )
     return result.numbers, result.correct, result.tuning

@@ -58,12 +58,34 @@ def _sync(device: torch.device) -> None:
 
 def _train(kind: str, c, r: recipes.Recipe, train: Split, device, seed: int, label: str):
     if kind == "ae_set":
-        return train_class_autoencoders(train, 10, c.model.hidden, c.model.latent, r, c.train.batch_size,
-                                        c.train.lr, c.model.loss, c.model.learn_sigma, device, seed, label)
+        return train_class_autoencoders(
+            train,
+            10,
+            c.model.hidden,
+            c.model.latent,
+            r,
+            c.train.batch_size,
+            c.train.lr,
+            c.model.loss,
+            c.model.learn_sigma,
+            device,
+            seed,
+            label,
+        )
     if kind == "mlp":
         return train_mlp(train, 10, c.mlp.hidden, r, c.mlp.batch_size, c.train.lr, device, seed, label)
-    return train_mlp(train, 10, matched_hidden(c), r, c.mlp_matched.batch_size, c.train.lr, device, seed, label,
-                     layers=c.mlp_matched.layers)
+    return train_mlp(
+        train,
+        10,
+        matched_hidden(c),
+        r,
+        c.mlp_matched.batch_size,
+        c.train.lr,
+        device,
+        seed,
+        label,
+        layers=c.mlp_matched.layers,
+    )
 
 
 def val_accuracy(kind: str, model, val: Split, batch: int) -> float:
@@ -89,8 +111,12 @@ def train_seed(c, seed: int, train: Split, val: Split, device: torch.device) -> 
         _sync(device)
         seconds[kind] = time.perf_counter() - t0
         kept[kind] = best[0]
-        tuning[kind] = {"chosen": best[2].as_dict(), "val_accuracy": best[1], "tried": tried,
-                        "selected_by": SELECTED_BY[kind]}
+        tuning[kind] = {
+            "chosen": best[2].as_dict(),
+            "val_accuracy": best[1],
+            "tried": tried,
+            "selected_by": SELECTED_BY[kind],
+        }
     return SeedModels(kept["ae_set"], kept["mlp"], kept["mlp_matched"], tuning, seconds)
 
 

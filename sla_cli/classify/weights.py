@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from sla_cli.classify.mlp import Mlp
 from sla_cli.classify.train_models import matched_hidden
 from sla_cli.errors import DataError
@@ -42,9 +41,16 @@ def expected_configs(cfg, dim: int = 784, n_classes: int = 10) -> dict:
         "tied": True,
         "learn_sigma": bool(c.model.learn_sigma),
     }
-    return {"ae_set": ae, "mlp": {"dim": dim, "hidden": c.mlp.hidden, "n_classes": n_classes, "layers": 1},
-            "mlp_matched": {"dim": dim, "hidden": matched_hidden(c, dim, n_classes), "n_classes": n_classes,
-                            "layers": c.mlp_matched.layers}}
+    return {
+        "ae_set": ae,
+        "mlp": {"dim": dim, "hidden": c.mlp.hidden, "n_classes": n_classes, "layers": 1},
+        "mlp_matched": {
+            "dim": dim,
+            "hidden": matched_hidden(c, dim, n_classes),
+            "n_classes": n_classes,
+            "layers": c.mlp_matched.layers,
+        },
+    }
 
 
 def _mismatch(saved: dict, wanted: dict) -> str:

@@ -44,14 +44,23 @@ def _flat(images) -> Tensor:
     return torch.from_numpy(images.reshape(len(images), -1).copy()).float() / 255.0
 
 
-def load(root: str, download: bool, device: torch.device, val_size: int, train_size: int | None = None,
-         test_size: int | None = None, source: str = "mnist") -> GreyMnist:
+def load(
+    root: str,
+    download: bool,
+    device: torch.device,
+    val_size: int,
+    train_size: int | None = None,
+    test_size: int | None = None,
+    source: str = "mnist",
+) -> GreyMnist:
     """``source``: ``data.source`` (data_gen.sources): MNIST, or any other set of 28x28 grey images."""
     tr_img, tr_lab = load_split(source, root, "train", download)
     te_img, te_lab = load_split(source, root, "test", download)
     if val_size >= len(tr_img):
-        raise ConfigError(f"density.val_size={val_size} leaves nothing to train on: data.source={source} holds "
-                          f"{len(tr_img)} training images")
+        raise ConfigError(
+            f"density.val_size={val_size} leaves nothing to train on: data.source={source} holds "
+            f"{len(tr_img)} training images"
+        )
     train, test = _flat(tr_img), _flat(te_img)
     tr_lab, te_lab = torch.from_numpy(tr_lab.astype("int64")), torch.from_numpy(te_lab.astype("int64"))
     cut = len(train) - val_size
@@ -103,10 +112,15 @@ class Binarizer:
         """The test bits (read once, at the end) and what density.json says of them."""
         if self.test_mode == "fixed":  # drawn over all 10,000, so the hash names one set whatever test_size
             full = binarize_fixed(data.test_full, self.seed + OFFSETS["test"])
-            bits, about = full[:len(data.test)].to(data.test.device), {"test_bits_sha256": bits_sha256(full)}
+            bits, about = full[: len(data.test)].to(data.test.device), {"test_bits_sha256": bits_sha256(full)}
         else:
             bits = binarize_dynamic(data.test, self.generator)
             about = {"test_bits_sha256_of_this_draw": bits_sha256(bits)}
-        return bits, {"train": self.train_mode, "test": self.test_mode, "test_seed": self.seed, **about,
-                      "meaning": "dynamic: a fresh Bernoulli draw whenever images are read; fixed: one seeded "
-                                 "draw per split (test test_seed, validation +1, training +2)"}
+        return bits, {
+            "train": self.train_mode,
+            "test": self.test_mode,
+            "test_seed": self.seed,
+            **about,
+            "meaning": "dynamic: a fresh Bernoulli draw whenever images are read; fixed: one seeded "
+            "draw per split (test test_seed, validation +1, training +2)",
+        }

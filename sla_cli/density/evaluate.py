@@ -25,7 +25,7 @@ def per_image(fn: Callable[[Tensor], dict[str, Tensor]], x: Tensor, batch: int, 
     with progress() as bar:
         task = bar.add_task(label, total=x.shape[0], info="")
         for start in range(0, x.shape[0], batch):
-            for name, values in fn(x[start:start + batch]).items():
+            for name, values in fn(x[start : start + batch]).items():
                 parts.setdefault(name, []).append(values.detach().double().cpu())
             bar.advance(task, min(batch, x.shape[0] - start))
     return {name: torch.cat(values) for name, values in parts.items()}
@@ -39,6 +39,7 @@ def mean_and_se(values: Tensor) -> tuple[float, float]:
 
 def numbers(model: DensityModel, test: Tensor, c: DictConfig, label: str) -> dict:
     """The test NLL (when the model has one) and the model's other numbers, each with its standard error."""
+
     def fn(x: Tensor) -> dict[str, Tensor]:
         nll = {"test_nll_nats": model.test_nll(x, c)} if model.nll_kind != "none" else {}
         return {**nll, **model.test_numbers(x, c)}

@@ -54,7 +54,7 @@ def iwae_stage(epoch: int, epochs: int) -> int:
     """The stage of ``epoch`` when ``epochs`` passes are shared among the 8 stages in proportion to
     3^i (whole epochs: stage i ends at round(epochs * (3^(i+1) - 1) / (3^8 - 1))). epochs = 3280 is
     the paper's 1, 3, 9, ..., 2187; fewer compress it, a short stage rounding to no epoch at all."""
-    total = 3 ** IWAE_STAGES - 1
+    total = 3**IWAE_STAGES - 1
     return next(i for i in range(IWAE_STAGES) if epoch < round(epochs * (3 ** (i + 1) - 1) / total))
 
 
@@ -74,8 +74,9 @@ class _EpochRows:
     """The engine's meter: each epoch's mean training loss per image (summed in float32 as the
     device summed it), the validation number, CPU time, and the best validation epoch's weights."""
 
-    def __init__(self, key: str, model: nn.Module, val_loss: Callable[[], float] | None, n_images: int,
-                 steps_per_epoch: int):
+    def __init__(
+        self, key: str, model: nn.Module, val_loss: Callable[[], float] | None, n_images: int, steps_per_epoch: int
+    ):
         self.key, self.model, self.val_loss, self.n_images = key, model, val_loss, n_images
         self.steps_per_epoch = steps_per_epoch
         self.total = np.float32(0)
@@ -102,8 +103,12 @@ class _EpochRows:
         return epoch - self.best_epoch if self.best_epoch is not None else 0
 
     def state_dict(self) -> dict:  # rows end at epoch ends, where checkpoints are: no partial sum is pending
-        return {"cpu_seconds": self.cpu_seconds, "best_epoch": self.best_epoch, "best_val": self.best_val,
-                "best_model": self.best_model}
+        return {
+            "cpu_seconds": self.cpu_seconds,
+            "best_epoch": self.best_epoch,
+            "best_val": self.best_val,
+            "best_model": self.best_model,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.cpu_seconds = state.get("cpu_seconds", 0.0)
@@ -111,10 +116,20 @@ class _EpochRows:
         self.best_model = state.get("best_model")
 
 
-def fit(name: str, model: DensityModel, n: int, train_bits: Callable[[], Tensor],
-        val_bits: Callable[[], Tensor] | None, eval_batch: int, schedule: Schedule, device: torch.device,
-        generator: torch.Generator, run: runfolder.Run | None, resume: bool = False,
-        resume_key: dict | None = None) -> Fit:
+def fit(
+    name: str,
+    model: DensityModel,
+    n: int,
+    train_bits: Callable[[], Tensor],
+    val_bits: Callable[[], Tensor] | None,
+    eval_batch: int,
+    schedule: Schedule,
+    device: torch.device,
+    generator: torch.Generator,
+    run: runfolder.Run | None,
+    resume: bool = False,
+    resume_key: dict | None = None,
+) -> Fit:
     """Train ``model`` on ``n`` images: ``train_bits()`` gives an epoch's training images [n, D]
     (called at each epoch's start), ``val_bits()`` the validation images of one evaluation (None: no
     validation). Checkpoints go to ``<run folder>/<name>/checkpoints`` (run None: none)."""
@@ -136,31 +151,55 @@ def fit(name: str, model: DensityModel, n: int, train_bits: Callable[[], Tensor]
         x, total = val_bits(), 0.0
         with torch.no_grad(), autocast(device):
             for i in range(0, len(x), eval_batch):
-                total += float(model.val_loss(x[i:i + eval_batch]).float().sum())
+                total += float(model.val_loss(x[i : i + eval_batch]).float().sum())
         model.train()
         return total / len(x)
 
     meter = _EpochRows(key, model, val_loss if val_bits is not None else None, n, steps_per_epoch)
-    checkpoints = None if run is None else Checkpoints(run, steps_per_epoch, schedule.keep_checkpoints,
-                                                       subfolder=name, key=resume_key)
+    checkpoints = (
+        None
+        if run is None
+        else Checkpoints(run, steps_per_epoch, schedule.keep_checkpoints, subfolder=name, key=resume_key)
+    )
     resume_from = _resume_point(name, checkpoints, steps_per_epoch) if resume and checkpoints else None
     epochs = schedule.epochs
-    log = Log(steps_per_epoch, meter, name,
-              lambda state, _: f"epoch {state.step // steps_per_epoch}/{epochs}  {_info(state.rows)}",
-              hint="try a lower density.lr")
+    log = Log(
+        steps_per_epoch,
+        meter,
+        name,
+        lambda state, _: f"epoch {state.step // steps_per_epoch}/{epochs}  {_info(state.rows)}",
+        hint="try a lower density.lr",
+    )
     stop_when = None
     if schedule.patience and val_bits is not None:
         stop_when = lambda state: meter.epochs_since_best(state.step // steps_per_epoch) >= schedule.patience  # noqa: E731
     optimizer = torch.optim.Adam(model.parameters(), lr=schedule.lr_at(0), eps=schedule.adam_eps)
     state = engine_fit(
-        model, EpochBatches(steps_per_epoch, start, lambda order, i: order[0][order[1][i * size:(i + 1) * size]]),
-        loss, per_epoch(schedule.lr_at, steps_per_epoch), steps=epochs * steps_per_epoch,
-        stop_at=schedule.stop_after * steps_per_epoch, optimizer=optimizer, log=log, checkpoints=checkpoints,
-        resume_from=resume_from, generator=generator, stop_when=stop_when)
+        model,
+        EpochBatches(steps_per_epoch, start, lambda order, i: order[0][order[1][i * size : (i + 1) * size]]),
+        loss,
+        per_epoch(schedule.lr_at, steps_per_epoch),
+        steps=epochs * steps_per_epoch,
+        stop_at=schedule.stop_after * steps_per_epoch,
+        optimizer=optimizer,
+        log=log,
+        checkpoints=checkpoints,
+        resume_from=resume_from,
+        generator=generator,
+        stop_when=stop_when,
+    )
     if state.finished and meter.best_model is not None:
         model.load_state_dict(meter.best_model)
-    return Fit(state.rows, state.seconds, meter.cpu_seconds, state.step // steps_per_epoch, state.finished,
-               state.stopped_early, meter.best_epoch, meter.best_val if meter.best_epoch is not None else None)
+    return Fit(
+        state.rows,
+        state.seconds,
+        meter.cpu_seconds,
+        state.step // steps_per_epoch,
+        state.finished,
+        state.stopped_early,
+        meter.best_epoch,
+        meter.best_val if meter.best_epoch is not None else None,
+    )
 
 
 def _resume_point(name: str, checkpoints: Checkpoints, steps_per_epoch: int) -> dict | None:

@@ -16,24 +16,37 @@ from sla_cli.density.data import Binarizer, GreyMnist
 from sla_cli.runtime import console
 
 
-def write(run, cfg: DictConfig, data: GreyMnist, binarizer: Binarizer, device: torch.device, members: dict,
-          fits: dict) -> None:
+def write(
+    run, cfg: DictConfig, data: GreyMnist, binarizer: Binarizer, device: torch.device, members: dict, fits: dict
+) -> None:
     c = cfg.density
     cls = base.get(c.model)
     torch.manual_seed(cfg.seed)  # evaluation noise (IWAE samples, corruptions) repeatable on its own
     wall, cpu = time.perf_counter(), time.process_time()
     test, about_bits = binarizer.test(data)
-    numbers = {name: {**evaluate.numbers(m, test, c, name), **m.test_setting(c), **_fit_summary(fits[name])}
-               for name, m in members.items()}
+    numbers = {
+        name: {**evaluate.numbers(m, test, c, name), **m.test_setting(c), **_fit_summary(fits[name])}
+        for name, m in members.items()
+    }
     result = {
         "model": c.model,
         **(numbers[c.model] if list(numbers) == [c.model] else {"members": numbers}),
         "binarization": about_bits,
-        "split": {"train": len(data.train), "validation": len(data.val), "test": len(test),
-                  "validation_is": f"the last {len(data.val)} of {_source_name(cfg)} training images"},
+        "split": {
+            "train": len(data.train),
+            "validation": len(data.val),
+            "test": len(test),
+            "validation_is": f"the last {len(data.val)} of {_source_name(cfg)} training images",
+        },
         "anchors": anchors.for_run(c.model, c),
-        "schedule": {"kind": c.schedule, "lr": c.lr, "adam_eps": c.adam_eps, "batch_size": c.batch_size,
-                     "epochs": c.epochs if c.epochs is not None else c[c.model].epochs, "patience": c.patience},
+        "schedule": {
+            "kind": c.schedule,
+            "lr": c.lr,
+            "adam_eps": c.adam_eps,
+            "batch_size": c.batch_size,
+            "epochs": c.epochs if c.epochs is not None else c[c.model].epochs,
+            "patience": c.patience,
+        },
         "train_seconds": round(sum(f.seconds for f in fits.values()), 3),
         "train_cpu_seconds": round(sum(f.cpu_seconds for f in fits.values()), 3),
         "eval_seconds": round(time.perf_counter() - wall, 3),
@@ -49,16 +62,28 @@ def write(run, cfg: DictConfig, data: GreyMnist, binarizer: Binarizer, device: t
     run.save_figure("samples.png", cls.samples_figure(members, c, device))
     model = cls.class_model(members)
     test_nll = numbers[next(n for n, m in members.items() if m is model)].get("test_nll_nats")
-    run.save_figure("curves.png", figures.curves_figure(
-        result["curves"], model.val_label, (c.train_binarization, c.test_binarization),
-        {name: f.best_epoch for name, f in fits.items()}, test_nll, result["anchors"]))
+    run.save_figure(
+        "curves.png",
+        figures.curves_figure(
+            result["curves"],
+            model.val_label,
+            (c.train_binarization, c.test_binarization),
+            {name: f.best_epoch for name, f in fits.items()},
+            test_nll,
+            result["anchors"],
+        ),
+    )
     run.describe(model=c.model, test_bits=about_bits.get("test_bits_sha256", "dynamic"), device=device_name(device))
     print_table(result, run.out_dir)
 
 
 def _fit_summary(f) -> dict:
-    return {"epochs_trained": f.epoch, "stopped_early": f.stopped_early, "best_epoch": f.best_epoch,
-            "best_val_nats": f.best_val}
+    return {
+        "epochs_trained": f.epoch,
+        "stopped_early": f.stopped_early,
+        "best_epoch": f.best_epoch,
+        "best_val_nats": f.best_val,
+    }
 
 
 def device_name(device: torch.device) -> str:

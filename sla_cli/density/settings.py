@@ -27,8 +27,17 @@ from omegaconf import OmegaConf
 EXTRA_MODEL_CONF_DIRS: list[Path] = []
 # Density-stage keys that the class models of sla classify do not read (it has its own splits,
 # its own fixed binarization of test images and no samples figure).
-STAGE_ONLY = ("model", "train_size", "test_size", "val_size", "test_binarization", "n_samples", "resume",
-              "stop_after", "keep_checkpoints")
+STAGE_ONLY = (
+    "model",
+    "train_size",
+    "test_size",
+    "val_size",
+    "test_binarization",
+    "n_samples",
+    "resume",
+    "stop_after",
+    "keep_checkpoints",
+)
 
 
 def model_conf_dirs(conf_dir: Path) -> list[Path]:
@@ -54,8 +63,11 @@ def _density_block(path: Path) -> dict:
 
 def class_model_settings(conf_dir: Path, preset: str) -> dict:
     """sla density's settings at ``preset`` (primary config, model files, preset file), less STAGE_ONLY."""
-    merged = OmegaConf.merge(_density_block(Path(conf_dir) / "density.yaml"), model_settings(conf_dir),
-                             _density_block(Path(conf_dir) / "density" / f"{preset}.yaml"))
+    merged = OmegaConf.merge(
+        _density_block(Path(conf_dir) / "density.yaml"),
+        model_settings(conf_dir),
+        _density_block(Path(conf_dir) / "density" / f"{preset}.yaml"),
+    )
     return {k: v for k, v in OmegaConf.to_container(merged).items() if k not in STAGE_ONLY}
 
 
@@ -65,8 +77,11 @@ _stored: tuple | None = None
 
 
 def _files_now(conf_dir: Path) -> tuple:
-    paths = [Path(conf_dir) / "density.yaml", *sorted((Path(conf_dir) / "density").glob("*.yaml")),
-             *model_files(conf_dir).values()]
+    paths = [
+        Path(conf_dir) / "density.yaml",
+        *sorted((Path(conf_dir) / "density").glob("*.yaml")),
+        *model_files(conf_dir).values(),
+    ]
     return tuple((str(p), p.read_bytes()) for p in paths)
 
 

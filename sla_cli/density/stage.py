@@ -74,8 +74,16 @@ def validate_settings(cfg: DictConfig, section: str, model: str) -> None:
 def schedule(c: DictConfig, model: str) -> Schedule:
     """Training settings as the loop takes them (``c``: the density settings)."""
     epochs = c.epochs if c.epochs is not None else c[model].epochs
-    return Schedule(epochs, c.batch_size, c.lr, c.schedule, c.adam_eps, c.patience,
-                    c.get("keep_checkpoints", 2), c.get("stop_after", 0))
+    return Schedule(
+        epochs,
+        c.batch_size,
+        c.lr,
+        c.schedule,
+        c.adam_eps,
+        c.patience,
+        c.get("keep_checkpoints", 2),
+        c.get("stop_after", 0),
+    )
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
@@ -100,8 +108,9 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     out_dir = Path(out_dir)
     c = cfg.density
     device = resolve_device(cfg.device)
-    data = binary_mnist.load(cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size,
-                             cfg.data.source)
+    data = binary_mnist.load(
+        cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.data.source
+    )
     with runfolder.Run(out_dir, KIND, identity_cfg(cfg)) as run:
         if run.complete:
             return
@@ -121,9 +130,11 @@ def resume_decision(cfg: DictConfig, out_dir: Path) -> bool:
     c, ours = cfg.density, set(base.get(cfg.density.model).member_names())
     found = {p.name for p in out_dir.iterdir() if p.is_dir() and checkpoint.list_checkpoints(p)}
     if found - ours and not cfg.overwrite:
-        raise DataError(f"{out_dir} holds checkpoints of an unfinished density run of other members "
-                        f"({', '.join(sorted(found - ours))}), not of density.model={c.model}; choose another out=DIR "
-                        "or pass overwrite=true to start again")
+        raise DataError(
+            f"{out_dir} holds checkpoints of an unfinished density run of other members "
+            f"({', '.join(sorted(found - ours))}), not of density.model={c.model}; choose another out=DIR "
+            "or pass overwrite=true to start again"
+        )
     if not found & ours:
         if c.resume is True:
             console.print(f"[yellow]density.resume=true but {out_dir} holds no checkpoint: starting from epoch 0")
@@ -131,12 +142,16 @@ def resume_decision(cfg: DictConfig, out_dir: Path) -> bool:
         return False
     if c.resume is False or (c.resume == "auto" and cfg.overwrite):
         if not cfg.overwrite:
-            raise DataError(f"{out_dir} holds checkpoints of an unfinished run and density.resume=false; "
-                            "drop it to continue the run or pass overwrite=true to start again")
+            raise DataError(
+                f"{out_dir} holds checkpoints of an unfinished run and density.resume=false; "
+                "drop it to continue the run or pass overwrite=true to start again"
+            )
         _start_again(out_dir, found)
         return False
-    console.print(f"resuming the unfinished run in {out_dir} (density.resume=false refuses, overwrite=true starts "
-                  "again)", soft_wrap=True)
+    console.print(
+        f"resuming the unfinished run in {out_dir} (density.resume=false refuses, overwrite=true starts again)",
+        soft_wrap=True,
+    )
     return True
 
 
@@ -147,8 +162,14 @@ def _start_again(out_dir: Path, members: set[str]) -> None:
             shutil.rmtree(out_dir / name, ignore_errors=True)
 
 
-def _train(cfg: DictConfig, data: binary_mnist.GreyMnist, binarizer: binary_mnist.Binarizer, device: torch.device,
-           run: runfolder.Run, resume: bool):
+def _train(
+    cfg: DictConfig,
+    data: binary_mnist.GreyMnist,
+    binarizer: binary_mnist.Binarizer,
+    device: torch.device,
+    run: runfolder.Run,
+    resume: bool,
+):
     c = cfg.density
     cls = base.get(c.model)
     members = {name: m.to(device) for name, m in cls.members(c[c.model], D, cfg.seed).items()}
@@ -157,10 +178,24 @@ def _train(cfg: DictConfig, data: binary_mnist.GreyMnist, binarizer: binary_mnis
     val = (lambda: binarizer.held_out("validation", data.val)) if len(data.val) else None
     fits = {}
     for name, model in members.items():
-        fits[name] = fit(name, model, len(data.train), lambda: binarizer.train(data.train), val, c.eval_batch,
-                         schedule(c, c.model), device, binarizer.generator, run, resume, resume_key(cfg))
+        fits[name] = fit(
+            name,
+            model,
+            len(data.train),
+            lambda: binarizer.train(data.train),
+            val,
+            c.eval_batch,
+            schedule(c, c.model),
+            device,
+            binarizer.generator,
+            run,
+            resume,
+            resume_key(cfg),
+        )
         if not fits[name].finished:
-            console.print(f"stopped after epoch {fits[name].epoch} of {name} as asked (density.stop_after); "
-                          "the same command without it continues")
+            console.print(
+                f"stopped after epoch {fits[name].epoch} of {name} as asked (density.stop_after); "
+                "the same command without it continues"
+            )
             return None
     return members, fits

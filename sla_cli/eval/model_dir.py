@@ -4,9 +4,9 @@ dataset's masks, and the very renderer `generate-cubes` used, rebuilt from the d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -60,22 +60,29 @@ def _build(folder: Path, blob) -> AutoencoderSet:
     that does not hold one (its hash may have been updated with it) is one line. The config is first
     built on torch's meta device, so a config naming sizes the tensors do not have allocates nothing
     before it is refused."""
-    if not isinstance(blob, dict) or not isinstance(blob.get("config"), dict) \
-            or not isinstance(blob.get("state_dict"), dict):
+    if (
+        not isinstance(blob, dict)
+        or not isinstance(blob.get("config"), dict)
+        or not isinstance(blob.get("state_dict"), dict)
+    ):
         raise DataError(f"{folder}/{MODEL_FILES.model} is not an sla train model")
     try:
         with torch.device("meta"):
             skeleton = from_config(blob["config"])
     except (TypeError, ValueError, RuntimeError, DataError) as e:
-        raise DataError(f"{folder}/{MODEL_FILES.model} holds a config that builds no model "
-                        f"({str(e).splitlines()[0]})") from None
+        raise DataError(
+            f"{folder}/{MODEL_FILES.model} holds a config that builds no model ({str(e).splitlines()[0]})"
+        ) from None
     want = {k: tuple(v.shape) for k, v in skeleton.state_dict().items()}
-    have = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__
-            for k, v in blob["state_dict"].items()}
+    have = {
+        k: tuple(v.shape) if isinstance(v, torch.Tensor) else type(v).__name__ for k, v in blob["state_dict"].items()
+    }
     if want != have:
         diff = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))[0]
-        raise DataError(f"{folder}/{MODEL_FILES.model} does not fit the model its config describes ({diff}: "
-                        f"{have.get(diff, 'missing')}, expected {want.get(diff, 'nothing')})")
+        raise DataError(
+            f"{folder}/{MODEL_FILES.model} does not fit the model its config describes ({diff}: "
+            f"{have.get(diff, 'missing')}, expected {want.get(diff, 'nothing')})"
+        )
     model = from_config(blob["config"])
     model.load_state_dict(blob["state_dict"])
     return model
@@ -104,5 +111,15 @@ def load_model_dir(folder: str | Path, device: torch.device) -> TrainedModel:
     _, render = make_renderer(context_grids(camera, contexts, ss), ss, "auto", device)
     if len(contexts) != model.n_members or masks.shape[0] != model.n_members:
         raise DataError(f"{folder}: the model has {model.n_members} contexts but its dataset {len(contexts)}")
-    return TrainedModel(folder, manifest, model, dataset_dir, dataset_manifest,
-                        torch.from_numpy(masks.astype(np.float32)).to(device), camera, contexts, render, variant)
+    return TrainedModel(
+        folder,
+        manifest,
+        model,
+        dataset_dir,
+        dataset_manifest,
+        torch.from_numpy(masks.astype(np.float32)).to(device),
+        camera,
+        contexts,
+        render,
+        variant,
+    )

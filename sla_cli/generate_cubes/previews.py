@@ -12,8 +12,13 @@ def panels_figure(panels: list[tuple[str, np.ndarray]], pixels_per_cell: int = 4
     heights = [p.shape[0] for _, p in panels]
     width = max(p.shape[1] for _, p in panels)
     scale = pixels_per_cell / 100  # inches per image pixel at dpi 100
-    fig, axes = plt.subplots(len(panels), 1, squeeze=False, gridspec_kw={"height_ratios": heights},
-                             figsize=(width * scale + 0.4, sum(heights) * scale + 0.45 * len(panels)))
+    fig, axes = plt.subplots(
+        len(panels),
+        1,
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
+        figsize=(width * scale + 0.4, sum(heights) * scale + 0.45 * len(panels)),
+    )
     for ax, (title, image) in zip(axes[:, 0], panels, strict=True):
         ax.imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         ax.set_title(title, fontsize=9)

@@ -16,10 +16,10 @@ from omegaconf import DictConfig
 from rich.table import Table
 
 from data_gen.cubes import SLOTS, paint_cubes, slot_contexts
-from data_gen.geometry import Camera, make_contexts, quad_px, side_visible_limit_deg, cube_fits
+from data_gen.geometry import Camera, cube_fits, make_contexts, quad_px, side_visible_limit_deg
 from data_gen.mnist import COUNTS
-from data_gen.sources import load_split
 from data_gen.render import context_grids, make_renderer, masks
+from data_gen.sources import load_split
 from sla_cli import runfolder
 from sla_cli.config_checks import check_choice, check_float, check_int, value
 from sla_cli.errors import ConfigError
@@ -51,11 +51,15 @@ def validate(cfg: DictConfig) -> None:
     check_choice(cfg, "cubes.split", ("train", "test"))
     camera = Camera.from_config(cfg)
     if side_visible_limit_deg(camera) <= 0 or camera.distance * np.sin(np.radians(camera.elevation_deg)) <= 0.5:
-        raise ConfigError(f"camera.distance={camera.distance} is too close: the camera must see the top and a side "
-                          "face from outside the cube")
+        raise ConfigError(
+            f"camera.distance={camera.distance} is too close: the camera must see the top and a side "
+            "face from outside the cube"
+        )
     if not cube_fits(camera):
-        raise ConfigError(f"camera.fov_deg={camera.fov_deg} is too narrow for camera.distance={camera.distance}: "
-                          "the cube leaves the frame (widen the field of view or move the camera back)")
+        raise ConfigError(
+            f"camera.fov_deg={camera.fov_deg} is too narrow for camera.distance={camera.distance}: "
+            "the cube leaves the frame (widen the field of view or move the camera back)"
+        )
 
 
 # Independent random streams, named, so changing one count does not reshuffle the others.
@@ -67,23 +71,33 @@ def _rng(seed: int, stream: str) -> np.random.Generator:
     return np.random.default_rng([seed, STREAMS[stream]])
 
 
-def _write_split(run: runfolder.Run, name: str, digits: np.ndarray, render, shape: tuple[int, ...], chunk: int,
-                 bar, label: str) -> None:
+def _write_split(
+    run: runfolder.Run, name: str, digits: np.ndarray, render, shape: tuple[int, ...], chunk: int, bar, label: str
+) -> None:
     task = bar.add_task(label, total=len(digits), info="")
     with run.npy_chunks(name, (len(digits), *shape), np.uint8) as writer:
         for i in range(0, len(digits), chunk):
-            batch = torch.from_numpy(np.ascontiguousarray(digits[i:i + chunk]))
+            batch = torch.from_numpy(np.ascontiguousarray(digits[i : i + chunk]))
             writer.append(render(batch).cpu().numpy())
             bar.update(task, advance=len(batch))
 
 
-def _write_cubes(run: runfolder.Run, prefix: str, textures: np.ndarray, angles: np.ndarray, camera: Camera,
-                 supersample: int, device: torch.device, chunk: int, bar) -> None:
+def _write_cubes(
+    run: runfolder.Run,
+    prefix: str,
+    textures: np.ndarray,
+    angles: np.ndarray,
+    camera: Camera,
+    supersample: int,
+    device: torch.device,
+    chunk: int,
+    bar,
+) -> None:
     task = bar.add_task(prefix.rstrip("_"), total=len(angles), info="")
     with run.npy_chunks(FILES.cubes(prefix, "images"), (len(angles), camera.size, camera.size), np.uint8) as writer:
         for i in range(0, len(angles), chunk):
-            tex = torch.from_numpy(np.ascontiguousarray(textures[i:i + chunk]))
-            writer.append(paint_cubes(tex, angles[i:i + chunk], camera, supersample, device).cpu().numpy())
+            tex = torch.from_numpy(np.ascontiguousarray(textures[i : i + chunk]))
+            writer.append(paint_cubes(tex, angles[i : i + chunk], camera, supersample, device).cpu().numpy())
             bar.update(task, advance=len(tex))
 
 
@@ -93,8 +107,10 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     mnist = {split: load_split(cfg.data.source, cfg.data.root, split, cfg.data.download) for split in ("train", "test")}
     for split, (images, _) in mnist.items():
         if cfg.digits[split] > len(images):
-            raise ConfigError(f"digits.{split}={cfg.digits[split]} but data.source={cfg.data.source} holds "
-                              f"{len(images)} {split} images")
+            raise ConfigError(
+                f"digits.{split}={cfg.digits[split]} but data.source={cfg.data.source} holds "
+                f"{len(images)} {split} images"
+            )
     with runfolder.Run(out_dir, KIND, cfg) as run:
         if run.complete:
             return
@@ -108,26 +124,40 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         mask = masks(grids, ss).numpy()
         backend, render = make_renderer(grids, ss, cfg.render.backend, device)
         with progress() as bar:
-            splits = _write_digit_splits(run, cfg, mnist, render, (len(contexts), camera.size, camera.size), chunk,
-                                         bar)
+            splits = _write_digit_splits(run, cfg, mnist, render, (len(contexts), camera.size, camera.size), chunk, bar)
             run.save_npy(FILES.masks, mask.astype(np.float32))
-            cube_textures = _write_cube_sets(run, cfg, splits[cfg.cubes.split], camera, contexts, ss, device, chunk,
-                                             bar)
+            cube_textures = _write_cube_sets(
+                run, cfg, splits[cfg.cubes.split], camera, contexts, ss, device, chunk, bar
+            )
         _write_previews(run, cfg, splits["train"], render, mask, cube_textures, camera, ss, device)
         run.describe(
-            n_contexts=len(contexts), image_size=camera.size, n_side=int(cfg.contexts.n_side),
-            n_top=int(cfg.contexts.n_top), side_visible_limit_deg=side_visible_limit_deg(camera), supersample=ss,
-            backend=backend, counts={"train": int(cfg.digits.train), "test": int(cfg.digits.test),
-                                     "cubes": int(cfg.cubes.count)},
-            cube_slots=list(SLOTS), cube_digit=int(cfg.cubes.digit), compare_digit=cfg.cubes.compare_digit,
-            contexts=[{"index": c.index, "face": c.face, "yaw_deg": c.yaw_deg,
-                       "quad_px": quad_px(camera, c.face, c.yaw_deg).round(4).tolist()} for c in contexts],
+            n_contexts=len(contexts),
+            image_size=camera.size,
+            n_side=int(cfg.contexts.n_side),
+            n_top=int(cfg.contexts.n_top),
+            side_visible_limit_deg=side_visible_limit_deg(camera),
+            supersample=ss,
+            backend=backend,
+            counts={"train": int(cfg.digits.train), "test": int(cfg.digits.test), "cubes": int(cfg.cubes.count)},
+            cube_slots=list(SLOTS),
+            cube_digit=int(cfg.cubes.digit),
+            compare_digit=cfg.cubes.compare_digit,
+            contexts=[
+                {
+                    "index": c.index,
+                    "face": c.face,
+                    "yaw_deg": c.yaw_deg,
+                    "quad_px": quad_px(camera, c.face, c.yaw_deg).round(4).tolist(),
+                }
+                for c in contexts
+            ],
         )
     _report(run.out_dir, run.manifest, time.perf_counter() - started, device, backend)
 
 
-def _write_digit_splits(run: runfolder.Run, cfg: DictConfig, mnist: dict, render, frame: tuple[int, ...],
-                        chunk: int, bar) -> dict:
+def _write_digit_splits(
+    run: runfolder.Run, cfg: DictConfig, mnist: dict, render, frame: tuple[int, ...], chunk: int, bar
+) -> dict:
     """MNIST train and test digits (``mnist``: split -> images, labels), a seeded pick of each,
     rendered in every context."""
     splits = {}
@@ -141,8 +171,9 @@ def _write_digit_splits(run: runfolder.Run, cfg: DictConfig, mnist: dict, render
     return splits
 
 
-def _write_cube_sets(run: runfolder.Run, cfg: DictConfig, split, camera: Camera, contexts, ss: int,
-                     device: torch.device, chunk: int, bar) -> dict:
+def _write_cube_sets(
+    run: runfolder.Run, cfg: DictConfig, split, camera: Camera, contexts, ss: int, device: torch.device, chunk: int, bar
+) -> dict:
     """Rotating cubes of one digit class (and a second class at the same yaws); returns one
     cube's face textures per class, for the preview."""
     images, labels, _ = split
@@ -164,8 +195,17 @@ def _write_cube_sets(run: runfolder.Run, cfg: DictConfig, split, camera: Camera,
     return cube_textures
 
 
-def _write_previews(run: runfolder.Run, cfg: DictConfig, train, render, mask: np.ndarray, cube_textures: dict,
-                    camera: Camera, ss: int, device: torch.device) -> None:
+def _write_previews(
+    run: runfolder.Run,
+    cfg: DictConfig,
+    train,
+    render,
+    mask: np.ndarray,
+    cube_textures: dict,
+    camera: Camera,
+    ss: int,
+    device: torch.device,
+) -> None:
     from sla_cli.generate_cubes import previews  # matplotlib: here, so validate() (the pre-flight) goes without it
 
     images, labels, pick = train
@@ -181,8 +221,12 @@ def _write_previews(run: runfolder.Run, cfg: DictConfig, train, render, mask: np
         sample = np.load(run.out_dir / FILES.cubes(prefix, "images"), mmap_mode="r")[:10]
         panels.append((f"cubes of digit {digit} at random yaws (figure 4)", np.asarray(sample)))
         tex = torch.from_numpy(np.repeat(textures[None], len(turn), 0))
-        panels.append((f"one cube of {digit}s turning 0..81 degrees (figure 13)",
-                       paint_cubes(tex, turn, camera, ss, device).cpu().numpy()))
+        panels.append(
+            (
+                f"one cube of {digit}s turning 0..81 degrees (figure 13)",
+                paint_cubes(tex, turn, camera, ss, device).cpu().numpy(),
+            )
+        )
     run.save_figure(FILES.cubes_figure, previews.cubes_figure(panels, cols=10), tight=False)
 
 
@@ -196,5 +240,7 @@ def _report(out_dir: Path, manifest: dict, seconds: float, device: torch.device,
             arr = np.load(out_dir / name, mmap_mode="r")
             table.add_row(name, "x".join(map(str, arr.shape)), str(arr.dtype))
     console.print(table)
-    console.print(f"{manifest['n_contexts']} contexts at {manifest['image_size']}px, backend {backend} on {device}, "
-                  f"{seconds:.1f} s")
+    console.print(
+        f"{manifest['n_contexts']} contexts at {manifest['image_size']}px, backend {backend} on {device}, "
+        f"{seconds:.1f} s"
+    )

@@ -26,8 +26,9 @@ def pick(t: Tensor, members: Tensor | None) -> Tensor:
 
 
 class AutoencoderSet(nn.Module):
-    def __init__(self, n_members: int, dim: int, hidden: int, latent: int, tied: bool = True,
-                 learn_sigma: bool = False):
+    def __init__(
+        self, n_members: int, dim: int, hidden: int, latent: int, tied: bool = True, learn_sigma: bool = False
+    ):
         super().__init__()
         self.n_members, self.dim, self.hidden, self.latent, self.tied = n_members, dim, hidden, latent, tied
         c = n_members
@@ -44,8 +45,14 @@ class AutoencoderSet(nn.Module):
         self.log_sigma = nn.Parameter(torch.zeros(c, dim)) if learn_sigma else None
 
     def config(self) -> dict:
-        return {"n_members": self.n_members, "dim": self.dim, "hidden": self.hidden, "latent": self.latent,
-                "tied": self.tied, "learn_sigma": self.log_sigma is not None}
+        return {
+            "n_members": self.n_members,
+            "dim": self.dim,
+            "hidden": self.hidden,
+            "latent": self.latent,
+            "tied": self.tied,
+            "learn_sigma": self.log_sigma is not None,
+        }
 
     def decoder_weights(self, members: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """(W1 [R, L, H], W2 [R, H, D]) of the decoder serving each row; tied: the encoder's transposes."""
@@ -65,10 +72,10 @@ class AutoencoderSet(nn.Module):
         if self.tied:
             # Run the decoder transposed, W @ h^T, so that the tied weights' gradients come out in the
             # encoder's own [C, in, out] layout: no strided add of a transposed gradient (2x a CPU step).
-            ht = torch.relu(torch.baddbmm(pick(self.dec1_b, members)[:, :, None], pick(self.enc2_w, members),
-                                          z.transpose(1, 2)))
-            return torch.baddbmm(pick(self.dec2_b, members)[:, :, None], pick(self.enc1_w, members),
-                                 ht).transpose(1, 2)
+            ht = torch.relu(
+                torch.baddbmm(pick(self.dec1_b, members)[:, :, None], pick(self.enc2_w, members), z.transpose(1, 2))
+            )
+            return torch.baddbmm(pick(self.dec2_b, members)[:, :, None], pick(self.enc1_w, members), ht).transpose(1, 2)
         w1, w2 = self.decoder_weights(members)
         h = torch.relu(torch.baddbmm(pick(self.dec1_b, members)[:, None], z, w1))
         return torch.baddbmm(pick(self.dec2_b, members)[:, None], h, w2)

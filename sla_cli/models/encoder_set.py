@@ -24,8 +24,13 @@ class EncoderSet(AutoencoderSet):
         del self.dec1_b, self.dec2_b  # tied: the parent made no decoder weights, only these biases
 
     def config(self) -> dict:
-        return {"variant": self.variant, "n_members": self.n_members, "dim": self.dim, "hidden": self.hidden,
-                "latent": self.latent}
+        return {
+            "variant": self.variant,
+            "n_members": self.n_members,
+            "dim": self.dim,
+            "hidden": self.hidden,
+            "latent": self.latent,
+        }
 
     def decoder_weights(self, members: Tensor | None = None):
         raise DataError(NO_DECODER)

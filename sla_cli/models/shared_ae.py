@@ -16,8 +16,9 @@ from sla_cli.models.ae_set import AutoencoderSet
 class SharedAutoencoder(AutoencoderSet):
     variant = "shared_ae"
 
-    def __init__(self, n_members: int, dim: int, hidden: int, latent: int, tied: bool = True,
-                 learn_sigma: bool = False):
+    def __init__(
+        self, n_members: int, dim: int, hidden: int, latent: int, tied: bool = True, learn_sigma: bool = False
+    ):
         super().__init__(1, dim, hidden, latent, tied, learn_sigma)
         self.n_members = n_members  # the contexts it serves (its weights: one member's)
 

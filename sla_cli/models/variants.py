@@ -16,8 +16,9 @@ from sla_cli.models.shared_ae import SharedAutoencoder
 VARIANTS = ("set", "shared_ae", "contrastive")
 
 
-def new_model(variant: str, n_contexts: int, dim: int, hidden: int, latent: int, tied: bool,
-              learn_sigma: bool) -> AutoencoderSet:
+def new_model(
+    variant: str, n_contexts: int, dim: int, hidden: int, latent: int, tied: bool, learn_sigma: bool
+) -> AutoencoderSet:
     config = {"variant": variant, "n_members": n_contexts, "dim": dim, "hidden": hidden, "latent": latent}
     if variant != "contrastive":  # an encoder set has no decoder to tie and no sigma
         config.update(tied=tied, learn_sigma=learn_sigma)

@@ -16,8 +16,9 @@ from pathlib import Path
 from sla_cli import interrupt
 from sla_cli.errors import USER_ERRORS, ConfigError
 
-USAGE = ("usage: sla pipeline [preset=smoke|demo|paper] [out=DIR] [key=value ...] [FOLDER:key=value ...] "
-         "[pipeline.KEY=...]")
+USAGE = (
+    "usage: sla pipeline [preset=smoke|demo|paper] [out=DIR] [key=value ...] [FOLDER:key=value ...] [pipeline.KEY=...]"
+)
 DESCRIPTION = """\
 Runs every stage into OUT/<stage> (default OUT: outputs/<preset>) and writes OUT/report.md.
 
@@ -58,8 +59,9 @@ def _pipeline_settings(overrides: list[str]):
         except Exception as e:  # noqa: BLE001  Hydra's and OmegaConf's errors both mean a bad override
             key = text.split("=", 1)[0]
             if key not in {f"pipeline.{k}" for k in cfg.pipeline}:
-                raise ConfigError(f"unknown key {key}; the pipeline's own keys: "
-                                  f"{', '.join('pipeline.' + k for k in cfg.pipeline)}") from None
+                raise ConfigError(
+                    f"unknown key {key}; the pipeline's own keys: {', '.join('pipeline.' + k for k in cfg.pipeline)}"
+                ) from None
             raise ConfigError(f"bad override {text!r}: {one_line(str(e))}") from None
     p = cfg.pipeline
     if not all(isinstance(p[k], bool) for k in ("confirm", "report", "dry_run")):
@@ -76,8 +78,10 @@ def parse(argv: list[str]) -> tuple[str, Path, list[str], list[str]]:
     preset, out, stage_args, own = "demo", None, [], []
     for arg in argv:
         if arg.startswith("-"):
-            raise ConfigError(f"unknown option {arg} (sla pipeline takes key=value overrides; "
-                              "-m sweeps run one stage at a time: sla <command> -m ...)")
+            raise ConfigError(
+                f"unknown option {arg} (sla pipeline takes key=value overrides; "
+                "-m sweeps run one stage at a time: sla <command> -m ...)"
+            )
         key, eq, value = arg.partition("=")
         if not eq:
             raise ConfigError(f"bad argument {arg!r}: expected key=value")

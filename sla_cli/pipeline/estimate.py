@@ -117,7 +117,7 @@ def _time_steps(device, c: int, d: int, h: int, latent: int, b: int, repeats: in
 
 
 def _dataset_shape(cfg: DictConfig) -> tuple[int, int, int]:
-    return cfg.contexts.n_side + cfg.contexts.n_top, cfg.render.size ** 2, cfg.digits.train
+    return cfg.contexts.n_side + cfg.contexts.n_top, cfg.render.size**2, cfg.digits.train
 
 
 def _shapes(plan: Plan, planned: PlannedStep) -> memory.Shapes:
@@ -155,7 +155,7 @@ def _seconds(planned: PlannedStep, shapes: memory.Shapes, probe: Probe) -> float
     cfg, kind = planned.cfg, planned.stage.kind
     if kind == "dataset":
         c, d, _ = shapes.dataset
-        scale = d * cfg.render.supersample ** 2 / (48 * 48 * 4)
+        scale = d * cfg.render.supersample**2 / (48 * 48 * 4)
         cubes = cfg.cubes.count * (2 if cfg.cubes.compare_digit is not None else 1)
         work = (cfg.digits.train + cfg.digits.test) * c * REF_CONTEXT_IMAGE_S + cubes * REF_CUBE_S
         return work * scale * probe.slowdown()
@@ -163,11 +163,14 @@ def _seconds(planned: PlannedStep, shapes: memory.Shapes, probe: Probe) -> float
         c, d, _ = shapes.dataset
         t = cfg.train
         left = max(t.steps - planned.resume_step, 0)  # a resumed run has only the rest to do
-        return left * REF_TRAIN_OVERHEAD * probe.step_seconds(c, d, cfg.model.hidden, cfg.model.latent,
-                                                              t.batch_size, cfg.threads)
+        return (
+            left
+            * REF_TRAIN_OVERHEAD
+            * probe.step_seconds(c, d, cfg.model.hidden, cfg.model.latent, t.batch_size, cfg.threads)
+        )
     if kind == "classify":
         k = cfg.classify
-        n_train = (k.train_size or 60000 - k.val_size)
+        n_train = k.train_size or 60000 - k.val_size
         steps = max(k.train.epochs * n_train // (10 * k.train.batch_size), k.train.min_steps)
         grid = 1
         if k.tune.enabled:

@@ -20,6 +20,7 @@ from sla_cli import runfolder
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.pipeline.registry import PIPELINE, STEP_BY_FOLDER, Stage, Step
 
+
 @dataclass
 class PlannedStep:
     step: Step
@@ -84,8 +85,10 @@ def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[s
         folder, key, body = _split(override)
         inputs = {k for s in PIPELINE for k in s.inputs}
         if key in inputs or key == "out":
-            raise ConfigError(f"{key} is set by the pipeline (each stage writes OUT/<stage> and reads the folders "
-                              "before it); run that stage alone with `sla <command>` to point it elsewhere")
+            raise ConfigError(
+                f"{key} is set by the pipeline (each stage writes OUT/<stage> and reads the folders "
+                "before it); run that stage alone with `sla <command>` to point it elsewhere"
+            )
         steps = [STEP_BY_FOLDER[folder]] if folder else list(PIPELINE)
         takers = [s for s in steps if _has_key(base[s.stage.name], s.stage, key, body.startswith("+"))]
         if not takers:
@@ -116,8 +119,11 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
     plan = Plan(out, preset)
     for step in PIPELINE:
         skipped = "pipeline.skip" if step.folder in skip else ""
-        absent = [o.split("=", 1)[0] for o in step.overrides
-                  if not _has_key(base[step.stage.name], step.stage, o.split("=", 1)[0], False)]
+        absent = [
+            o.split("=", 1)[0]
+            for o in step.overrides
+            if not _has_key(base[step.stage.name], step.stage, o.split("=", 1)[0], False)
+        ]
         if absent and not skipped:  # a step of a stage option this version of sla does not have
             skipped = f"this sla {step.stage.name} has no {absent[0]}"
         feeds = [f for f in step.inputs.values() if f in skip or _skipped(plan, f)]
@@ -135,8 +141,9 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
                 check_config(step.stage, cfg)
         except ConfigError as e:
             raise ConfigError(f"stage {step.folder} (sla {step.stage.name}): {e}") from None
-        plan.steps.append(PlannedStep(step, cfg, out / step.folder, "skipped" if skipped else "to run",
-                                      skipped=skipped))
+        plan.steps.append(
+            PlannedStep(step, cfg, out / step.folder, "skipped" if skipped else "to run", skipped=skipped)
+        )
     for planned in plan.active():
         planned.state, planned.note, planned.resume_step = folder_state(planned)
     return plan
@@ -159,8 +166,15 @@ def _with_values(base: DictConfig, overrides: list[str]) -> DictConfig | None:
         except Exception:  # noqa: BLE001  Hydra words the error when it composes
             return None
         key = override.key_or_group
-        if (override.is_add() or override.is_force_add() or override.is_delete() or override.is_sweep_override()
-                or override.package is not None or "/" in key or (CONF_DIR / key).is_dir()):
+        if (
+            override.is_add()
+            or override.is_force_add()
+            or override.is_delete()
+            or override.is_sweep_override()
+            or override.package is not None
+            or "/" in key
+            or (CONF_DIR / key).is_dir()
+        ):
             return None
         if _node(base, key) is None or isinstance(_node(base, key), DictConfig):
             return None
@@ -202,10 +216,15 @@ def folder_state(planned: PlannedStep) -> tuple[str, str, int]:
         if planned.cfg.get("overwrite"):
             return "rerun", "overwrite=true replaces the run there", 0
         changed = runfolder.differences(runfolder.experiment(old["config"]), runfolder.experiment(new))
-        what = (f"another kind of run ({old['kind']})" if old["kind"] != stage.kind else
-                f"a different {stage.kind} run ({changed})")
-        raise DataError(f"{folder} already holds {what}; choose another out=DIR, pass overwrite=true, "
-                        f"or {stage.name} settings that match")
+        what = (
+            f"another kind of run ({old['kind']})"
+            if old["kind"] != stage.kind
+            else f"a different {stage.kind} run ({changed})"
+        )
+        raise DataError(
+            f"{folder} already holds {what}; choose another out=DIR, pass overwrite=true, "
+            f"or {stage.name} settings that match"
+        )
     from sla_cli.training.checkpoint import list_checkpoints
 
     found = list_checkpoints(folder) if folder.is_dir() else []

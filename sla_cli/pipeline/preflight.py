@@ -74,8 +74,14 @@ def _device_text(device) -> str:
 
 def table(plan: Plan, est: dict[str, StepNeeds], machine: Machine, probe: Probe) -> Table:
     t = Table(title=f"sla pipeline: pre-flight for preset={plan.preset}, out={plan.out}", title_justify="left")
-    for name, justify in (("#", "right"), ("stage", "left"), ("state", "left"), ("memory", "right"),
-                          ("disk", "right"), ("time", "right")):
+    for name, justify in (
+        ("#", "right"),
+        ("stage", "left"),
+        ("state", "left"),
+        ("memory", "right"),
+        ("disk", "right"),
+        ("time", "right"),
+    ):
         t.add_column(name, justify=justify, overflow="fold")
     active, notes = plan.active(), []
     for planned in plan.steps:
@@ -87,20 +93,28 @@ def table(plan: Plan, est: dict[str, StepNeeds], machine: Machine, probe: Probe)
         if planned.note:
             notes.append(f"{planned.name}: {planned.state}, {planned.note}")
         mem = memory.size(sum(n.memory.values())) if n.memory else "-"
-        t.add_row(f"{active.index(planned) + 1}/{len(active)}", planned.name, planned.state,
-                  mem, memory.size(n.disk) if n.disk else "-", duration(n.seconds) if n.seconds else "-")
+        t.add_row(
+            f"{active.index(planned) + 1}/{len(active)}",
+            planned.name,
+            planned.state,
+            mem,
+            memory.size(n.disk) if n.disk else "-",
+            duration(n.seconds) if n.seconds else "-",
+        )
     total_disk = sum(n.disk for n in est.values()) * DISK_MARGIN
     peak = max((sum(n.memory.values()) for n in est.values()), default=0)
     total_time = sum(n.seconds for n in est.values())
     where = "free on the GPU" if getattr(machine.device, "type", "") == "cuda" else "of RAM available"
-    t.caption = "\n".join([
-        *notes,
-        f"device: {_device_text(machine.device)}",
-        f"disk: {memory.size(total_disk)} to write, {_maybe(machine.disk)} free under {plan.out}",
-        f"memory: peak {memory.size(peak)}, {_maybe(machine.memory)} {where}",
-        f"time: about {duration(total_time)} (steps timed now on this device, scaled by a reference machine's "
-        f"stage timings: about 2x either way, more on a busy CPU; {probe.spent:.1f} s of timing)",
-    ])
+    t.caption = "\n".join(
+        [
+            *notes,
+            f"device: {_device_text(machine.device)}",
+            f"disk: {memory.size(total_disk)} to write, {_maybe(machine.disk)} free under {plan.out}",
+            f"memory: peak {memory.size(peak)}, {_maybe(machine.memory)} {where}",
+            f"time: about {duration(total_time)} (steps timed now on this device, scaled by a reference machine's "
+            f"stage timings: about 2x either way, more on a busy CPU; {probe.spent:.1f} s of timing)",
+        ]
+    )
     t.caption_justify = "left"
     return t
 
@@ -113,18 +127,23 @@ def check_fits(plan: Plan, est: dict[str, StepNeeds], machine: Machine) -> None:
     """A plan the machine cannot hold: one ConfigError line with the way out."""
     total_disk = sum(n.disk for n in est.values()) * DISK_MARGIN
     if machine.disk is not None and total_disk > machine.disk:
-        raise ConfigError(f"the plan writes about {memory.size(total_disk)} under {plan.out} but only "
-                          f"{memory.size(machine.disk)} is free there; free space, choose out=DIR on a larger disk"
-                          + (f", or use preset={SMALLER[plan.preset]}" if plan.preset in SMALLER else ""))
+        raise ConfigError(
+            f"the plan writes about {memory.size(total_disk)} under {plan.out} but only "
+            f"{memory.size(machine.disk)} is free there; free space, choose out=DIR on a larger disk"
+            + (f", or use preset={SMALLER[plan.preset]}" if plan.preset in SMALLER else "")
+        )
     if machine.memory is None:
         return
     for planned in plan.active():
         parts = est[planned.name].memory
         if parts and sum(parts.values()) > machine.memory:
             way_out = _memory_way_out(plan, planned, parts, machine)
-            raise ConfigError(f"stage {planned.name}: "
-                              + memory.refusal(planned.stage.name, parts, machine.memory, machine.device)
-                              .replace("; lower that setting or use a smaller preset", f"; {way_out}"))
+            raise ConfigError(
+                f"stage {planned.name}: "
+                + memory.refusal(planned.stage.name, parts, machine.memory, machine.device).replace(
+                    "; lower that setting or use a smaller preset", f"; {way_out}"
+                )
+            )
 
 
 def _memory_way_out(plan: Plan, planned, parts: memory.Parts, machine: Machine) -> str:
@@ -157,8 +176,7 @@ def check_sources(plan: Plan) -> None:
                 mnist.load_split(root, split)  # raises InputDataError: the message every stage gives
 
 
-def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, confirm: bool,
-                     ask: bool = True) -> None:
+def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, confirm: bool, ask: bool = True) -> None:
     """The paper preset (or any plan over LONG_ON_CPU_S) on a CPU: a warning, then the user's choice
     (``ask``: False for a dry run, which only shows the plan)."""
     if getattr(machine.device, "type", "cpu") == "cuda":
@@ -166,25 +184,33 @@ def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, co
     total = sum(n.seconds for n in est.values())
     if plan.preset != "paper" and total <= LONG_ON_CPU_S:
         return
-    why = ("the paper's scale is meant for a GPU; preset=demo runs the same pipeline in minutes"
-           if plan.preset == "paper" else f"over {duration(LONG_ON_CPU_S)}; a smaller preset or fewer steps run sooner")
-    console.print(f"[bold yellow]warning:[/] preset={plan.preset} on a CPU: about {duration(total)} by this "
-                  f"estimate ({why}).", soft_wrap=True)
+    why = (
+        "the paper's scale is meant for a GPU; preset=demo runs the same pipeline in minutes"
+        if plan.preset == "paper"
+        else f"over {duration(LONG_ON_CPU_S)}; a smaller preset or fewer steps run sooner"
+    )
+    console.print(
+        f"[bold yellow]warning:[/] preset={plan.preset} on a CPU: about {duration(total)} by this estimate ({why}).",
+        soft_wrap=True,
+    )
     if not ask:
         return
     if not confirm:
         console.print("pipeline.confirm=false: running it anyway", soft_wrap=True)
         return
     if not sys.stdin.isatty():
-        raise ConfigError(f"preset={plan.preset} on a CPU would run for about {duration(total)}; pass "
-                          "pipeline.confirm=false to run it anyway, device=cuda on a GPU machine, or preset=demo")
+        raise ConfigError(
+            f"preset={plan.preset} on a CPU would run for about {duration(total)}; pass "
+            "pipeline.confirm=false to run it anyway, device=cuda on a GPU machine, or preset=demo"
+        )
     answer = console.input("Run it on this CPU anyway? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
         raise ConfigError("not run (answered no); preset=demo runs the same pipeline in minutes on a CPU")
 
 
-def preflight(plan: Plan, machine: Machine, confirm: bool, probe: Probe | None = None,
-              dry_run: bool = False) -> dict[str, StepNeeds]:
+def preflight(
+    plan: Plan, machine: Machine, confirm: bool, probe: Probe | None = None, dry_run: bool = False
+) -> dict[str, StepNeeds]:
     """Print the table and decide; returns the estimates (the pipeline's ETA starts from them)."""
     started = time.perf_counter()
     probe = probe or Probe(machine.device)

@@ -136,35 +136,73 @@ def _names(files, *roles: str) -> tuple[str, ...]:
 
 
 GENERATE_CUBES = Stage(
-    "generate-cubes", "generate_cubes", "sla_cli.generate_cubes.stage",
+    "generate-cubes",
+    "generate_cubes",
+    "sla_cli.generate_cubes.stage",
     "render MNIST digits on cube faces in 100 contexts, with masks and rotating cubes",
-    "dataset", DATASET_FILES, None,
-    _names(DATASET_FILES, "train_images", "test_images", "train_labels", "test_labels", "masks"))
+    "dataset",
+    DATASET_FILES,
+    None,
+    _names(DATASET_FILES, "train_images", "test_images", "train_labels", "test_labels", "masks"),
+)
 TRAIN = Stage(
-    "train", "train", "sla_cli.train.stage",
+    "train",
+    "train",
+    "sla_cli.train.stage",
     "train one autoencoder per context, self- and cross-training into a shared latent space",
-    "model", MODEL_FILES, MODEL_FILES.metrics, _names(MODEL_FILES, "model", "metrics"),
-    reads=(Input("dataset_dir", "dataset"),))
+    "model",
+    MODEL_FILES,
+    MODEL_FILES.metrics,
+    _names(MODEL_FILES, "model", "metrics"),
+    reads=(Input("dataset_dir", "dataset"),),
+)
 CLASSIFY = Stage(
-    "classify", "classify", "sla_cli.classify.stage",
+    "classify",
+    "classify",
+    "sla_cli.classify.stage",
     "MNIST: a set of class autoencoders as a Bayes classifier, against an MLP",
-    "classify", CLASSIFY_FILES, CLASSIFY_FILES.results, _names(CLASSIFY_FILES, "results"))
+    "classify",
+    CLASSIFY_FILES,
+    CLASSIFY_FILES.results,
+    _names(CLASSIFY_FILES, "results"),
+)
 DENSITY = Stage(
-    "density", "density", "sla_cli.density.stage",
+    "density",
+    "density",
+    "sla_cli.density.stage",
     "the autoencoder family as density models on binarized MNIST: DAE, MADE, VAE (IWAE)",
-    "density", DENSITY_FILES, DENSITY_FILES.results, _names(DENSITY_FILES, "results"))
+    "density",
+    DENSITY_FILES,
+    DENSITY_FILES.results,
+    _names(DENSITY_FILES, "results"),
+)
 EVAL_ONESHOT = Stage(
-    "eval oneshot", "eval_oneshot", "sla_cli.eval.oneshot.stage",
+    "eval oneshot",
+    "eval_oneshot",
+    "sla_cli.eval.oneshot.stage",
     "one-shot recognition of unseen glyphs in all contexts from one example",
-    "oneshot", ONESHOT_FILES, ONESHOT_FILES.results, _names(ONESHOT_FILES, "results"),
-    reads=(Input("model_dir", "model"), Input("oneshot.ablation_model_dir", "model"),
-           Input("oneshot.baseline_model_dirs.*", "model")),
-    open_sections=("oneshot.baseline_model_dirs",))
+    "oneshot",
+    ONESHOT_FILES,
+    ONESHOT_FILES.results,
+    _names(ONESHOT_FILES, "results"),
+    reads=(
+        Input("model_dir", "model"),
+        Input("oneshot.ablation_model_dir", "model"),
+        Input("oneshot.baseline_model_dirs.*", "model"),
+    ),
+    open_sections=("oneshot.baseline_model_dirs",),
+)
 EVAL_CONCEPT = Stage(
-    "eval concept", "eval_concept", "sla_cli.eval.concept.stage",
+    "eval concept",
+    "eval_concept",
+    "sla_cli.eval.concept.stage",
     "context-likelihood maps and the second-level 'turning cube' autoencoder",
-    "concept", CONCEPT_FILES, CONCEPT_FILES.results, _names(CONCEPT_FILES, "results"),
-    reads=(Input("model_dir", "model"),))
+    "concept",
+    CONCEPT_FILES,
+    CONCEPT_FILES.results,
+    _names(CONCEPT_FILES, "results"),
+    reads=(Input("model_dir", "model"),),
+)
 
 STAGES = (GENERATE_CUBES, TRAIN, CLASSIFY, DENSITY, EVAL_ONESHOT, EVAL_CONCEPT)
 BY_NAME = {s.name: s for s in STAGES}
@@ -191,16 +229,41 @@ PIPELINE = (
     Step("dataset", GENERATE_CUBES, "the cube world"),
     Step("model", TRAIN, "the set, self- and cross-trained", {"dataset_dir": "dataset"}),
     Step("classify", CLASSIFY, "Table 1: class autoencoders vs MLPs"),
-    Step("model_self_only", TRAIN, "ablation: no cross-training", {"dataset_dir": "dataset"},
-         ("train.cross_steps=0",), reported=False),
-    Step("model_shared_ae", TRAIN, "baseline: one shared autoencoder", {"dataset_dir": "dataset"},
-         ("train.variant=shared_ae",), reported=False),
-    Step("model_contrastive", TRAIN, "baseline: contrastive encoders", {"dataset_dir": "dataset"},
-         ("train.variant=contrastive",), reported=False),
-    Step("oneshot", EVAL_ONESHOT, "one-shot recognition of new glyphs",
-         {"model_dir": "model", "oneshot.ablation_model_dir": "model_self_only",
-          "oneshot.baseline_model_dirs.shared_ae": "model_shared_ae",
-          "oneshot.baseline_model_dirs.contrastive": "model_contrastive"}),
+    Step(
+        "model_self_only",
+        TRAIN,
+        "ablation: no cross-training",
+        {"dataset_dir": "dataset"},
+        ("train.cross_steps=0",),
+        reported=False,
+    ),
+    Step(
+        "model_shared_ae",
+        TRAIN,
+        "baseline: one shared autoencoder",
+        {"dataset_dir": "dataset"},
+        ("train.variant=shared_ae",),
+        reported=False,
+    ),
+    Step(
+        "model_contrastive",
+        TRAIN,
+        "baseline: contrastive encoders",
+        {"dataset_dir": "dataset"},
+        ("train.variant=contrastive",),
+        reported=False,
+    ),
+    Step(
+        "oneshot",
+        EVAL_ONESHOT,
+        "one-shot recognition of new glyphs",
+        {
+            "model_dir": "model",
+            "oneshot.ablation_model_dir": "model_self_only",
+            "oneshot.baseline_model_dirs.shared_ae": "model_shared_ae",
+            "oneshot.baseline_model_dirs.contrastive": "model_contrastive",
+        },
+    ),
     Step("concept", EVAL_CONCEPT, "the cube concept, second level", {"model_dir": "model"}),
 )
 STEP_BY_FOLDER = {s.folder: s for s in PIPELINE}

@@ -46,15 +46,16 @@ class Eta:
 
 def _header(k: int, n: int, planned: PlannedStep, left: float) -> None:
     ends = time.strftime("%H:%M", time.localtime(time.time() + left))
-    console.rule(f"[bold]stage {k}/{n}: {planned.name}[/] (sla {escape(planned.stage.name)}: "
-                 f"{escape(planned.step.summary)}) - pipeline: about {duration(left)} left, ends ~{ends}")
+    console.rule(
+        f"[bold]stage {k}/{n}: {planned.name}[/] (sla {escape(planned.stage.name)}: "
+        f"{escape(planned.step.summary)}) - pipeline: about {duration(left)} left, ends ~{ends}"
+    )
 
 
 def _blocked(planned: PlannedStep, outcomes: dict[str, str]) -> str | None:
     for key, folder in planned.step.inputs.items():
         if folder in outcomes and outcomes[folder] != "complete" and outcomes[folder] != "skipped":
-            return f"needs {folder}/ ({key}), which {'was ' if outcomes[folder] != 'failed' else ''}" \
-                   f"{outcomes[folder]}"
+            return f"needs {folder}/ ({key}), which {'was ' if outcomes[folder] != 'failed' else ''}{outcomes[folder]}"
     return None
 
 
@@ -106,7 +107,7 @@ def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool) -> in
                     log.set(planned.name, "skipped", planned.skipped)
             for k, planned in enumerate(active, 1):
                 current = planned
-                _header(k, len(active), planned, eta.left([p.name for p in active[k - 1:]]))
+                _header(k, len(active), planned, eta.left([p.name for p in active[k - 1 :]]))
                 started = time.perf_counter()
                 blocked = _blocked(planned, outcomes)
                 if blocked:
@@ -115,8 +116,9 @@ def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool) -> in
                     try:
                         _verify(planned)
                         outcome, reason = "complete", ""
-                        console.print(f"{planned.folder} already holds this run (hashes verified): skipped",
-                                      soft_wrap=True)
+                        console.print(
+                            f"{planned.folder} already holds this run (hashes verified): skipped", soft_wrap=True
+                        )
                     except SlaError as e:
                         outcome, reason = "failed", f"{e}; overwrite=true runs it again"
                 else:
@@ -134,14 +136,20 @@ def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool) -> in
         signal = "SIGTERM" if code == 143 else "Ctrl-C"
         if current is not None:
             log.data["stages"][current.name] = {
-                "outcome": "interrupted", "reason": f"{signal} during this stage; the same command resumes it"}
-            for later in active[active.index(current) + 1:]:
-                log.data["stages"][later.name] = {"outcome": "not run",
-                                                  "reason": f"the pipeline was stopped ({signal}) at {current.name}"}
+                "outcome": "interrupted",
+                "reason": f"{signal} during this stage; the same command resumes it",
+            }
+            for later in active[active.index(current) + 1 :]:
+                log.data["stages"][later.name] = {
+                    "outcome": "not run",
+                    "reason": f"the pipeline was stopped ({signal}) at {current.name}",
+                }
         log.write()
         where = f"during stage {current.name}" if current is not None else "between stages"
-        print(f"sla pipeline: interrupted {where}; finished stages are intact, the same command continues",
-              file=sys.stderr)
+        print(
+            f"sla pipeline: interrupted {where}; finished stages are intact, the same command continues",
+            file=sys.stderr,
+        )
         return code
     finally:
         lock.release()

@@ -19,9 +19,12 @@ OUTCOMES = ("complete", "skipped", "refused", "failed", "interrupted", "incomple
 class StatusLog:
     def __init__(self, out: Path, command: str, folders: list[str]):
         self.path = Path(out) / FILE
-        self.data = {"command": command, "started": _now(), "updated": _now(),
-                     "stages": {f: {"outcome": "not run", "reason": "the pipeline has not reached it"}
-                                for f in folders}}
+        self.data = {
+            "command": command,
+            "started": _now(),
+            "updated": _now(),
+            "stages": {f: {"outcome": "not run", "reason": "the pipeline has not reached it"} for f in folders},
+        }
 
     def set(self, folder: str, outcome: str, reason: str = "", seconds: float | None = None) -> None:
         assert outcome in OUTCOMES, outcome
@@ -49,7 +52,10 @@ def read(out: Path) -> dict[str, dict]:
     try:
         data = json.loads((Path(out) / FILE).read_text())
         stages = data["stages"]
-        return {k: v for k, v in stages.items()
-                if isinstance(v, dict) and v.get("outcome") in OUTCOMES and isinstance(v.get("reason", ""), str)}
+        return {
+            k: v
+            for k, v in stages.items()
+            if isinstance(v, dict) and v.get("outcome") in OUTCOMES and isinstance(v.get("reason", ""), str)
+        }
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}

@@ -27,8 +27,10 @@ def robustness(c: Stage) -> list[str]:
             [f"set, best class score ({s})", *(cell(c, "ood", "ae_set", s, k, digits=3) for k in kinds)]
             for s in SCORINGS
         ]
-        rows += [[f"MLP, {escape(d.replace('_', ' '))}", *(cell(c, "ood", "mlp", d, k, digits=3) for k in kinds)]
-                 for d in keys(c, "ood", "mlp")]
+        rows += [
+            [f"MLP, {escape(d.replace('_', ' '))}", *(cell(c, "ood", "mlp", d, k, digits=3) for k in kinds)]
+            for d in keys(c, "ood", "mlp")
+        ]
         out += table(["detector", *map(escape, kinds)], rows) + [""]
     targets = [t for t in keys(c, "adversarial") if t == "mlp" or t.startswith("ae_set_")]
     eps = keys(c, "adversarial", "mlp", "worst_case")

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import statistics
 
-from sla_cli.report import concept, oneshot, table1, textures
 from sla_cli import paper
+from sla_cli.report import concept, oneshot, table1, textures
 from sla_cli.report.collect import BY_FOLDER, Stage
 from sla_cli.report.markdown import code, table
-from sla_cli.report.numbers import (NOT_REPORTED, cell, derived, difference, estimate, first, is_number, ratio, text,
-                                    values)
+from sla_cli.report.numbers import (
+    NOT_REPORTED,
+    cell,
+    derived,
+    difference,
+    estimate,
+    first,
+    is_number,
+    ratio,
+    text,
+    values,
+)
 
 # The paper's raw distances (sla_cli.paper) are in its own latent
 # units, which compare with nothing of ours: only their ratio stands beside ours.
@@ -43,9 +53,11 @@ def _seeds(stage: Stage) -> str:
 
 
 def _classify_how(c: Stage, scoring: str) -> str:
-    return (f"Ours: the same, on {text(c, 'n_test', runs=True)} MNIST test images, {scoring}, "
-            f"{table1.seeds_note(c)}; hidden {text(c, 'arch', 'ae_hidden', runs=True)} (the paper: 2048), "
-            f"inputs {text(c, 'inputs', 'ae_set', runs=True)}")
+    return (
+        f"Ours: the same, on {text(c, 'n_test', runs=True)} MNIST test images, {scoring}, "
+        f"{table1.seeds_note(c)}; hidden {text(c, 'arch', 'ae_hidden', runs=True)} (the paper: 2048), "
+        f"inputs {text(c, 'inputs', 'ae_set', runs=True)}"
+    )
 
 
 def _one_shot_cell(o: Stage, protocol: str) -> str:
@@ -72,9 +84,11 @@ def _measured(stage: Stage, text: str) -> str:
 
 
 def _oneshot_how(o: Stage, what: str) -> str:
-    return (f"Ours: {what}; prototypes from one source context, every probe in each of the C − 1 other "
-            f"contexts, {text(o, 'glyphs', 'mode') if first(o, 'glyphs', 'mode') else text(o, 'glyphs', 'source')} "
-            f"glyphs; {_seeds(o)}")
+    return (
+        f"Ours: {what}; prototypes from one source context, every probe in each of the C − 1 other "
+        f"contexts, {text(o, 'glyphs', 'mode') if first(o, 'glyphs', 'mode') else text(o, 'glyphs', 'source')} "
+        f"glyphs; {_seeds(o)}"
+    )
 
 
 def _reader_control(k: Stage) -> str:
@@ -82,9 +96,11 @@ def _reader_control(k: Stage) -> str:
     if r is None:
         return NOT_REPORTED
     verdict = concept.reader_vs_ours(k, r)
-    return (f"strongest control, {concept.READERS[r].split(': ', 1)[1]}: angle error "
-            f"{concept.angle_error(k, r, unit=' degrees')}, Spearman {concept.spearman(k, r)}"
-            + (f"; {verdict}" if verdict else ""))
+    return (
+        f"strongest control, {concept.READERS[r].split(': ', 1)[1]}: angle error "
+        f"{concept.angle_error(k, r, unit=' degrees')}, Spearman {concept.spearman(k, r)}"
+        + (f"; {verdict}" if verdict else "")
+    )
 
 
 def _texture_control(k: Stage) -> str:
@@ -95,8 +111,12 @@ def _texture_control(k: Stage) -> str:
     strongest = [min(measured, key=measured.get)] if measured else []
     parts = []
     for r in dict.fromkeys([*strongest, "pixels_autoencoder"]):
-        d, v = difference(k, (*textures.SUMMARY, "ours_minus_control_unseen_angle_mae_deg", r, "mean"),
-                          (*textures.SUMMARY, "ours_minus_control_unseen_angle_mae_deg", r, "ci95"), better="lower")
+        d, v = difference(
+            k,
+            (*textures.SUMMARY, "ours_minus_control_unseen_angle_mae_deg", r, "mean"),
+            (*textures.SUMMARY, "ours_minus_control_unseen_angle_mae_deg", r, "ci95"),
+            better="lower",
+        )
         parts.append(f"ours − {textures.HEADERS[textures.READERS.index(r)]}: {d} degrees" + (f", {v}" if v else ""))
     return "; ".join(parts)
 
@@ -107,10 +127,13 @@ def _texture_cell(k: Stage) -> str:
     def of(key: str, value: str = "mean") -> str:
         return estimate(k, (*at, key, value), (*at, key, "ci95"))
 
-    ratio_ = estimate(k, (*at, "unseen_textures_over_trained", "value"), (*at, "unseen_textures_over_trained", "ci95"),
-                      unit="x")
-    return (f"angle error on unseen textures {of('unseen_textures')} degrees = {ratio_} the trained "
-            f"texture's {of('trained_texture')}")
+    ratio_ = estimate(
+        k, (*at, "unseen_textures_over_trained", "value"), (*at, "unseen_textures_over_trained", "ci95"), unit="x"
+    )
+    return (
+        f"angle error on unseen textures {of('unseen_textures')} degrees = {ratio_} the trained "
+        f"texture's {of('trained_texture')}"
+    )
 
 
 def _backprojection_control(k: Stage) -> str:
@@ -118,8 +141,10 @@ def _backprojection_control(k: Stage) -> str:
     for p, name in concept.PAINTERS.items():
         if p != "mse":
             verdict = concept.painter_vs_ours(k, p)
-            parts.append(f"{name.split(':')[0].split(' (')[0]} {concept.backprojection(k, p)}"
-                         + (f", {verdict}" if verdict else ""))
+            parts.append(
+                f"{name.split(':')[0].split(' (')[0]} {concept.backprojection(k, p)}"
+                + (f", {verdict}" if verdict else "")
+            )
     return "; ".join(parts)
 
 
@@ -164,8 +189,11 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
             "in one context. Ours: mean over glyph instances and context pairs (spread: their std), in our latent "
             "units",
             NOT_COMPARABLE,
-            _measured(o, f"same glyph {_with_spread(o, 'distance', 'same_glyph_across_contexts')}; different "
-                         f"glyphs {_with_spread(o, 'distance', 'different_glyph_same_context')}"),
+            _measured(
+                o,
+                f"same glyph {_with_spread(o, 'distance', 'same_glyph_across_contexts')}; different "
+                f"glyphs {_with_spread(o, 'distance', 'different_glyph_same_context')}",
+            ),
             "–",
             _source("oneshot", "distance"),
         ],
@@ -195,11 +223,18 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
                 k,
                 f"map cosine, same angle, two digits: {cell(k, 'map_cosine_same_angle_different_digit', digits=3)}; "
                 "Spearman between the maps (no temperature): "
-                + estimate(k, ("temperature_free", "map_spearman_same_angle_different_digit", "mean"),
-                           ("temperature_free", "map_spearman_same_angle_different_digit", "ci95"), digits=3),
+                + estimate(
+                    k,
+                    ("temperature_free", "map_spearman_same_angle_different_digit", "mean"),
+                    ("temperature_free", "map_spearman_same_angle_different_digit", "ci95"),
+                    digits=3,
+                ),
             ),
-            _measured(k, f"maps 20+ degrees apart: cosine {cell(k, 'map_cosine_different_angle', digits=3)}, "
-                         f"Spearman {cell(k, 'temperature_free', 'map_spearman_different_angle', digits=3)}"),
+            _measured(
+                k,
+                f"maps 20+ degrees apart: cosine {cell(k, 'map_cosine_different_angle', digits=3)}, "
+                f"Spearman {cell(k, 'temperature_free', 'map_spearman_different_angle', digits=3)}",
+            ),
             _source("concept", "map_cosine_*", "temperature_free"),
         ],
         [
@@ -244,7 +279,9 @@ def section(stages: dict[str, Stage]) -> list[str]:
         "the mean ± sample std over seeds (listed under *The runs*). Where a control beats ours the cell says "
         "**ours worse**.",
         "",
-        *table(["claim, and what ours measures (how)", "paper", "ours", "ours beside its strongest control", "from"],
-               rows(stages)),
+        *table(
+            ["claim, and what ours measures (how)", "paper", "ours", "ours beside its strongest control", "from"],
+            rows(stages),
+        ),
         "",
     ]

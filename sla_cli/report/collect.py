@@ -28,8 +28,9 @@ class StageSpec:
     reported: bool = True  # False: listed only where its folder exists or a pipeline logged a problem
 
 
-STAGES = tuple(StageSpec(step.folder, step.stage.kind, step.stage.name, step.stage.numbers, step.reported)
-               for step in PIPELINE)
+STAGES = tuple(
+    StageSpec(step.folder, step.stage.kind, step.stage.name, step.stage.numbers, step.reported) for step in PIPELINE
+)
 BY_FOLDER = {s.folder: s for s in STAGES}
 
 

@@ -35,8 +35,10 @@ def collect(root: Path, stages: dict[str, Stage]) -> dict[str, Stage]:
     if (folder / runfolder.MANIFEST).exists() or (folder / runfolder.CONFIG).exists():
         return {FOLDER: collect_stage(root, StageSpec(FOLDER, DENSITY.kind, DENSITY.name, DENSITY.numbers))}
     models = sorted(p.name for p in folder.iterdir() if p.is_dir() and (p / runfolder.CONFIG).exists())
-    return {f"{FOLDER}/{m}": collect_stage(folder, StageSpec(m, DENSITY.kind, DENSITY.name, DENSITY.numbers))
-            for m in models}
+    return {
+        f"{FOLDER}/{m}": collect_stage(folder, StageSpec(m, DENSITY.kind, DENSITY.name, DENSITY.numbers))
+        for m in models
+    }
 
 
 def is_density(name: str) -> bool:
@@ -46,8 +48,9 @@ def is_density(name: str) -> bool:
 def with_density(root: Path, stages: dict[str, Stage]) -> tuple[dict[str, Stage], dict[str, Stage]]:
     """(every stage, the density ones): the collector's stages plus the density run(s) found under the
     root; a density stage that is missing is dropped (density/ is optional)."""
-    every = {n: s for n, s in {**stages, **collect(root, stages)}.items()
-             if not (is_density(n) and s.status == "missing")}
+    every = {
+        n: s for n, s in {**stages, **collect(root, stages)}.items() if not (is_density(n) and s.status == "missing")
+    }
     return every, {n: s for n, s in every.items() if is_density(n)}
 
 
@@ -78,8 +81,11 @@ def _denoising(d: Stage) -> str:
     """A denoising autoencoder has no NLL: its denoising cross-entropy (per member, plain and walkback)."""
     members = first(d, "members")
     found = members.items() if isinstance(members, dict) else [("", first(d))]
-    parts = [f"{escape(name)} {fmt(ce)}".strip() for name, m in found
-             if isinstance(m, dict) and is_number(ce := m.get("test_denoising_ce_nats"))]
+    parts = [
+        f"{escape(name)} {fmt(ce)}".strip()
+        for name, m in found
+        if isinstance(m, dict) and is_number(ce := m.get("test_denoising_ce_nats"))
+    ]
     return f"no NLL (denoising cross-entropy, nats: {', '.join(parts)})" if parts else NOT_REPORTED
 
 
@@ -87,8 +93,11 @@ LABELS = {"n_test": "test images", "test_binarization": "test binarization", "n_
 
 
 def _setting(record: dict, *names: str) -> str:
-    found = [f"{LABELS.get(n, n)}: {escape(record[n])}" for n in names
-             if isinstance(record, dict) and record.get(n) is not None]
+    found = [
+        f"{LABELS.get(n, n)}: {escape(record[n])}"
+        for n in names
+        if isinstance(record, dict) and record.get(n) is not None
+    ]
     return "; ".join(found) or NOT_REPORTED
 
 
@@ -115,8 +124,12 @@ def rows(stages: dict[str, Stage]) -> list[list[str]]:
         model = first(d, "model")
         what = WHAT.get(model, NOT_REPORTED) if isinstance(model, str) else NOT_REPORTED
         record = d.records()[0] if d.complete and d.records() else {}
-        ours = [f"{escape(name)}/ ({escape(model) if model is not None else d.status})", nll(d), what,
-                _setting(record, "binarization", "test_binarization", "split", "n_test")]
+        ours = [
+            f"{escape(name)}/ ({escape(model) if model is not None else d.status})",
+            nll(d),
+            what,
+            _setting(record, "binarization", "test_binarization", "split", "n_test"),
+        ]
         found = anchors(d) if d.complete else []
         out += [[*ours, *a] for a in found] or [[*ours, NOT_REPORTED if d.complete else "", "", ""]]
     return out
@@ -132,7 +145,17 @@ def section(stages: dict[str, Stage]) -> list[str]:
         "states. Compare only rows whose binarization and split agree: a dynamic and a fixed binarization, or "
         "another split, are not the same test.",
         "",
-        *table(["run", "ours: test NLL, nats", "what it is", "our binarization and split", "anchor",
-                "anchor, nats", "anchor's binarization and split"], rows(stages)),
+        *table(
+            [
+                "run",
+                "ours: test NLL, nats",
+                "what it is",
+                "our binarization and split",
+                "anchor",
+                "anchor, nats",
+                "anchor's binarization and split",
+            ],
+            rows(stages),
+        ),
         "",
     ]

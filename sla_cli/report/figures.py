@@ -23,16 +23,24 @@ class Figure:
 
 
 FIGURES = (
-    Figure("4, 13", "cube samples, and one cube turning from 0 to 90 degrees", "dataset",
-           DATASET_FILES.cubes_figure),
+    Figure("4, 13", "cube samples, and one cube turning from 0 to 90 degrees", "dataset", DATASET_FILES.cubes_figure),
     Figure("5", "the same digit in every context", "dataset", DATASET_FILES.contexts_figure),
-    Figure("6", "context transfer: encoded by one context, decoded by every other", "model",
-           MODEL_FILES.transfer_figure),
+    Figure(
+        "6", "context transfer: encoded by one context, decoded by every other", "model", MODEL_FILES.transfer_figure
+    ),
     Figure("7", "masks of the cube faces, one per context", "dataset", DATASET_FILES.masks_figure),
-    Figure("9", "a never-seen glyph encoded in one context and decoded in every context", "oneshot",
-           ONESHOT_FILES.decoded_figure),
-    Figure("10, 11", "latent distances: same glyph across contexts vs different glyphs in one context", "oneshot",
-           ONESHOT_FILES.distances_figure),
+    Figure(
+        "9",
+        "a never-seen glyph encoded in one context and decoded in every context",
+        "oneshot",
+        ONESHOT_FILES.decoded_figure,
+    ),
+    Figure(
+        "10, 11",
+        "latent distances: same glyph across contexts vs different glyphs in one context",
+        "oneshot",
+        ONESHOT_FILES.distances_figure,
+    ),
     Figure(
         "12",
         "context maps of cubes of two digits at the same angles (the paper's likelihood maps; ours: each context's "
@@ -41,17 +49,34 @@ FIGURES = (
         CONCEPT_FILES.maps_figure,
     ),
     Figure("14", "maps decoded along the second level's one latent component", "concept", CONCEPT_FILES.sweep_figure),
-    Figure("15, 16", "back-projection: a turning cube with a 3, and with the V glyph, beside true renders", "concept",
-           CONCEPT_FILES.backprojection_figure),
-    Figure("", "one-shot accuracy in every context, per protocol (10x10 maps)", "oneshot",
-           ONESHOT_FILES.accuracy_maps_figure),
-    Figure("", "texture invariance: angle error per texture and reader, trained on one digit", "concept",
-           CONCEPT_FILES.invariance_figure),
+    Figure(
+        "15, 16",
+        "back-projection: a turning cube with a 3, and with the V glyph, beside true renders",
+        "concept",
+        CONCEPT_FILES.backprojection_figure,
+    ),
+    Figure(
+        "",
+        "one-shot accuracy in every context, per protocol (10x10 maps)",
+        "oneshot",
+        ONESHOT_FILES.accuracy_maps_figure,
+    ),
+    Figure(
+        "",
+        "texture invariance: angle error per texture and reader, trained on one digit",
+        "concept",
+        CONCEPT_FILES.invariance_figure,
+    ),
     Figure("", "training curves, self and cross loss", "model", MODEL_FILES.curves_figure),
-    Figure("", "confusion matrices of the set's scorings and the MLP (Table 1)", "classify",
-           CLASSIFY_FILES.confusion_figure),
-    Figure("", "log-likelihood under each class autoencoder, own class vs others", "classify",
-           CLASSIFY_FILES.loglik_figure),
+    Figure(
+        "",
+        "confusion matrices of the set's scorings and the MLP (Table 1)",
+        "classify",
+        CLASSIFY_FILES.confusion_figure,
+    ),
+    Figure(
+        "", "log-likelihood under each class autoencoder, own class vs others", "classify", CLASSIFY_FILES.loglik_figure
+    ),
 )
 
 

@@ -24,6 +24,7 @@ def escape(text) -> str:
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Cells are markdown already (escape any text from a run folder before); a | or a line break
     inside one cannot split the row."""
+
     def line(cells):
         return "| " + " | ".join(re.sub(r"(?<!\\)\|", r"\|", str(c)).replace("\n", " ") for c in cells) + " |"
 

@@ -82,8 +82,9 @@ def text(stage: Stage, *path, runs: bool = False) -> str:
         return found
     v = found[0]
     if isinstance(v, dict):  # fractions to 3 significant digits: a table cell, not the JSON
-        return escape("; ".join(f"{k}={x:.3g}" if isinstance(x, float) else f"{k}={x}"
-                                for k, x in v.items() if k != "why"))
+        return escape(
+            "; ".join(f"{k}={x:.3g}" if isinstance(x, float) else f"{k}={x}" for k, x in v.items() if k != "why")
+        )
     return escape(v)
 
 
@@ -154,8 +155,18 @@ def bounds(record: dict, ci: tuple | None = None, low_high: tuple[tuple, tuple] 
     return float(raw[0]), float(raw[1])
 
 
-def estimate(stage: Stage, value: tuple, ci: tuple | None = None, low_high: tuple[tuple, tuple] | None = None,
-             *, scale: float = 1.0, digits: int = 2, signed: bool = False, runs: bool = False, unit: str = "") -> str:
+def estimate(
+    stage: Stage,
+    value: tuple,
+    ci: tuple | None = None,
+    low_high: tuple[tuple, tuple] | None = None,
+    *,
+    scale: float = 1.0,
+    digits: int = 2,
+    signed: bool = False,
+    runs: bool = False,
+    unit: str = "",
+) -> str:
     """'v [low, high]' for one record (its own 95% interval, at ``ci`` or ``low_high``); 'mean ± std'
     over several (seeds or runs: the spread is then their error bar); 'v (no interval)' when the run
     wrote none; the stage's state, "not reported", "skipped" or "not a number" as ``cell`` says."""
@@ -186,8 +197,13 @@ def _side(b) -> str | None:
     return "above" if b[0] > 0 else "below" if b[1] < 0 else "zero"
 
 
-def verdict(stage: Stage, ci: tuple | None = None, low_high: tuple[tuple, tuple] | None = None,
-            better: str = "higher", runs: bool = False) -> str:
+def verdict(
+    stage: Stage,
+    ci: tuple | None = None,
+    low_high: tuple[tuple, tuple] | None = None,
+    better: str = "higher",
+    runs: bool = False,
+) -> str:
     """In words, where the interval of ours - control lies: "ours better", "**ours worse**" (bold:
     the reader must not miss it) or "no difference shown"; with several runs, only when every run's
     interval agrees. ``better``: "higher" (accuracy) or "lower" (an error)."""
@@ -206,8 +222,17 @@ def verdict(stage: Stage, ci: tuple | None = None, low_high: tuple[tuple, tuple]
     return text + (f" (each of {len(found)} runs)" if len(found) > 1 else "")
 
 
-def difference(stage: Stage, value: tuple, ci: tuple | None = None, low_high: tuple[tuple, tuple] | None = None,
-               *, better: str = "higher", scale: float = 1.0, digits: int = 2, runs: bool = False) -> list[str]:
+def difference(
+    stage: Stage,
+    value: tuple,
+    ci: tuple | None = None,
+    low_high: tuple[tuple, tuple] | None = None,
+    *,
+    better: str = "higher",
+    scale: float = 1.0,
+    digits: int = 2,
+    runs: bool = False,
+) -> list[str]:
     """[ours - control with its interval, the verdict] for a difference a stage wrote (signed); the
     verdict is blank when there is no number to judge."""
     cell = estimate(stage, value, ci, low_high, scale=scale, digits=digits, signed=True, runs=runs)
@@ -225,7 +250,8 @@ def unpaired(stage: Stage, ours: tuple, ours_ci: tuple, theirs: tuple, theirs_ci
         return ""
     a, b = bounds(found[0], ours_ci), bounds(found[0], theirs_ci)
     if not (isinstance(a, tuple) and isinstance(b, tuple)) or not all(
-            is_number(lookup(found[0], *p)) for p in (ours, theirs)):
+        is_number(lookup(found[0], *p)) for p in (ours, theirs)
+    ):
         return ""
     if a[0] > b[1] or a[1] < b[0]:
         above = a[0] > b[1]

@@ -13,12 +13,23 @@ from __future__ import annotations
 
 from sla_cli.report.collect import Stage
 from sla_cli.report.markdown import escape, table
-from sla_cli.report.numbers import (NOT_REPORTED, SKIPPED, derived, difference, estimate, first, is_number, lookup,
-                                    records_of, text, values)
+from sla_cli.report.numbers import (
+    NOT_REPORTED,
+    SKIPPED,
+    derived,
+    difference,
+    estimate,
+    first,
+    is_number,
+    lookup,
+    records_of,
+    text,
+    values,
+)
 
 PROTOCOLS = {
     "paper": "two-way, the check vs the plus (other glyph sets: their first two classes), the prototype's own "
-             "drawing probed (the paper's)",
+    "drawing probed (the paper's)",
     "same_instance": "N-way, the prototype's own drawing probed",
     "new_instances": "N-way, other drawings of each class probed (honest one-shot)",
 }
@@ -84,8 +95,9 @@ def ours_minus(o: Stage, method: str, protocol: str) -> list[str]:
     """[ours − method in accuracy points with its paired 95% interval, the verdict]."""
     if skipped(o, method):
         return [SKIPPED, ""]
-    return difference(o, ("ours_minus", method, protocol, "difference"), ("ours_minus", method, protocol, "ci95"),
-                      scale=100, digits=1)
+    return difference(
+        o, ("ours_minus", method, protocol, "difference"), ("ours_minus", method, protocol, "ci95"), scale=100, digits=1
+    )
 
 
 def strongest_baseline(o: Stage, protocol: str) -> str | None:
@@ -105,8 +117,10 @@ def beside_controls(o: Stage, protocol: str) -> str:
         if m is None:
             continue
         d, v = ours_minus(o, m, protocol)
-        parts.append(f"{BASELINES[m].split(':')[0]} {accuracy(o, m, protocol, unit='%')}; ours − it (points) {d}"
-                     + (f", {v}" if v else ""))
+        parts.append(
+            f"{BASELINES[m].split(':')[0]} {accuracy(o, m, protocol, unit='%')}; ours − it (points) {d}"
+            + (f", {v}" if v else "")
+        )
     return "; ".join(parts) or NOT_REPORTED
 
 
@@ -117,10 +131,15 @@ def _listing(value) -> str:
 def _glyphs(o: Stage) -> str:
     source = first(o, "glyphs", "mode") or first(o, "glyphs", "source")
     seeds = first(o, "glyphs", "seeds")
-    draws = f"{len(seeds)} glyph draw(s), seeds {_listing(seeds)}" if isinstance(seeds, list) else \
-        f"glyph draws: {NOT_REPORTED}"
-    return (f"Glyphs: {escape(source) if source is not None else NOT_REPORTED} (classes of the first draw: "
-            f"{_listing(first(o, 'glyphs', 'classes'))}); {draws}. Intervals: {text(o, 'intervals', 'method')}.")
+    draws = (
+        f"{len(seeds)} glyph draw(s), seeds {_listing(seeds)}"
+        if isinstance(seeds, list)
+        else f"glyph draws: {NOT_REPORTED}"
+    )
+    return (
+        f"Glyphs: {escape(source) if source is not None else NOT_REPORTED} (classes of the first draw: "
+        f"{_listing(first(o, 'glyphs', 'classes'))}); {draws}. Intervals: {text(o, 'intervals', 'method')}."
+    )
 
 
 def _probes(o: Stage, protocol: str) -> str:
@@ -132,15 +151,30 @@ def _probes(o: Stage, protocol: str) -> str:
 def rows(o: Stage, protocol: str) -> list[list[str]]:
     """One row per method for one protocol: ours first, then every baseline (skipped ones said so)."""
     path = summary_path("ours", protocol)
-    out = [["**shared latent space (ours)**", accuracy(o, "ours", protocol),
-            estimate(o, (*path, "min_accuracy"), scale=100, digits=1), contexts_right(o, *path), "–", ""]]
+    out = [
+        [
+            "**shared latent space (ours)**",
+            accuracy(o, "ours", protocol),
+            estimate(o, (*path, "min_accuracy"), scale=100, digits=1),
+            contexts_right(o, *path),
+            "–",
+            "",
+        ]
+    ]
     for m, name in BASELINES.items():
         if skipped(o, m):
             out.append([name, accuracy(o, m, protocol), SKIPPED, SKIPPED, SKIPPED, ""])
             continue
         bpath = summary_path(m, protocol)
-        out.append([name, accuracy(o, m, protocol), estimate(o, (*bpath, "min_accuracy"), scale=100, digits=1),
-                    contexts_right(o, *bpath), *ours_minus(o, m, protocol)])
+        out.append(
+            [
+                name,
+                accuracy(o, m, protocol),
+                estimate(o, (*bpath, "min_accuracy"), scale=100, digits=1),
+                contexts_right(o, *bpath),
+                *ours_minus(o, m, protocol),
+            ]
+        )
     return out
 
 
@@ -156,8 +190,20 @@ def section(o: Stage) -> list[str]:
         "",
     ]
     for p, what in PROTOCOLS.items():
-        out += [f"**{what}** ({_probes(o, p)}):", "",
-                *table(["method", "accuracy % [95% interval]", "worst context %",
-                        "contexts with every probe right (of C − 1)", "ours − method, points [95% interval]",
-                        "verdict"], rows(o, p)), ""]
+        out += [
+            f"**{what}** ({_probes(o, p)}):",
+            "",
+            *table(
+                [
+                    "method",
+                    "accuracy % [95% interval]",
+                    "worst context %",
+                    "contexts with every probe right (of C − 1)",
+                    "ours − method, points [95% interval]",
+                    "verdict",
+                ],
+                rows(o, p),
+            ),
+            "",
+        ]
     return out

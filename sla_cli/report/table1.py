@@ -13,8 +13,17 @@ from __future__ import annotations
 from sla_cli import paper
 from sla_cli.report.collect import Stage
 from sla_cli.report.markdown import escape, table
-from sla_cli.report.numbers import (NOT_A_NUMBER, NOT_REPORTED, cell, difference, first, is_number, records_of,
-                                    text, values)
+from sla_cli.report.numbers import (
+    NOT_A_NUMBER,
+    NOT_REPORTED,
+    cell,
+    difference,
+    first,
+    is_number,
+    records_of,
+    text,
+    values,
+)
 
 PAPER = {"recon": f"{100 * paper.TABLE1_ACCURACY['ae_set']:.1f}", "mlp": f"{100 * paper.TABLE1_ACCURACY['mlp']:.1f}"}
 SCORINGS = {
@@ -76,23 +85,51 @@ def _mcnemar(c: Stage, key: str) -> str:
 def _model_rows(c: Stage) -> list[list[str]]:
     rows = []
     for s, what in SCORINGS.items():
-        rows.append([f"set of 10 autoencoders, {s}", what, text(c, "inputs", "ae_set", runs=True),
-                     text(c, "class_prior", "use", s, runs=True), cell(c, "parameters", "ae_set", runs=True, digits=0),
-                     PAPER.get(s, "–"), cell(c, "ae_set", s, "accuracy", scale=100),
-                     cell(c, "ae_set", s, "val_accuracy", scale=100),
-                     "– (an error, not a probability)" if s == "recon" else cell(c, "ae_set", s, "ece", digits=4),
-                     "–" if s == "recon" else cell(c, "ae_set", s, "nll", digits=4)])
+        rows.append(
+            [
+                f"set of 10 autoencoders, {s}",
+                what,
+                text(c, "inputs", "ae_set", runs=True),
+                text(c, "class_prior", "use", s, runs=True),
+                cell(c, "parameters", "ae_set", runs=True, digits=0),
+                PAPER.get(s, "–"),
+                cell(c, "ae_set", s, "accuracy", scale=100),
+                cell(c, "ae_set", s, "val_accuracy", scale=100),
+                "– (an error, not a probability)" if s == "recon" else cell(c, "ae_set", s, "ece", digits=4),
+                "–" if s == "recon" else cell(c, "ae_set", s, "nll", digits=4),
+            ]
+        )
     for m, what in MLPS.items():
-        rows.append([what, "softmax", text(c, "inputs", m, runs=True), text(c, "class_prior", "mlp", runs=True),
-                     cell(c, "parameters", m, runs=True, digits=0), PAPER.get(m, "–"),
-                     cell(c, m, "accuracy", scale=100), cell(c, m, "val_accuracy", scale=100),
-                     cell(c, m, "ece", digits=4), cell(c, m, "nll", digits=4)])
+        rows.append(
+            [
+                what,
+                "softmax",
+                text(c, "inputs", m, runs=True),
+                text(c, "class_prior", "mlp", runs=True),
+                cell(c, "parameters", m, runs=True, digits=0),
+                PAPER.get(m, "–"),
+                cell(c, m, "accuracy", scale=100),
+                cell(c, m, "val_accuracy", scale=100),
+                cell(c, m, "ece", digits=4),
+                cell(c, m, "nll", digits=4),
+            ]
+        )
     if first(c, "density_members") is not None:  # classify.members=dae|made|vae
         members = f"density models as class models ({text(c, 'density_members', 'members')})"
-        rows.append([members, "log p(x | class)", text(c, "inputs", "density_members", runs=True),
-                     text(c, "class_prior", "density_members", runs=True), NOT_REPORTED, "–",
-                     cell(c, "density_members", "accuracy", scale=100),
-                     cell(c, "density_members", "val_accuracy", scale=100), NOT_REPORTED, NOT_REPORTED])
+        rows.append(
+            [
+                members,
+                "log p(x | class)",
+                text(c, "inputs", "density_members", runs=True),
+                text(c, "class_prior", "density_members", runs=True),
+                NOT_REPORTED,
+                "–",
+                cell(c, "density_members", "accuracy", scale=100),
+                cell(c, "density_members", "val_accuracy", scale=100),
+                NOT_REPORTED,
+                NOT_REPORTED,
+            ]
+        )
     return rows
 
 
@@ -101,22 +138,34 @@ def _paired_rows(c: Stage) -> list[list[str]]:
     for s in SCORINGS:
         for m, name in MLPS.items():
             key = f"{s}_vs_{m}"
-            rows.append([f"set, {s}", name, *paired(c, s, m), _mcnemar(c, key),
-                         f"{cell(c, 'paired', 'comparisons', key, 'seeds_set_better_p05', digits=0, runs=True)} / "
-                         f"{cell(c, 'paired', 'comparisons', key, 'seeds_mlp_better_p05', digits=0, runs=True)}"])
+            rows.append(
+                [
+                    f"set, {s}",
+                    name,
+                    *paired(c, s, m),
+                    _mcnemar(c, key),
+                    f"{cell(c, 'paired', 'comparisons', key, 'seeds_set_better_p05', digits=0, runs=True)} / "
+                    f"{cell(c, 'paired', 'comparisons', key, 'seeds_mlp_better_p05', digits=0, runs=True)}",
+                ]
+            )
     return rows
 
 
 def _training_note(c: Stage) -> str:
     per_class = first(c, "train_per_class", runs=True)
-    data = (f"Training images: {text(c, 'n_train', runs=True)}"
-            + (f" ({escape(per_class)} per class, a seeded draw per seed)" if per_class is not None else "")
-            + f"; validation: {text(c, 'n_val', runs=True)}; test: {text(c, 'n_test', runs=True)}. "
-            f"Loss of the class autoencoders: {text(c, 'training_loss', runs=True)}.")
+    data = (
+        f"Training images: {text(c, 'n_train', runs=True)}"
+        + (f" ({escape(per_class)} per class, a seeded draw per seed)" if per_class is not None else "")
+        + f"; validation: {text(c, 'n_val', runs=True)}; test: {text(c, 'n_test', runs=True)}. "
+        f"Loss of the class autoencoders: {text(c, 'training_loss', runs=True)}."
+    )
     winners = first(c, "tuning", "winner_on_validation", runs=True)
     if isinstance(winners, list):
-        data += " Best on the validation split (the recipe grid; test touched once), per seed: " + \
-                ", ".join(escape(w) for w in winners) + "."
+        data += (
+            " Best on the validation split (the recipe grid; test touched once), per seed: "
+            + ", ".join(escape(w) for w in winners)
+            + "."
+        )
     return data
 
 
@@ -129,8 +178,21 @@ def section(c: Stage) -> list[str]:
         "calibration error of the top-class probability; NLL: mean −log p(true class), nats. The paper's column "
         "is its Table 1 (hidden 2048).",
         "",
-        *table(["model", "scoring", "inputs", "class prior", "parameters", "paper %", "test accuracy %",
-                "validation accuracy %", "ECE", "test NLL"], _model_rows(c)),
+        *table(
+            [
+                "model",
+                "scoring",
+                "inputs",
+                "class prior",
+                "parameters",
+                "paper %",
+                "test accuracy %",
+                "validation accuracy %",
+                "ECE",
+                "test NLL",
+            ],
+            _model_rows(c),
+        ),
         "",
         _training_note(c),
         "",
@@ -138,8 +200,17 @@ def section(c: Stage) -> list[str]:
         "interval a paired bootstrap over the test images (pooled over seeds: test-set noise, not seed noise), "
         "McNemar's exact test per seed. Where the MLP wins the verdict says **ours worse**.",
         "",
-        *table(["set", "against", "set − MLP, points [95% interval]", "verdict", "McNemar p per seed",
-                "seeds set better / MLP better (p < 0.05)"], _paired_rows(c)),
+        *table(
+            [
+                "set",
+                "against",
+                "set − MLP, points [95% interval]",
+                "verdict",
+                "McNemar p per seed",
+                "seeds set better / MLP better (p < 0.05)",
+            ],
+            _paired_rows(c),
+        ),
         "",
     ]
     return out

@@ -13,9 +13,9 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator
 
 import numpy as np
 
@@ -35,8 +35,10 @@ def _free_bytes(folder: Path) -> int | None:
 def disk_full(final: Path, needed: int | None, written: int | None = None) -> DataError:
     free = _free_bytes(final.parent)
     need = f"{needed:,} bytes needed" if needed else f"more than the {written or 0:,} bytes written needed"
-    return DataError(f"no space left in {final.parent} for {final.name}: {need}, "
-                     f"{'?' if free is None else f'{free:,}'} free (free some space or choose another out=DIR)")
+    return DataError(
+        f"no space left in {final.parent} for {final.name}: {need}, "
+        f"{'?' if free is None else f'{free:,}'} free (free some space or choose another out=DIR)"
+    )
 
 
 def _check_space(final: Path, size: int | None) -> None:
@@ -125,8 +127,10 @@ def _load_failure(e: Exception) -> str:
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(e))
     if "Weights only load failed" in text or "WeightsUnpickler" in text:
         found = re.search(r"Unsupported (global: GLOBAL [\w.]+|operand \d+)", text)
-        return ("it holds pickled Python objects or code, not only tensors"
-                f"{f': unsupported {found.group(1)}' if found else ''}; sla loads tensors only")
+        return (
+            "it holds pickled Python objects or code, not only tensors"
+            f"{f': unsupported {found.group(1)}' if found else ''}; sla loads tensors only"
+        )
     lines = [line.strip() for line in text.splitlines() if line.strip() and "weights_only" not in line]
     return lines[0][:200] if lines else type(e).__name__
 

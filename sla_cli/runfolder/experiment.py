@@ -37,8 +37,9 @@ from typing import Any
 from omegaconf import DictConfig, open_dict
 
 # Keys of conf/common.yaml (dotted) that are how-to-run.
-HOW_TO_RUN = frozenset({"out", "overwrite", "device", "threads", "precision", "data.root", "data.download",
-                        "progress_every", "logger"})
+HOW_TO_RUN = frozenset(
+    {"out", "overwrite", "device", "threads", "precision", "data.root", "data.download", "progress_every", "logger"}
+)
 # Leaf names that are how-to-run in any stage's section (train.resume, density.keep_checkpoints, ...).
 HOW_TO_RUN_LEAVES = frozenset({"resume", "stop_after", "keep_checkpoints", "checkpoint_every", "log_every"})
 # How-to-run leaves that concern one invocation only: left out of the config.yaml and manifest a
@@ -62,12 +63,17 @@ def is_seed(key: str) -> bool:
 
 def experiment(config: dict, less_seed: bool = False) -> dict:
     """``config`` (plain nested dicts) less its how-to-run keys, and less the seeds if asked."""
+
     def strip(node: Any, prefix: str) -> Any:
         if not isinstance(node, dict):
             return node
-        return {k: strip(v, f"{prefix}{k}.") for k, v in node.items()
-                if not is_how_to_run(f"{prefix}{k}") and not (less_seed and is_seed(f"{prefix}{k}"))
-                and DEFAULTS_OF_OLD.get(f"{prefix}{k}", object()) != v}
+        return {
+            k: strip(v, f"{prefix}{k}.")
+            for k, v in node.items()
+            if not is_how_to_run(f"{prefix}{k}")
+            and not (less_seed and is_seed(f"{prefix}{k}"))
+            and DEFAULTS_OF_OLD.get(f"{prefix}{k}", object()) != v
+        }
 
     return strip(config, "")
 
@@ -93,8 +99,12 @@ def differences(old: Any, new: Any, shown: int = 3) -> str:
     ``shown`` of them and a count of the rest: what a refusal names instead of a whole config."""
     a = flat(old) if isinstance(old, dict) else {"": old}
     b = flat(new) if isinstance(new, dict) else {"": new}
-    keys = [k for k in dict.fromkeys([*a, *b]) if json.dumps(a.get(k, "<absent>"), sort_keys=True, default=str)
-            != json.dumps(b.get(k, "<absent>"), sort_keys=True, default=str)]
+    keys = [
+        k
+        for k in dict.fromkeys([*a, *b])
+        if json.dumps(a.get(k, "<absent>"), sort_keys=True, default=str)
+        != json.dumps(b.get(k, "<absent>"), sort_keys=True, default=str)
+    ]
     text = ", ".join(f"{k}: {_show(a.get(k, '<absent>'))} -> {_show(b.get(k, '<absent>'))}" for k in keys[:shown])
     return text + (f" and {len(keys) - shown} more" if len(keys) > shown else "") if keys else "no key"
 

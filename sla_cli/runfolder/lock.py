@@ -33,8 +33,10 @@ class FolderLock:
             except BlockingIOError:
                 holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
                 os.close(fd)
-                raise DataError(f"{self.path.parent} is in use by another sla run (pid {holder or '?'}); "
-                                "wait for it to end or choose another out=DIR") from None
+                raise DataError(
+                    f"{self.path.parent} is in use by another sla run (pid {holder or '?'}); "
+                    "wait for it to end or choose another out=DIR"
+                ) from None
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(self.path))
             except FileNotFoundError:

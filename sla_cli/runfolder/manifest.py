@@ -13,9 +13,9 @@ import json
 import os
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 from typing import Any
-from collections.abc import Iterable
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -105,8 +105,10 @@ def inside(folder: str | Path, name: str) -> Path:
     the way is resolved; a manifest's names are read, written and removed only there."""
     real = leaves(folder, name)
     if real is not None:
-        raise DataError(f"{Path(folder) / name} leads outside {folder} through a symbolic link (to {real}); "
-                        "sla reads, writes and removes only files inside a run folder")
+        raise DataError(
+            f"{Path(folder) / name} leads outside {folder} through a symbolic link (to {real}); "
+            "sla reads, writes and removes only files inside a run folder"
+        )
     return Path(folder) / name
 
 
@@ -120,8 +122,9 @@ def read_manifest(folder: str | Path, kind: str | None) -> dict:
         raise DataError(f"{folder} does not exist (expected {what} folder)")
     path = folder / MANIFEST
     if not path.exists():
-        raise DataError(f"{folder} has no manifest.json: it is incomplete (its run died or is still running) "
-                        f"or not {what} folder")
+        raise DataError(
+            f"{folder} has no manifest.json: it is incomplete (its run died or is still running) or not {what} folder"
+        )
     manifest = load_manifest(path)
     if kind is not None and manifest["kind"] != kind:
         raise DataError(f"{folder} holds an sla {manifest['kind']} run, not a {kind}")
@@ -190,7 +193,13 @@ def _bytes_bar(description: str, total: int):
 
     from sla_cli.console import console
 
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-                   console=console, transient=True)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
     bar.start()
     return bar, bar.add_task(description, total=total)

@@ -25,21 +25,27 @@ import contextlib
 import os
 import shutil
 import time
-from typing import Literal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from sla_cli import tracking
 from sla_cli.errors import DataError
-from sla_cli.runfolder.atomic import (TEMP, remove_stale_temporaries, save_npy, save_torch, write_json,
-                                      write_text)
-from sla_cli.runfolder.lock import LOCK, FolderLock
+from sla_cli.runfolder.atomic import TEMP, remove_stale_temporaries, save_npy, save_torch, write_json, write_text
 from sla_cli.runfolder.experiment import differences, experiment, identity
-from sla_cli.runfolder.manifest import (CONFIG, MANIFEST, config_dict, finish, inside, leaves, load_manifest,
-                                        verify_files)
+from sla_cli.runfolder.lock import LOCK, FolderLock
+from sla_cli.runfolder.manifest import (
+    CONFIG,
+    MANIFEST,
+    config_dict,
+    finish,
+    inside,
+    leaves,
+    load_manifest,
+    verify_files,
+)
 
 
 def _config_text(kind: str, cfg: DictConfig, out_dir: Path) -> str:
@@ -123,8 +129,10 @@ class Run:
             if overwrite:
                 for name in old["sha256"]:  # what overwrite will remove: refused before anything changes
                     if (real := leaves(out, name)) is not None:
-                        raise DataError(f"{out / MANIFEST} names {name}, which leads outside {out} through a "
-                                        f"symbolic link (to {real}); remove that run by hand or choose another out=DIR")
+                        raise DataError(
+                            f"{out / MANIFEST} names {name}, which leads outside {out} through a "
+                            f"symbolic link (to {real}); remove that run by hand or choose another out=DIR"
+                        )
                 self.replacing = old
                 return
             # the identity recomputed from the old run's config: one definition, whatever wrote it
@@ -136,16 +144,22 @@ class Run:
                 from sla_cli.console import console
 
                 self.complete, self.manifest = True, old
-                console.print(f"{out} already holds this {kind} run (manifest.json, hashes verified); nothing to do",
-                              soft_wrap=True)
+                console.print(
+                    f"{out} already holds this {kind} run (manifest.json, hashes verified); nothing to do",
+                    soft_wrap=True,
+                )
                 return
             changed = differences(experiment(old["config"]), experiment(config_dict(self.cfg, out)))
-            what = f"another kind of run ({old['kind']}, not {kind})" if old["kind"] != kind else \
-                f"a different {kind} run ({changed})"
+            what = (
+                f"another kind of run ({old['kind']}, not {kind})"
+                if old["kind"] != kind
+                else f"a different {kind} run ({changed})"
+            )
             raise DataError(f"{out} already holds {what}; choose another out=DIR or pass overwrite=true")
         if not overwrite and _holds_foreign_files(out, kind):
-            raise DataError(f"{out} is not empty and holds no sla {kind} run; "
-                            "choose another out=DIR or pass overwrite=true")
+            raise DataError(
+                f"{out} is not empty and holds no sla {kind} run; choose another out=DIR or pass overwrite=true"
+            )
 
     # -- exit: manifest on success; on failure, leave nothing behind that holds nothing ------------
     def __exit__(self, exc_type, exc, tb) -> Literal[False]:

@@ -42,8 +42,10 @@ def info_nce(z: Tensor, perm: Tensor, seen: Tensor | None, temperature: float) -
     c, b, _ = cos.shape
     target = torch.arange(b, device=z.device).repeat(c)
     out_of_play = ~valid[:, None, :]  # columns of digits whose pair does not count
-    per_direction = [F.cross_entropy((m / temperature).masked_fill(out_of_play, MASKED).flatten(0, 1), target,
-                                     reduction="none") for m in (cos, cos.transpose(1, 2))]
+    per_direction = [
+        F.cross_entropy((m / temperature).masked_fill(out_of_play, MASKED).flatten(0, 1), target, reduction="none")
+        for m in (cos, cos.transpose(1, 2))
+    ]
     per_pair = torch.where(valid.flatten(), (per_direction[0] + per_direction[1]) / 2, 0.0)
     return per_pair.sum() / valid.sum().clamp_min(1)
 
@@ -60,8 +62,16 @@ class UnitCodes:
 
 
 @torch.no_grad()
-def evaluate(model: EncoderSet, data: Dataset, device: torch.device, n_test: int, n_latent: int, batch_size: int,
-             temperature: float, seed: int) -> dict:
+def evaluate(
+    model: EncoderSet,
+    data: Dataset,
+    device: torch.device,
+    n_test: int,
+    n_latent: int,
+    batch_size: int,
+    temperature: float,
+    seed: int,
+) -> dict:
     """Held-out test digits in batches of the training batch size, each paired by a seeded derangement:
     the InfoNCE loss beside chance (log B), the mean cosine of positive pairs (one digit, two contexts)
     and of negatives (two digits), how often a code's nearest partner is its own digit's, and the
@@ -73,23 +83,33 @@ def evaluate(model: EncoderSet, data: Dataset, device: torch.device, n_test: int
     sums = np.zeros(4)
     batches = 0
     for start in range(0, n_test - b + 1, b):
-        z = model.encode(to_batch(data.test_images[start:start + b], device))
+        z = model.encode(to_batch(data.test_images[start : start + b], device))
         perm = random_derangement(data.n_contexts, gen).to(device)
         cos, _ = pair_cosines(z, perm, None)
         positive = cos.diagonal(dim1=1, dim2=2)
         negative = (cos.sum((1, 2)) - positive.sum(1)) / max(b * (b - 1), 1)
         retrieved = (cos.argmax(-1) == torch.arange(b, device=device)).float().mean()
-        sums += [float(info_nce(z, perm, None, temperature)), float(positive.mean()), float(negative.mean()),
-                 float(retrieved)]
+        sums += [
+            float(info_nce(z, perm, None, temperature)),
+            float(positive.mean()),
+            float(negative.mean()),
+            float(retrieved),
+        ]
         batches += 1
     loss, positive, negative, retrieval = sums / batches
     same, different = latent_distances(UnitCodes(model), data, device, n_latent)
-    return {"test_infonce_loss": loss, "chance_infonce_loss": math.log(b), "test_positive_cosine": positive,
-            "test_negative_cosine": negative, "test_pair_retrieval_accuracy": retrieval,
-            "latent_distance_same_digit": same, "latent_distance_different_digit": different,
-            "latent_distance_ratio": different / same if same > 0 else float("nan"),
-            "latent_distance_measured": f"as the set's, on the L2-normalised codes, over "
-                                        f"{min(n_latent, data.test_images.shape[0])} MNIST test digits",
-            "infonce_measured": f"{batches} batches of {b} held-out test digits in all {data.n_contexts} contexts, "
-                                f"each context paired with another by a seeded derangement; temperature "
-                                f"{temperature}; chance = log({b})"}
+    return {
+        "test_infonce_loss": loss,
+        "chance_infonce_loss": math.log(b),
+        "test_positive_cosine": positive,
+        "test_negative_cosine": negative,
+        "test_pair_retrieval_accuracy": retrieval,
+        "latent_distance_same_digit": same,
+        "latent_distance_different_digit": different,
+        "latent_distance_ratio": different / same if same > 0 else float("nan"),
+        "latent_distance_measured": f"as the set's, on the L2-normalised codes, over "
+        f"{min(n_latent, data.test_images.shape[0])} MNIST test digits",
+        "infonce_measured": f"{batches} batches of {b} held-out test digits in all {data.n_contexts} contexts, "
+        f"each context paired with another by a seeded derangement; temperature "
+        f"{temperature}; chance = log({b})",
+    }

@@ -50,8 +50,11 @@ class Dataset:
 
 def dataset_identity(folder: Path, manifest: dict) -> dict:
     files = json.dumps(manifest.get("sha256", {}), sort_keys=True).encode()
-    return {"folder": str(folder), "identity": manifest.get("identity"),
-            "files_sha256": hashlib.sha256(files).hexdigest()[:16]}
+    return {
+        "folder": str(folder),
+        "identity": manifest.get("identity"),
+        "files_sha256": hashlib.sha256(files).hexdigest()[:16],
+    }
 
 
 def same_dataset(a: dict, b: dict) -> bool:
@@ -75,10 +78,15 @@ def load_dataset(folder: str | Path) -> Dataset:
     # every array is hashed once per run, the big image arrays streamed (a progress bar past 1 s):
     # a flipped byte would otherwise train silently
     runfolder.verify_files(folder, manifest, ARRAYS)
-    data = Dataset(folder, dataset_identity(folder, manifest),
-                   _load(folder, FILES.train_images, True), _load(folder, FILES.test_images, True),
-                   _load(folder, FILES.train_labels, False), _load(folder, FILES.test_labels, False),
-                   _load(folder, FILES.masks, False).astype(np.float32))
+    data = Dataset(
+        folder,
+        dataset_identity(folder, manifest),
+        _load(folder, FILES.train_images, True),
+        _load(folder, FILES.test_images, True),
+        _load(folder, FILES.train_labels, False),
+        _load(folder, FILES.test_labels, False),
+        _load(folder, FILES.masks, False).astype(np.float32),
+    )
     _check_shapes(data, manifest)
     return data
 
@@ -93,14 +101,18 @@ def _check_shapes(data: Dataset, manifest: dict) -> None:
     for split in ("train", "test"):
         images, labels = getattr(data, f"{split}_images"), getattr(data, f"{split}_labels")
         if images.ndim != 4 or images.shape[1:] != masks.shape or images.dtype != np.uint8:
-            raise DataError(f"{data.folder}/{FILES.split(split, 'images')} is {images.dtype} {images.shape}, "
-                            f"expected uint8 [N, {c}, {masks.shape[1]}, {masks.shape[2]}]")
+            raise DataError(
+                f"{data.folder}/{FILES.split(split, 'images')} is {images.dtype} {images.shape}, "
+                f"expected uint8 [N, {c}, {masks.shape[1]}, {masks.shape[2]}]"
+            )
         if labels.shape != (images.shape[0],):
-            raise DataError(f"{data.folder}/{FILES.split(split, 'labels')} has shape {labels.shape}, "
-                            f"expected ({images.shape[0]},)")
+            raise DataError(
+                f"{data.folder}/{FILES.split(split, 'labels')} has shape {labels.shape}, expected ({images.shape[0]},)"
+            )
         if images.shape[0] < 2:
-            raise DataError(f"{data.folder}/{FILES.split(split, 'images')} holds {images.shape[0]} digits; "
-                            "at least 2 are needed")
+            raise DataError(
+                f"{data.folder}/{FILES.split(split, 'images')} holds {images.shape[0]} digits; at least 2 are needed"
+            )
 
 
 def to_batch(images: np.ndarray | Tensor, device: torch.device) -> Tensor:
@@ -122,8 +134,10 @@ class BatchSource:
         if max_mb == memory.AUTO:
             self.on_device = memory.holds_training_set(images.nbytes, device)
             if not self.on_device:
-                console.print(f"the training set ({memory.size(images.nbytes)}) does not fit in memory beside the "
-                              "model: batches are read from the memory-mapped arrays (train.device_data_mb=auto)")
+                console.print(
+                    f"the training set ({memory.size(images.nbytes)}) does not fit in memory beside the "
+                    "model: batches are read from the memory-mapped arrays (train.device_data_mb=auto)"
+                )
         else:
             self.on_device = images.nbytes <= max_mb * 2**20
         if self.on_device:

@@ -104,13 +104,15 @@ class FastStep:
         # bias sum below reduces in the same order.
         dloss = torch.ones((), dtype=x.dtype) / b
         g_res = residual.mul_((dloss * wt) * 2)
-        g = torch.ops.aten.sigmoid_backward.grad_input(g_res.transpose(1, 2), y.transpose(1, 2),
-                                                       grad_input=self._buffer("g", (c, b, d), x))
+        g = torch.ops.aten.sigmoid_backward.grad_input(
+            g_res.transpose(1, 2), y.transpose(1, 2), grad_input=self._buffer("g", (c, b, d), x)
+        )
         g_dec2_b = g.sum(1)
         g_w1 = torch.bmm(g.transpose(1, 2), ht.transpose(1, 2), out=self._grad("w1", w1))  # decoder's half
         # W1^T @ g^T as (g @ W1)^T: the layout MKL runs fastest, the same bits (the tests check)
-        g_ht = torch.ops.aten.threshold_backward.grad_input(torch.bmm(g, w1).transpose(1, 2), ht, 0,
-                                                            grad_input=self._buffer("g_ht", ht.shape, x))
+        g_ht = torch.ops.aten.threshold_backward.grad_input(
+            torch.bmm(g, w1).transpose(1, 2), ht, 0, grad_input=self._buffer("g_ht", ht.shape, x)
+        )
         g_dec1_b = g_ht.sum(2)
         g_w2 = torch.bmm(g_ht, zc, out=self._grad("w2", w2))  # decoder's half
         g_zc = torch.bmm(w2.transpose(1, 2), g_ht).transpose(1, 2)  # [C, B, L]
@@ -126,8 +128,14 @@ class FastStep:
         g_enc1_b = g_h.sum(1)
         torch.baddbmm(g_w1, x.transpose(1, 2), g_h, out=g_w1)  # + the encoder's half
 
-        for p, grad in ((w1, g_w1), (w2, g_w2), (model.enc1_b, g_enc1_b), (model.enc2_b, g_enc2_b),
-                        (model.dec1_b, g_dec1_b), (model.dec2_b, g_dec2_b)):
+        for p, grad in (
+            (w1, g_w1),
+            (w2, g_w2),
+            (model.enc1_b, g_enc1_b),
+            (model.enc2_b, g_enc2_b),
+            (model.dec1_b, g_dec1_b),
+            (model.dec2_b, g_dec2_b),
+        ):
             p.grad = grad
         return loss
 

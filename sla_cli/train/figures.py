@@ -29,15 +29,16 @@ def transfer_figure(model: AutoencoderSet, data: Dataset, device: torch.device, 
     h, w = data.frame
     x = to_batch(data.test_images[rows], device)  # [C, k, D]
     c = x.shape[0]
-    z = model.encode(x[source:source + 1], torch.tensor([source], device=device))  # [1, k, L]
+    z = model.encode(x[source : source + 1], torch.tensor([source], device=device))  # [1, k, L]
     decoded = model.decode(z.expand(c, -1, -1)).float().cpu().numpy().reshape(c, len(rows), h, w)
     decoded = decoded * data.masks[:, None]  # outside its mask a decoder is never trained: show only the face
     truth = x.cpu().numpy().reshape(c, len(rows), h, w)
     fig, axes = plt.subplots(len(rows), 2, figsize=(10, 4 * len(rows)), squeeze=False)
     for i, digit in enumerate(rows):
-        for ax, images, title in ((axes[i, 0], truth, f"test digit {digit} (label {int(data.test_labels[digit])}): "
-                                                      "true renders"),
-                                  (axes[i, 1], decoded, f"encoded by context {source}, decoded by each (masked)")):
+        for ax, images, title in (
+            (axes[i, 0], truth, f"test digit {digit} (label {int(data.test_labels[digit])}): true renders"),
+            (axes[i, 1], decoded, f"encoded by context {source}, decoded by each (masked)"),
+        ):
             ax.imshow(tile(images[:, i]), cmap="gray", vmin=0, vmax=1)
             context_indices(ax, c, (h, w))
             ax.set_title(title, fontsize=9)

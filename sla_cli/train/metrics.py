@@ -22,9 +22,11 @@ from sla_cli.train.loop import loss_weights
 
 MEAN_IMAGE_DIGITS = 10_000  # the mean images of this many training digits are the floors' predictions
 MIN_COVERAGE = 0.01  # a context counts as "covered" when its mask covers at least 1% of the frame
-LATENT_MEASURE = ("mean Euclidean latent distance over {n} MNIST test digits: same digit, every pair of different "
-                  "contexts vs. different-class digits, same context; ratio = different / same (latent scales are "
-                  "arbitrary: only the ratio compares across models)")
+LATENT_MEASURE = (
+    "mean Euclidean latent distance over {n} MNIST test digits: same digit, every pair of different "
+    "contexts vs. different-class digits, same context; ratio = different / same (latent scales are "
+    "arbitrary: only the ratio compares across models)"
+)
 
 
 def _chunk(c: int, d: int, hidden: int) -> int:
@@ -39,8 +41,8 @@ def mean_images(data: Dataset, device: torch.device, n_classes: int = 10) -> tup
     labels = torch.as_tensor(data.train_labels[rows].astype(np.int64), device=device)
     per_class = torch.zeros(data.n_contexts, n_classes, data.dim, dtype=torch.float64, device=device)
     for start in range(0, len(rows), 1024):
-        x = to_batch(data.train_images[rows[start:start + 1024]], device).double()  # [C, b, D]
-        per_class.index_add_(1, labels[start:start + 1024], x)
+        x = to_batch(data.train_images[rows[start : start + 1024]], device).double()  # [C, b, D]
+        per_class.index_add_(1, labels[start : start + 1024], x)
     counts = torch.bincount(labels, minlength=n_classes).double()
     overall = per_class.sum(1, keepdim=True) / len(rows)
     by_class = torch.where(counts[None, :, None] > 0, per_class / counts.clamp_min(1)[None, :, None], overall)
@@ -57,8 +59,7 @@ def covered_contexts(masks: np.ndarray) -> np.ndarray:
 
 
 @torch.no_grad()
-def evaluate(model: AutoencoderSet, data: Dataset, device: torch.device, n_test: int, n_latent: int,
-             seed: int) -> dict:
+def evaluate(model: AutoencoderSet, data: Dataset, device: torch.device, n_test: int, n_latent: int, seed: int) -> dict:
     model.eval()
     c = data.n_contexts
     weight = loss_weights(torch.from_numpy(data.masks).to(device))
@@ -68,8 +69,8 @@ def evaluate(model: AutoencoderSet, data: Dataset, device: torch.device, n_test:
     sums = {k: torch.zeros(c, dtype=torch.float64, device=device) for k in ("self", "cross", "mean", "class_mean")}
     step = _chunk(c, data.dim, model.hidden)
     for start in range(0, n_test, step):
-        x = to_batch(data.test_images[start:min(start + step, n_test)], device)
-        labels = torch.as_tensor(data.test_labels[start:start + x.shape[1]].astype(np.int64), device=device)
+        x = to_batch(data.test_images[start : min(start + step, n_test)], device)
+        labels = torch.as_tensor(data.test_labels[start : start + x.shape[1]].astype(np.int64), device=device)
         b = x.shape[1]
         z = model.encode(x)
         sums["self"] += _per_context_sq(model.decode(z), x, weight)
@@ -81,16 +82,23 @@ def evaluate(model: AutoencoderSet, data: Dataset, device: torch.device, n_test:
         sums["class_mean"] += _per_context_sq(class_mean[:, labels.clamp_max(class_mean.shape[1] - 1)], x, weight)
     covered = torch.as_tensor(covered_contexts(data.masks), device=device)
     out = {}
-    for key, name in (("self", "test_self_mse"), ("cross", "test_cross_mse"), ("mean", "mean_image_mse"),
-                      ("class_mean", "class_mean_image_mse")):
+    for key, name in (
+        ("self", "test_self_mse"),
+        ("cross", "test_cross_mse"),
+        ("mean", "mean_image_mse"),
+        ("class_mean", "class_mean_image_mse"),
+    ):
         per_context = sums[key] * c / n_test  # each context's own masked MSE per pixel
         out[name] = float(per_context.mean())
         out[f"{name}_covered"] = float(per_context[covered].mean())
     out["contexts_covered"] = int(covered.sum())
     same, different = latent_distances(model, data, device, n_latent)
-    out.update(latent_distance_same_digit=same, latent_distance_different_digit=different,
-               latent_distance_ratio=different / same if same > 0 else float("nan"),
-               latent_distance_measured=LATENT_MEASURE.format(n=min(n_latent, data.test_images.shape[0])))
+    out.update(
+        latent_distance_same_digit=same,
+        latent_distance_different_digit=different,
+        latent_distance_ratio=different / same if same > 0 else float("nan"),
+        latent_distance_measured=LATENT_MEASURE.format(n=min(n_latent, data.test_images.shape[0])),
+    )
     return out
 
 
@@ -99,7 +107,7 @@ def encode_all(model: AutoencoderSet, images: np.ndarray, device: torch.device) 
     """uint8 [N, C, H, W] -> z[C, N, L]: every digit encoded by its own context's encoder."""
     n, c = images.shape[:2]
     step = _chunk(c, images[0, 0].size, model.hidden)
-    return torch.cat([model.encode(to_batch(images[s:s + step], device)) for s in range(0, n, step)], dim=1).float()
+    return torch.cat([model.encode(to_batch(images[s : s + step], device)) for s in range(0, n, step)], dim=1).float()
 
 
 def latent_distances(model: AutoencoderSet, data: Dataset, device: torch.device, n: int) -> tuple[float, float]:

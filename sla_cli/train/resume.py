@@ -15,14 +15,22 @@ from omegaconf import DictConfig, OmegaConf
 from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.runtime import console
-from sla_cli.training import checkpoint
 from sla_cli.train import variants
 from sla_cli.train.data import Dataset, same_dataset
+from sla_cli.training import checkpoint
 
 RESUME_CHOICES = ("auto", True, False)
 # What a checkpoint must agree on to be continued (train.steps may grow).
-RESUME_KEYS = ("batch_size", "lr", "schedule", "self_steps", "cross_steps", "cross_weight", "device_data_mb",
-               "views_per_digit")
+RESUME_KEYS = (
+    "batch_size",
+    "lr",
+    "schedule",
+    "self_steps",
+    "cross_steps",
+    "cross_weight",
+    "device_data_mb",
+    "views_per_digit",
+)
 
 
 def identity_cfg(cfg: DictConfig) -> DictConfig:
@@ -47,13 +55,18 @@ def resume_point(cfg: DictConfig, run: runfolder.Run, data: Dataset) -> dict | N
         return None
     if mode is False or (mode == "auto" and cfg.overwrite):
         if not cfg.overwrite:
-            raise DataError(f"{out_dir} holds checkpoints of an unfinished run and train.resume=false; "
-                            "drop it to continue the run or pass overwrite=true to start again")
+            raise DataError(
+                f"{out_dir} holds checkpoints of an unfinished run and train.resume=false; "
+                "drop it to continue the run or pass overwrite=true to start again"
+            )
         return None  # start again: the first new checkpoint replaces the old ones
     path, state = checkpoint.latest(out_dir)  # the newest that loads
     checkpoint_to_resume(cfg, out_dir, data, path, state)
-    console.print(f"resuming the unfinished run in {out_dir} from step {state['step']} ({path.name}; "
-                  f"train.resume=false refuses, overwrite=true starts again)", soft_wrap=True)
+    console.print(
+        f"resuming the unfinished run in {out_dir} from step {state['step']} ({path.name}; "
+        f"train.resume=false refuses, overwrite=true starts again)",
+        soft_wrap=True,
+    )
     return state
 
 
@@ -63,11 +76,15 @@ def checkpoint_to_resume(cfg: DictConfig, out_dir: Path, data: Dataset, path: Pa
     if not isinstance(state.get("dataset"), dict) or not isinstance(state.get("resume_key"), dict):
         raise DataError(f"{path} is not an sla train checkpoint (no dataset or resume key)")
     if not same_dataset(state["dataset"], data.identity):
-        raise DataError(f"{out_dir} was trained on another dataset ({state['dataset'].get('folder')}); "
-                        f"it does not match {cfg.dataset_dir} (pass overwrite=true to start again)")
+        raise DataError(
+            f"{out_dir} was trained on another dataset ({state['dataset'].get('folder')}); "
+            f"it does not match {cfg.dataset_dir} (pass overwrite=true to start again)"
+        )
     want = resume_key(cfg)
     for section, values in want.items():
         if state["resume_key"].get(section) != values:
-            raise DataError(f"{path} was made with other settings ({section}: "
-                            f"{runfolder.differences(state['resume_key'].get(section), values)}); "
-                            "resume with the same ones or pass overwrite=true")
+            raise DataError(
+                f"{path} was made with other settings ({section}: "
+                f"{runfolder.differences(state['resume_key'].get(section), values)}); "
+                "resume with the same ones or pass overwrite=true"
+            )

@@ -47,8 +47,10 @@ def validate(cfg: DictConfig) -> None:
         check_int(cfg, "train.views_per_digit", 1)
         set_pairs = cfg.train.variant == "set" and (cfg.train.schedule == "mixed" or cfg.train.cross_steps > 0)
         if cfg.train.views_per_digit == 1 and set_pairs:
-            raise ConfigError("train.views_per_digit=1 leaves cross-training nothing to pair (a pair is two views "
-                              "of one digit): use k >= 2, or train.cross_steps=0 for self-training only")
+            raise ConfigError(
+                "train.views_per_digit=1 leaves cross-training nothing to pair (a pair is two views "
+                "of one digit): use k >= 2, or train.cross_steps=0 for self-training only"
+            )
     check_int(cfg, "train.log_every", 1)
     check_int(cfg, "train.checkpoint_every", 1)
     check_int(cfg, "train.keep_checkpoints", 1)

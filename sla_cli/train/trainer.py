@@ -12,6 +12,7 @@ from omegaconf import DictConfig, OmegaConf
 from sla_cli import distributed, runfolder
 from sla_cli.models.variants import new_model
 from sla_cli.runtime import console, resolve_device, seed_everything
+from sla_cli.train import variants
 from sla_cli.train.data import BatchSource, Dataset, view_choice
 from sla_cli.train.figures import curves_figure, transfer_figure
 from sla_cli.train.loop import (
@@ -22,12 +23,10 @@ from sla_cli.train.loop import (
     step_kind,
     train_step,
 )
-from sla_cli.train import variants
 from sla_cli.train.resume import identity_cfg, resume_key
 from sla_cli.training import Checkpoints, FitState, Log, MeanLosses, TrainingDiverged, constant, fit
 
 __all__ = ["Trainer", "TrainingDiverged", "device_name"]  # TrainingDiverged: the engine's, for old imports
-
 
 
 class Trainer:
@@ -50,18 +49,42 @@ class Trainer:
         """Train to train.steps (True, the run's files written) or to train.stop_after (False; False
         too on torchrun's ranks > 0, which write nothing)."""
         t = self.cfg.train
-        checkpoints = Checkpoints(self.run_folder, t.checkpoint_every, t.keep_checkpoints, key=resume_key(self.cfg),
-                                  extra=lambda: {"dataset": self.data.identity}, on_save=self._write_csv)
-        log = Log(t.log_every, MeanLosses(self.losses), "train",
-                  lambda state, _: _loss_text(state.rows[-1], self.losses), hint="try a lower train.lr")
+        checkpoints = Checkpoints(
+            self.run_folder,
+            t.checkpoint_every,
+            t.keep_checkpoints,
+            key=resume_key(self.cfg),
+            extra=lambda: {"dataset": self.data.identity},
+            on_save=self._write_csv,
+        )
+        log = Log(
+            t.log_every,
+            MeanLosses(self.losses),
+            "train",
+            lambda state, _: _loss_text(state.rows[-1], self.losses),
+            hint="try a lower train.lr",
+        )
         own_step = self.variant == "set"  # the set's step is loop's; a baseline's loss goes through fit's Adam step
-        self.state = fit(self.model, self._batch, None if own_step else self._baseline_loss, constant(t.lr),
-                         steps=t.steps, stop_at=t.stop_after, optimizer=self.optimizer,
-                         step=self._step if own_step else None, log=log, checkpoints=checkpoints,
-                         resume_from=self.resume_from, generator=self.generator, sharded=True)
+        self.state = fit(
+            self.model,
+            self._batch,
+            None if own_step else self._baseline_loss,
+            constant(t.lr),
+            steps=t.steps,
+            stop_at=t.stop_after,
+            optimizer=self.optimizer,
+            step=self._step if own_step else None,
+            log=log,
+            checkpoints=checkpoints,
+            resume_from=self.resume_from,
+            generator=self.generator,
+            sharded=True,
+        )
         if not self.state.finished:
-            console.print(f"stopped after step {self.state.step} as asked (train.stop_after); "
-                          f"the same command without it continues")
+            console.print(
+                f"stopped after step {self.state.step} as asked (train.stop_after); "
+                f"the same command without it continues"
+            )
             return False
         if distributed.rank() > 0:  # torchrun: rank 0 evaluates and writes; the others' copies would be thrown away
             return False
@@ -83,13 +106,22 @@ class Trainer:
 
     def _step(self, batch: tuple) -> dict:
         kind, index, perm, seen = batch
-        return train_step(self.model, self.optimizer, self.batches.batch(index), self.weight, kind, perm,
-                          self.cfg.train.cross_weight, seen)
+        return train_step(
+            self.model,
+            self.optimizer,
+            self.batches.batch(index),
+            self.weight,
+            kind,
+            perm,
+            self.cfg.train.cross_weight,
+            seen,
+        )
 
     def _baseline_loss(self, batch: tuple) -> tuple:
         _, index, perm, seen = batch  # the same draws as the set's steps (the step's kind is not used)
-        return variants.baseline_loss(self.variant, self.model, self.batches.batch(index), self.weight, perm, seen,
-                                      self.cfg.train.temperature)
+        return variants.baseline_loss(
+            self.variant, self.model, self.batches.batch(index), self.weight, perm, seen, self.cfg.train.temperature
+        )
 
     def _write_csv(self, state: FitState) -> None:
         buffer = io.StringIO()
@@ -102,25 +134,41 @@ class Trainer:
 
     def _finish(self) -> None:
         cfg, run = self.cfg, self.run_folder
-        model_file = {"state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-                      "config": self.model.config(), "dataset": self.data.identity,
-                      "frame": list(self.data.frame), "steps": self.state.step, "seed": cfg.seed,
-                      "variant": self.variant,
-                      "run_config": OmegaConf.to_container(identity_cfg(cfg), resolve=True)}
+        model_file = {
+            "state_dict": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "config": self.model.config(),
+            "dataset": self.data.identity,
+            "frame": list(self.data.frame),
+            "steps": self.state.step,
+            "seed": cfg.seed,
+            "variant": self.variant,
+            "run_config": OmegaConf.to_container(identity_cfg(cfg), resolve=True),
+        }
         run.save_torch("model.pt", model_file)
         with console.status("evaluating on held-out test digits"):
             numbers = variants.evaluate(self.variant, self.model, self.data, self.device, cfg)
-        metrics = {"steps": self.state.step, "train_seconds": round(self.state.seconds, 3),
-                   "device": device_name(self.device), "world_size": distributed.world_size(), **numbers}
+        metrics = {
+            "steps": self.state.step,
+            "train_seconds": round(self.state.seconds, 3),
+            "device": device_name(self.device),
+            "world_size": distributed.world_size(),
+            **numbers,
+        }
         run.save_json("metrics.json", metrics)
         if self.variant != "contrastive":  # transfer.png decodes: a contrastive model has no decoder
             source = min(cfg.eval.transfer_source, self.data.n_contexts - 1)
-            run.save_figure("transfer.png", transfer_figure(self.model, self.data, self.device, source,
-                                                            cfg.eval.transfer_digits))
+            run.save_figure(
+                "transfer.png", transfer_figure(self.model, self.data, self.device, source, cfg.eval.transfer_digits)
+            )
         run.save_figure("curves.png", curves_figure(self.state.rows, self.losses))
-        run.describe(dataset=self.data.identity, n_contexts=self.data.n_contexts, frame=list(self.data.frame),
-                     model=self.model.config(), variant=self.variant,
-                     budget=variants.budget(self.variant, cfg, self.data, self.model))
+        run.describe(
+            dataset=self.data.identity,
+            n_contexts=self.data.n_contexts,
+            frame=list(self.data.frame),
+            model=self.model.config(),
+            variant=self.variant,
+            budget=variants.budget(self.variant, cfg, self.data, self.model),
+        )
         self.metrics = metrics
 
 

@@ -35,8 +35,9 @@ SET_ONLY = ("schedule", "self_steps", "cross_steps", "cross_weight")  # the set'
 def unused_keys(variant: str) -> tuple[str, ...]:
     """train.* keys the variant does not read: left out of its run's identity and resume key, so a set
     run's identity is what it was before variants existed (its folders are still recognised)."""
-    return {"set": ("variant", "temperature"), "shared_ae": ("temperature", *SET_ONLY),
-            "contrastive": SET_ONLY}[variant]
+    return {"set": ("variant", "temperature"), "shared_ae": ("temperature", *SET_ONLY), "contrastive": SET_ONLY}[
+        variant
+    ]
 
 
 def without_unused_keys(cfg: DictConfig) -> DictConfig:
@@ -56,27 +57,36 @@ def validate(cfg: DictConfig) -> None:
     t, m = cfg.train, cfg.model
     if t.schedule == "mixed" or t.cross_steps == 0:
         what = "train.schedule=mixed" if t.schedule == "mixed" else "train.cross_steps=0"
-        raise ConfigError(f"{what} is the set's self/cross schedule; train.variant={variant} takes one kind of step "
-                          "(the self-training-only ablation is train.variant=set train.cross_steps=0)")
+        raise ConfigError(
+            f"{what} is the set's self/cross schedule; train.variant={variant} takes one kind of step "
+            "(the self-training-only ablation is train.variant=set train.cross_steps=0)"
+        )
     if variant == "shared_ae" and m.learn_sigma:
-        raise ConfigError("model.learn_sigma=true is the set's per-context sigma; train.variant=shared_ae "
-                          "takes model.learn_sigma=false")
+        raise ConfigError(
+            "model.learn_sigma=true is the set's per-context sigma; train.variant=shared_ae "
+            "takes model.learn_sigma=false"
+        )
     if variant == "contrastive":
         if m.learn_sigma or not m.tied:
             what = "model.learn_sigma=true" if m.learn_sigma else "model.tied=false"
-            raise ConfigError(f"{what} concerns a decoder; train.variant=contrastive trains encoders only "
-                              "(leave model.tied and model.learn_sigma at their defaults)")
+            raise ConfigError(
+                f"{what} concerns a decoder; train.variant=contrastive trains encoders only "
+                "(leave model.tied and model.learn_sigma at their defaults)"
+            )
         if value(cfg, "train.views_per_digit") == 1:
-            raise ConfigError("train.views_per_digit=1 leaves train.variant=contrastive no pairs (a pair is two "
-                              "views of one digit): use k >= 2")
+            raise ConfigError(
+                "train.views_per_digit=1 leaves train.variant=contrastive no pairs (a pair is two "
+                "views of one digit): use k >= 2"
+            )
 
 
 def loss_names(variant: str) -> tuple[str, ...]:
     return LOSSES[variant]
 
 
-def baseline_loss(variant: str, model, x: Tensor, weight: Tensor, perm: Tensor, seen: Tensor | None,
-                  temperature: float) -> tuple[Tensor, dict]:
+def baseline_loss(
+    variant: str, model, x: Tensor, weight: Tensor, perm: Tensor, seen: Tensor | None, temperature: float
+) -> tuple[Tensor, dict]:
     """A baseline's objective for the training engine (``fit``'s own Adam step; the set's step is
     ``loop.train_step``) on the set's batch ``x[C, B, D]``, with the set's cross pairs ``perm``."""
     if variant == "shared_ae":
@@ -91,8 +101,9 @@ def evaluate(variant: str, model, data: Dataset, device: torch.device, cfg: Dict
     the shared one), the InfoNCE numbers for the contrastive encoders."""
     e = cfg.eval
     if variant == "contrastive":
-        return contrastive.evaluate(model, data, device, e.test_digits, e.latent_digits, cfg.train.batch_size,
-                                    cfg.train.temperature, cfg.seed)
+        return contrastive.evaluate(
+            model, data, device, e.test_digits, e.latent_digits, cfg.train.batch_size, cfg.train.temperature, cfg.seed
+        )
     return metrics.evaluate(model, data, device, e.test_digits, e.latent_digits, cfg.seed)
 
 
@@ -111,10 +122,17 @@ def budget(variant: str, cfg: DictConfig, data: Dataset, model) -> dict:
         decodes = 2 if variant == "set" and t.schedule == "mixed" else 1  # mixed: a self and a cross decode
         per_step = 3 * images * coder * (1 + decodes)
         passes = f"C x B encodes and {decodes} x C x B decodes per step"
-    return {"steps": int(t.steps), "digits_per_step": int(b), "contexts": c, "images_per_step": images,
-            "optimizer": f"Adam, lr {t.lr} (constant)", "parameters": sum(p.numel() for p in model.parameters()),
-            "flops_per_step": per_step, "train_flops": per_step * int(t.steps),
-            "flops_measured": f"estimate: {passes}; 2 FLOPs per multiply-add of the weights, backward = 2 x "
-                              "forward; biases, activations and Adam's update left out",
-            "same_as_the_set": "steps, digits per step (each in all C contexts, the same draws), optimizer and "
-                               "learning rate; not FLOPs or parameters"}
+    return {
+        "steps": int(t.steps),
+        "digits_per_step": int(b),
+        "contexts": c,
+        "images_per_step": images,
+        "optimizer": f"Adam, lr {t.lr} (constant)",
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "flops_per_step": per_step,
+        "train_flops": per_step * int(t.steps),
+        "flops_measured": f"estimate: {passes}; 2 FLOPs per multiply-add of the weights, backward = 2 x "
+        "forward; biases, activations and Adam's update left out",
+        "same_as_the_set": "steps, digits per step (each in all C contexts, the same draws), optimizer and "
+        "learning rate; not FLOPs or parameters",
+    }

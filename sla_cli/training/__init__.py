@@ -35,5 +35,17 @@ from sla_cli.training.checkpoint import Checkpoints
 from sla_cli.training.fit import EachStep, FitState, Log, MeanLosses, Meter, TrainingDiverged, fit
 from sla_cli.training.schedule import EpochBatches, constant, cosine_annealing, per_epoch
 
-__all__ = ["Checkpoints", "EachStep", "EpochBatches", "FitState", "Log", "MeanLosses", "Meter", "TrainingDiverged",
-           "constant", "cosine_annealing", "fit", "per_epoch"]
+__all__ = [
+    "Checkpoints",
+    "EachStep",
+    "EpochBatches",
+    "FitState",
+    "Log",
+    "MeanLosses",
+    "Meter",
+    "TrainingDiverged",
+    "constant",
+    "cosine_annealing",
+    "fit",
+    "per_epoch",
+]

@@ -129,7 +129,9 @@ class Checkpoints:
             return None
         path, state = found
         if state.get("resume_key") != self.key:
-            raise DataError(f"{path} was made with other settings "
-                            f"({runfolder.differences(state.get('resume_key'), self.key)}); "
-                            "resume with the same ones or pass overwrite=true")
+            raise DataError(
+                f"{path} was made with other settings "
+                f"({runfolder.differences(state.get('resume_key'), self.key)}); "
+                "resume with the same ones or pass overwrite=true"
+            )
         return state, path

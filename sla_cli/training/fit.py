@@ -121,11 +121,24 @@ class Log:
     hint: str = ""
 
 
-def fit(model: nn.Module, batches: Callable[[int], Any], loss: LossFn | None, schedule: Schedule, *, steps: int,
-        stop_at: int = 0, optimizer: torch.optim.Optimizer | None = None,
-        step: Callable[[Any], Losses] | None = None, log: Log | None = None, checkpoints: Checkpoints | None = None,
-        resume_from: dict | None = None, generator: torch.Generator | None = None, sharded: bool = False,
-        use_autocast: bool = True, stop_when: Callable[[FitState], bool] | None = None) -> FitState:
+def fit(
+    model: nn.Module,
+    batches: Callable[[int], Any],
+    loss: LossFn | None,
+    schedule: Schedule,
+    *,
+    steps: int,
+    stop_at: int = 0,
+    optimizer: torch.optim.Optimizer | None = None,
+    step: Callable[[Any], Losses] | None = None,
+    log: Log | None = None,
+    checkpoints: Checkpoints | None = None,
+    resume_from: dict | None = None,
+    generator: torch.Generator | None = None,
+    sharded: bool = False,
+    use_autocast: bool = True,
+    stop_when: Callable[[FitState], bool] | None = None,
+) -> FitState:
     """Train ``model`` to ``steps`` optimizer steps (or to ``stop_at`` when > 0, leaving a checkpoint).
 
     ``batches(step)`` is the batch of step ``step`` (0-based) and makes the step's random draws;
@@ -200,8 +213,9 @@ def _adam_step(model: nn.Module, optimizer, loss: LossFn, device: torch.device, 
     return step
 
 
-def _check(pending: list[tuple[int, Losses]], meter: Meter, sharded: bool, last_checkpoint: Path | None,
-           hint: str) -> dict[str, float]:
+def _check(
+    pending: list[tuple[int, Losses]], meter: Meter, sharded: bool, last_checkpoint: Path | None, hint: str
+) -> dict[str, float]:
     """One host sync for all steps since the last check; a non-finite loss ends the run. Returns the
     last step's losses."""
     if not pending:
@@ -214,32 +228,40 @@ def _check(pending: list[tuple[int, Losses]], meter: Meter, sharded: bool, last_
         checked = {name: next(it) for name in losses}
         for name, v in checked.items():
             if v != v or v in (float("inf"), float("-inf")):
-                kept = f"the last good checkpoint is {last_checkpoint}" if last_checkpoint \
+                kept = (
+                    f"the last good checkpoint is {last_checkpoint}"
+                    if last_checkpoint
                     else "no checkpoint was written yet"
-                raise TrainingDiverged(f"the {name} loss became {v} at step {step}{f' ({hint})' if hint else ''}; "
-                                       f"{kept}")
+                )
+                raise TrainingDiverged(
+                    f"the {name} loss became {v} at step {step}{f' ({hint})' if hint else ''}; {kept}"
+                )
         meter.add(step, checked)
     return checked
 
 
 def _save(checkpoints: Checkpoints, state: FitState, model, optimizer, meter: Meter, generator, device) -> None:
-    saved = checkpoints.save(state.step, {
-        "step": state.step,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "rng": checkpoint.rng_state(generator, device),
-        "rows": state.rows,
-        **meter.state_dict(),
-        "train_seconds": state.seconds,
-    })
+    saved = checkpoints.save(
+        state.step,
+        {
+            "step": state.step,
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "rng": checkpoint.rng_state(generator, device),
+            "rows": state.rows,
+            **meter.state_dict(),
+            "train_seconds": state.seconds,
+        },
+    )
     if saved is not None:  # None on torchrun's ranks > 0, which write nothing
         state.last_checkpoint = saved
         if checkpoints.on_save is not None:
             checkpoints.on_save(state)
 
 
-def _restore(saved: dict, state: FitState, model, optimizer, meter: Meter, generator, device,
-             checkpoints: Checkpoints | None) -> None:
+def _restore(
+    saved: dict, state: FitState, model, optimizer, meter: Meter, generator, device, checkpoints: Checkpoints | None
+) -> None:
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
     checkpoint.restore_rng(saved["rng"], generator, device)

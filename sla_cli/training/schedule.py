@@ -60,6 +60,8 @@ class EpochBatches:
         if i == 0:
             self.epoch, self.order = epoch, self.start(epoch)
         elif epoch != self.epoch:
-            raise SlaError(f"cannot continue at step {step}, inside epoch {epoch + 1}: this trainer resumes "
-                           "from checkpoints at epoch boundaries only")
+            raise SlaError(
+                f"cannot continue at step {step}, inside epoch {epoch + 1}: this trainer resumes "
+                "from checkpoints at epoch boundaries only"
+            )
         return self.cut(self.order, i)

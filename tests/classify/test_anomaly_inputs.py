@@ -12,7 +12,7 @@ from PIL import Image
 
 from sla_cli.classify import ood
 from sla_cli.classify.class_autoencoders import class_reconstruction_loss
-from sla_cli.classify.scoring import Col, LEARNED_SIGMA, SetScorer
+from sla_cli.classify.scoring import LEARNED_SIGMA, Col, SetScorer
 from sla_cli.errors import DataError
 from sla_cli.likelihood import LatentGaussian
 from sla_cli.models.ae_set import AutoencoderSet
@@ -52,8 +52,9 @@ def test_extra_folders_of_images_and_idx_files(tmp_path):
         torch.testing.assert_close(extra[name], torch.from_numpy(images[:5].reshape(5, -1) / 255.0).float())
 
 
-@pytest.mark.parametrize("case, fragment", [("missing", "is not a folder"), ("empty", "holds no images"),
-                                            ("broken", "not a readable image")])
+@pytest.mark.parametrize(
+    "case, fragment", [("missing", "is not a folder"), ("empty", "holds no images"), ("broken", "not a readable image")]
+)
 def test_bad_extra_folders_are_one_line_errors(tmp_path, case, fragment):
     folder = tmp_path / case
     if case != "missing":
@@ -77,12 +78,15 @@ def test_learned_sigma_scoring_matches_full_when_the_learned_sigma_is_flat():
     assert scorer.scorings[-1] == LEARNED_SIGMA
     f = scorer.features(torch.rand(5, 16))
     torch.testing.assert_close(f[..., Col.RECON_LEARNED], f[..., Col.RECON])
-    torch.testing.assert_close(SetScorer.logits_from_features(f, LEARNED_SIGMA, None),
-                               SetScorer.logits_from_features(f, "full", None))
+    torch.testing.assert_close(
+        SetScorer.logits_from_features(f, LEARNED_SIGMA, None), SetScorer.logits_from_features(f, "full", None)
+    )
     with torch.no_grad():
         model.log_sigma[0, :8] += 1.0  # now it differs
-    assert not torch.allclose(scorer.features(torch.rand(5, 16))[..., Col.RECON_LEARNED][:, 0],
-                              scorer.features(torch.rand(5, 16))[..., Col.RECON][:, 0])
+    assert not torch.allclose(
+        scorer.features(torch.rand(5, 16))[..., Col.RECON_LEARNED][:, 0],
+        scorer.features(torch.rand(5, 16))[..., Col.RECON][:, 0],
+    )
 
 
 def test_class_losses_known_values():

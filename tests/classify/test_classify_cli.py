@@ -150,8 +150,14 @@ def test_rerun_into_the_same_folder_is_a_no_op(smoke_run, mnist_root):
 
 def _classify_from_saved(smoke_run, mnist_root, out, *extra):
     """`sla classify preset=smoke` into ``out`` with the smoke run's saved weights."""
-    return run_sla("classify", "preset=smoke", f"out={out}", f"classify.weights_from={smoke_run[0]}", *extra,
-                   env={"SLA_DATA_ROOT": str(mnist_root)})
+    return run_sla(
+        "classify",
+        "preset=smoke",
+        f"out={out}",
+        f"classify.weights_from={smoke_run[0]}",
+        *extra,
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
 
 
 @pytest.mark.slow
@@ -180,9 +186,18 @@ def test_low_data_two_seeds_and_the_grid_end_to_end(mnist_root, tmp_path):
     a McNemar test each; the validation grid trains each recipe and keeps the best; classify.adversarial.n=0
     leaves the attacks out."""
     out = tmp_path / "run"
-    result = run_sla("classify", "preset=smoke", f"out={out}", "classify.train_per_class=20", "classify.seeds=[0,1]",
-                     "classify.adversarial.n=0", "classify.test_size=300", "classify.ood.n=20",
-                     "classify.tune.enabled=true", env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla(
+        "classify",
+        "preset=smoke",
+        f"out={out}",
+        "classify.train_per_class=20",
+        "classify.seeds=[0,1]",
+        "classify.adversarial.n=0",
+        "classify.test_size=300",
+        "classify.ood.n=20",
+        "classify.tune.enabled=true",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     r = json.loads((out / "results.json").read_text())
     assert r["n_train"] == 200 and r["train_per_class"] == 20 and r["adversarial"] is None
@@ -203,8 +218,13 @@ def test_low_data_two_seeds_and_the_grid_end_to_end(mnist_root, tmp_path):
 
 @pytest.mark.slow
 def test_train_per_class_beyond_a_class_is_one_line_error_before_writing(mnist_root, tmp_path):
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'o'}", "classify.train_per_class=400",
-                     env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla(
+        "classify",
+        "preset=smoke",
+        f"out={tmp_path / 'o'}",
+        "classify.train_per_class=400",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert_one_line_error(result, "classify.train_per_class=400", "smallest class", code=2)
     assert not (tmp_path / "o").exists()
 

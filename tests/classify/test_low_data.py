@@ -16,20 +16,43 @@ def fake_run(folder, per_class, accuracies_by_seed: list[dict], n_test=200):
     share of the test images), with its paired comparisons computed as the stage computes them."""
     seeds = list(range(len(accuracies_by_seed)))
     correct = [{m: np.arange(n_test) < round(a * n_test) for m, a in accs.items()} for accs in accuracies_by_seed]
-    per_seed = [{"ae_set": {s: {"accuracy": a[s]} for s in SCORINGS}, "mlp": {"accuracy": a["mlp"]},
-                 "mlp_matched": {"accuracy": a["mlp_matched"]}} for a in accuracies_by_seed]
-    results = {"train_per_class": per_class, "n_train": 10 * (per_class or 5500), "per_seed": per_seed,
-               "paired": paired.compare(correct, seeds, SCORINGS, 200)}
-    cfg = OmegaConf.create({"preset": "smoke", "seed": 0, "device": "cpu", "threads": 1, "overwrite": False,
-                            "classify": {"train_per_class": per_class}})
+    per_seed = [
+        {
+            "ae_set": {s: {"accuracy": a[s]} for s in SCORINGS},
+            "mlp": {"accuracy": a["mlp"]},
+            "mlp_matched": {"accuracy": a["mlp_matched"]},
+        }
+        for a in accuracies_by_seed
+    ]
+    results = {
+        "train_per_class": per_class,
+        "n_train": 10 * (per_class or 5500),
+        "per_seed": per_seed,
+        "paired": paired.compare(correct, seeds, SCORINGS, 200),
+    }
+    cfg = OmegaConf.create(
+        {
+            "preset": "smoke",
+            "seed": 0,
+            "device": "cpu",
+            "threads": 1,
+            "overwrite": False,
+            "classify": {"train_per_class": per_class},
+        }
+    )
     with runfolder.Run(folder, "classify", cfg) as run:
         run.save_json("results.json", results)
         run.describe()
 
 
 def accs(recon, mlp, matched=None):
-    return {"recon": recon, "full": recon - 0.05, "calibrated": recon + 0.05, "mlp": mlp,
-            "mlp_matched": mlp if matched is None else matched}
+    return {
+        "recon": recon,
+        "full": recon - 0.05,
+        "calibrated": recon + 0.05,
+        "mlp": mlp,
+        "mlp_matched": mlp if matched is None else matched,
+    }
 
 
 def test_sweep_table_and_figure(tmp_path):

@@ -9,15 +9,28 @@ import pytest
 from helpers.stages import run_stage
 from sla_cli.classify import stage
 
-SMALL = ("preset=smoke", "device=cpu", "classify.seeds=[0,1]", "classify.adversarial.n=0", "classify.test_size=100",
-         "classify.train_size=300", "classify.val_size=100", "classify.ood.n=10", "classify.train.epochs=1",
-         "classify.calibrate.steps=5", "classify.stats.bootstrap=100", "classify.full.stats_per_class=50")
+SMALL = (
+    "preset=smoke",
+    "device=cpu",
+    "classify.seeds=[0,1]",
+    "classify.adversarial.n=0",
+    "classify.test_size=100",
+    "classify.train_size=300",
+    "classify.val_size=100",
+    "classify.ood.n=10",
+    "classify.train.epochs=1",
+    "classify.calibrate.steps=5",
+    "classify.stats.bootstrap=100",
+    "classify.full.stats_per_class=50",
+)
 
 
 def _accuracies(out) -> list[dict]:
     r = json.loads((out / "results.json").read_text())
-    return [{k: v["accuracy"] for k, v in {**s["ae_set"], "mlp": s["mlp"], "mlp_matched": s["mlp_matched"]}.items()}
-            for s in r["per_seed"]]
+    return [
+        {k: v["accuracy"] for k, v in {**s["ae_set"], "mlp": s["mlp"], "mlp_matched": s["mlp_matched"]}.items()}
+        for s in r["per_seed"]
+    ]
 
 
 def _killed_at_seed_1(monkeypatch, out, *overrides):

@@ -47,16 +47,19 @@ def test_train_per_class_beyond_the_smallest_class_is_a_one_line_config_error():
     assert "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("classify.train_per_class=0", "classify.train_per_class"),
-    ("classify.train_per_class=-3", "classify.train_per_class"),
-    ("classify.tune.dropout=[1.0]", "classify.tune.dropout"),
-    ("classify.tune.epochs=[]", "classify.tune.epochs"),
-    ("classify.tune.weight_decay=[-0.1]", "classify.tune.weight_decay"),
-    ("classify.mlp_matched.layers=0", "classify.mlp_matched.layers"),
-    ("classify.train.min_steps=-1", "classify.train.min_steps"),
-    ("classify.stats.bootstrap=5", "classify.stats.bootstrap"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("classify.train_per_class=0", "classify.train_per_class"),
+        ("classify.train_per_class=-3", "classify.train_per_class"),
+        ("classify.tune.dropout=[1.0]", "classify.tune.dropout"),
+        ("classify.tune.epochs=[]", "classify.tune.epochs"),
+        ("classify.tune.weight_decay=[-0.1]", "classify.tune.weight_decay"),
+        ("classify.mlp_matched.layers=0", "classify.mlp_matched.layers"),
+        ("classify.train.min_steps=-1", "classify.train.min_steps"),
+        ("classify.stats.bootstrap=5", "classify.stats.bootstrap"),
+    ],
+)
 def test_new_keys_refuse_bad_values_in_one_line(override, fragment):
     with pytest.raises(ConfigError, match=fragment.replace(".", r"\.")) as err:
         compose_config(BY_NAME["classify"], ["preset=smoke", override])
@@ -151,10 +154,19 @@ def test_masking_noise_drops_inputs_never_targets():
 
 
 def test_validation_grid_keeps_each_models_best_and_never_sees_test():
-    cfg = compose_config(BY_NAME["classify"], [
-        "preset=smoke", "classify.tune.enabled=true", "classify.tune.epochs=[1,3]", "classify.tune.dropout=[0.0]",
-        "classify.tune.weight_decay=[0.0]", "classify.model.hidden=8", "classify.mlp.hidden=8",
-        "classify.model.latent=2"]).classify
+    cfg = compose_config(
+        BY_NAME["classify"],
+        [
+            "preset=smoke",
+            "classify.tune.enabled=true",
+            "classify.tune.epochs=[1,3]",
+            "classify.tune.dropout=[0.0]",
+            "classify.tune.weight_decay=[0.0]",
+            "classify.model.hidden=8",
+            "classify.mlp.hidden=8",
+            "classify.model.latent=2",
+        ],
+    ).classify
     g = torch.Generator().manual_seed(0)
     y = torch.arange(200) % 10
     stripe = (torch.arange(784)[None] // 79 == y[:, None]).float()  # class c lights pixel band c
@@ -166,7 +178,8 @@ def test_validation_grid_keeps_each_models_best_and_never_sees_test():
         best = max(t["tried"], key=lambda r: r["val_accuracy"])
         assert t["val_accuracy"] == best["val_accuracy"] and t["chosen"]["epochs"] == best["epochs"], kind
     assert models.mlp_matched.layers == 2 and models.mlp_matched.hidden == matched_width(
-        set_parameter_count(cfg), 784, 10, 2)
+        set_parameter_count(cfg), 784, 10, 2
+    )
 
 
 def test_a_checkpoint_without_the_matched_mlp_is_a_one_line_data_error(tmp_path):

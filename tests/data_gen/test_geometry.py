@@ -4,8 +4,19 @@ import numpy as np
 import pytest
 
 from data_gen.cubes import slot_contexts, slot_visible, slot_yaws
-from data_gen.geometry import (TEXTURE_CORNERS, Camera, apply_homography, cube_fits, face_corners, face_visible,
-                               homography, make_contexts, nearest_context, quad_px, side_visible_limit_deg)
+from data_gen.geometry import (
+    TEXTURE_CORNERS,
+    Camera,
+    apply_homography,
+    cube_fits,
+    face_corners,
+    face_visible,
+    homography,
+    make_contexts,
+    nearest_context,
+    quad_px,
+    side_visible_limit_deg,
+)
 
 CAMERA = Camera(elevation_deg=30.0, distance=4.0, fov_deg=28.0, size=48)
 CONTEXTS = make_contexts(CAMERA, 34, 66)

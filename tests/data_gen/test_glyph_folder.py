@@ -60,9 +60,13 @@ def test_bad_folders_name_the_path(tmp_path, case):
         (tmp_path / cls).mkdir()
         for i in range(2):
             _big("plus").save(tmp_path / cls / f"{i}.png")
-    bad = {"one_class": tmp_path / "b", "one_image": tmp_path / "b" / "1.png",
-           "unreadable": tmp_path / "b" / "1.png", "missing": tmp_path / "nowhere",
-           "blank": tmp_path / "b" / "1.png"}[case]
+    bad = {
+        "one_class": tmp_path / "b",
+        "one_image": tmp_path / "b" / "1.png",
+        "unreadable": tmp_path / "b" / "1.png",
+        "missing": tmp_path / "nowhere",
+        "blank": tmp_path / "b" / "1.png",
+    }[case]
     folder = tmp_path / "nowhere" if case == "missing" else tmp_path
     if case == "one_class":
         for f in bad.iterdir():

@@ -8,18 +8,20 @@ import pytest
 
 from data_gen import font_glyphs as F
 
-FC_OUTPUT = "\n".join([
-    "Nimbus Sans\tBold\tCFF\t/f/NimbusSans-Bold.otf",
-    "Nimbus Sans\tRegular\tType 1\t/f/NimbusSans-Regular.t1",
-    "Nimbus Sans\tRegular\tCFF\t/f/NimbusSans-Regular.otf",
-    "Nimbus Sans\tItalic\tCFF\t/f/NimbusSans-Italic.otf",
-    "Z003\tMedium Italic\tType 1\t/f/Z003.t1",
-    "Z003\tMedium Italic\tCFF\t/f/Z003.otf",
-    "DejaVu Sans\tCondensed\tTrueType\t/f/DejaVuSansCondensed.ttf",
-    "DejaVu Sans\tBook\tTrueType\t/f/DejaVuSans.ttf",
-    "broken line without tabs",
-    "",
-])
+FC_OUTPUT = "\n".join(
+    [
+        "Nimbus Sans\tBold\tCFF\t/f/NimbusSans-Bold.otf",
+        "Nimbus Sans\tRegular\tType 1\t/f/NimbusSans-Regular.t1",
+        "Nimbus Sans\tRegular\tCFF\t/f/NimbusSans-Regular.otf",
+        "Nimbus Sans\tItalic\tCFF\t/f/NimbusSans-Italic.otf",
+        "Z003\tMedium Italic\tType 1\t/f/Z003.t1",
+        "Z003\tMedium Italic\tCFF\t/f/Z003.otf",
+        "DejaVu Sans\tCondensed\tTrueType\t/f/DejaVuSansCondensed.ttf",
+        "DejaVu Sans\tBook\tTrueType\t/f/DejaVuSans.ttf",
+        "broken line without tabs",
+        "",
+    ]
+)
 
 needs_fonts = pytest.mark.skipif(shutil.which("fc-list") is None, reason="fontconfig absent (CI installs it)")
 
@@ -47,8 +49,11 @@ def test_missing_fontconfig_or_too_few_fonts_name_the_packages(monkeypatch):
         F.installed_typefaces(12)
     assert "fc-list" in str(err.value) and "fonts-urw-base35" in str(err.value) and "\n" not in str(err.value)
     monkeypatch.setattr(F, "_fc_list", lambda: FC_OUTPUT)
-    with pytest.raises(F.FontGlyphError, match="found 3 font families with Latin letters, 12 needed: install more, "
-                                               "e.g. apt-get install fonts-urw-base35"):
+    with pytest.raises(
+        F.FontGlyphError,
+        match="found 3 font families with Latin letters, 12 needed: install more, "
+        "e.g. apt-get install fonts-urw-base35",
+    ):
         F.installed_typefaces(12)
     assert len(F.installed_typefaces(3)) == 3
 

@@ -11,6 +11,7 @@ from data_gen.glyphs import render
 from data_gen.omniglot import is_omniglot, omniglot_characters, read_character
 from helpers.omniglot import write_omniglot
 
+
 def test_layout_is_recognised_listed_and_read(tmp_path):
     root = write_omniglot(tmp_path / "images_background")
     assert is_omniglot(root) and not is_omniglot(root / "Latin") and not is_omniglot(tmp_path / "missing")
@@ -31,10 +32,13 @@ def test_a_plain_class_folder_is_not_omniglot(tmp_path):
     assert not is_omniglot(tmp_path)
 
 
-@pytest.mark.parametrize("alphabets, drawings, named, message", [
-    ({"Latin": ["character01"]}, 3, "", "holds 1 character(s)"),
-    ({"Latin": ["character01", "character02"]}, 1, "Latin/character01", "holds 1 image(s)"),
-])
+@pytest.mark.parametrize(
+    "alphabets, drawings, named, message",
+    [
+        ({"Latin": ["character01"]}, 3, "", "holds 1 character(s)"),
+        ({"Latin": ["character01", "character02"]}, 1, "Latin/character01", "holds 1 image(s)"),
+    ],
+)
 def test_too_few_characters_or_drawings_fail_in_one_line(tmp_path, alphabets, drawings, named, message):
     root = write_omniglot(tmp_path / "omni", alphabets, drawings)
     with pytest.raises(GlyphFolderError) as err:

@@ -35,7 +35,7 @@ def test_oneshot_set_has_ten_distinct_classes_and_keeps_the_ood_set():
     from data_gen.glyphs import ONESHOT_NAMES, glyph_instances
 
     assert len(ONESHOT_NAMES) >= 10 and ONESHOT_NAMES[:2] == ("check", "plus")
-    assert ONESHOT_NAMES[:len(NAMES)] == NAMES and len(NAMES) == 8  # sla classify's anomalies are unchanged
+    assert ONESHOT_NAMES[: len(NAMES)] == NAMES and len(NAMES) == 8  # sla classify's anomalies are unchanged
     flat = np.stack([render(n).astype(float).ravel() for n in ONESHOT_NAMES])
     dist = np.linalg.norm(flat[:, None] - flat[None], axis=-1)
     assert dist[~np.eye(len(flat), dtype=bool)].min() > 500

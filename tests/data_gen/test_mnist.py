@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_gen.mnist import FILES, IMAGE_MAGIC, LABEL_MAGIC, load_split, read_idx
 from data_gen.errors import InputDataError
+from data_gen.mnist import FILES, IMAGE_MAGIC, LABEL_MAGIC, load_split, read_idx
 
 
 def write_idx(path: Path, array: np.ndarray, magic: int, compress: bool, truncate: int = 0) -> Path:

@@ -32,13 +32,18 @@ def _per_context_cubes(textures: torch.Tensor, supersample: int, swap: bool = Fa
     cubes = []
     for k, yaw in enumerate(YAWS):
         slots = slot_yaws(yaw)
-        contexts = [Context(0, "top", float(slots[0])), Context(1, "side", float(slots[1])),
-                    Context(2, "side", float(slots[2]))]
+        contexts = [
+            Context(0, "top", float(slots[0])),
+            Context(1, "side", float(slots[1])),
+            Context(2, "side", float(slots[2])),
+        ]
         recorded = torch.from_numpy(slot_contexts(CAMERA, contexts, np.array([yaw])).astype(np.int64))  # [1, 3]
         grids = context_grids(CAMERA, contexts, supersample)
         tex = textures[k][[1, 0, 2]] if swap else textures[k]
         # context c holds the texture of slot c, rendered alone (as generate-cubes renders digits)
-        images = torch.stack([render_grid_sample(tex[c:c + 1], grids[c:c + 1], supersample)[0, 0] for c in range(3)])
+        images = torch.stack(
+            [render_grid_sample(tex[c : c + 1], grids[c : c + 1], supersample)[0, 0] for c in range(3)]
+        )
         cubes.append(compose_contexts(images[None], recorded)[0])
     return torch.stack(cubes)
 

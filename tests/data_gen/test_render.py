@@ -36,7 +36,7 @@ def inside_distance(quad: np.ndarray, points: np.ndarray) -> np.ndarray:
 @pytest.mark.parametrize("supersample", [1, 2])
 def test_each_mask_matches_its_quad(supersample):
     m = masks(context_grids(CAMERA, CONTEXTS, supersample), supersample).numpy()
-    ys, xs = np.mgrid[0:CAMERA.size, 0:CAMERA.size]
+    ys, xs = np.mgrid[0 : CAMERA.size, 0 : CAMERA.size]
     centres = np.stack([xs.ravel(), ys.ravel()], 1).astype(np.float64)
     assert m.min() >= 0 and m.max() <= 1
     for c in CONTEXTS:

@@ -20,9 +20,18 @@ def restore_precision():
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["made", "vae", "dae"])
 def test_density_learns_under_bf16(restore_precision, mnist_root, tmp_path, model):
-    run_stage("density", "preset=smoke", f"density.model={model}", f"data.root={mnist_root}", "precision=bf16",
-              "density.train_size=500", "density.test_size=50", "density.n_samples=2", "density.made.direct=false",
-              out=tmp_path)
+    run_stage(
+        "density",
+        "preset=smoke",
+        f"density.model={model}",
+        f"data.root={mnist_root}",
+        "precision=bf16",
+        "density.train_size=500",
+        "density.test_size=50",
+        "density.n_samples=2",
+        "density.made.direct=false",
+        out=tmp_path,
+    )
     result = json.loads((tmp_path / "density.json").read_text())
     for rows in result["curves"].values():
         assert all(math.isfinite(r["train_loss"]) for r in rows)

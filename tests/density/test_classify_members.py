@@ -24,8 +24,14 @@ def one_thread():
 
 @pytest.mark.parametrize("members", ["made", "vae", "dae"])
 def test_ten_class_models_classify_separable_classes(members, one_thread):
-    cfg = compose("classify", "preset=smoke", f"classify.members={members}", "classify.member.epochs=3",
-                  "classify.member.lr=0.01", "classify.ood.n=20")
+    cfg = compose(
+        "classify",
+        "preset=smoke",
+        f"classify.members={members}",
+        "classify.member.epochs=3",
+        "classify.member.lr=0.01",
+        "classify.ood.n=20",
+    )
     data = bands_data()
     torch.manual_seed(0)
     r = density_members.evaluate(cfg, 0, data, torch.device("cpu"))

@@ -48,8 +48,14 @@ def test_smoke_cli_trains_plain_and_walkback(tmp_path, mnist_root):
     from helpers.cli import run_sla
 
     out = tmp_path / "dae"
-    r = run_sla("density", "preset=smoke", "density.model=dae", "density.dae.noise=masking", f"out={out}",
-                env={"SLA_DATA_ROOT": str(mnist_root)})
+    r = run_sla(
+        "density",
+        "preset=smoke",
+        "density.model=dae",
+        "density.dae.noise=masking",
+        f"out={out}",
+        env={"SLA_DATA_ROOT": str(mnist_root)},
+    )
     assert r.returncode == 0, r.stderr
     result = json.loads((out / "density.json").read_text())
     assert set(result["members"]) == {"plain", "walkback"}
@@ -66,8 +72,15 @@ def test_two_member_run_resumes_to_the_same_numbers(tmp_path, mnist_root):
 
     from helpers.stages import run_stage
 
-    args = ("preset=smoke", "density.model=dae", f"data.root={mnist_root}", "density.epochs=3",
-            "density.train_size=200", "density.test_size=50", "density.dae.hidden=[16]")
+    args = (
+        "preset=smoke",
+        "density.model=dae",
+        f"data.root={mnist_root}",
+        "density.epochs=3",
+        "density.train_size=200",
+        "density.test_size=50",
+        "density.dae.hidden=[16]",
+    )
     run_stage("density", *args, out=tmp_path / "whole")
     run_stage("density", *args, "density.stop_after=1", out=tmp_path / "parts")  # plain stops after epoch 1
     run_stage("density", *args, "density.resume=true", "density.stop_after=2", out=tmp_path / "parts")

@@ -45,9 +45,20 @@ def _train(folder, script, epochs=3, patience=0, stop_after=0, resume=False):
     grey = torch.rand(N, D, generator=generator)
     val = grey[:8].round()
     with runfolder.Run(folder, "density", OmegaConf.create({"seed": 0})) as run:
-        result = fit("toy", model, N, lambda: torch.bernoulli(grey, generator=generator), lambda: val, 100,
-                     Schedule(epochs, BATCH, 0.01, patience=patience, stop_after=stop_after), torch.device("cpu"),
-                     generator, run, resume=resume, resume_key={"k": 1})
+        result = fit(
+            "toy",
+            model,
+            N,
+            lambda: torch.bernoulli(grey, generator=generator),
+            lambda: val,
+            100,
+            Schedule(epochs, BATCH, 0.01, patience=patience, stop_after=stop_after),
+            torch.device("cpu"),
+            generator,
+            run,
+            resume=resume,
+            resume_key={"k": 1},
+        )
         if not result.finished:
             run.leave_incomplete()
     return model, result
@@ -100,7 +111,7 @@ def test_an_early_stopped_run_resumed_stays_stopped_with_the_best_weights(tmp_pa
 
 def test_iwae_schedule_is_the_papers_at_3280_epochs_and_keeps_proportions_when_shorter():
     stages = [iwae_stage(e, 3280) for e in range(3280)]
-    assert [stages.count(i) for i in range(8)] == [3 ** i for i in range(8)]
+    assert [stages.count(i) for i in range(8)] == [3**i for i in range(8)]
     short = [iwae_stage(e, 800) for e in range(800)]
     assert short == sorted(short) and short[-1] == 7 and short.count(7) == 800 - round(800 * 1093 / 3280)
     rates = {Schedule(800, 100, 1e-3, kind="iwae").lr_at(e) for e in range(800)}

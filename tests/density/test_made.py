@@ -51,15 +51,24 @@ def test_first_pixel_is_unconditional_and_each_output_sees_every_earlier_pixel()
         assert set(torch.nonzero(g[0]).flatten().tolist()) == set(range(i))
 
 
-@pytest.mark.parametrize("order_agnostic,connectivity_agnostic,hidden",
-                         [(True, True, [12]), (True, False, [12]), (False, True, [12]), (True, True, [10, 9, 8])])
+@pytest.mark.parametrize(
+    "order_agnostic,connectivity_agnostic,hidden",
+    [(True, True, [12]), (True, False, [12]), (False, True, [12]), (True, True, [10, 9, 8])],
+)
 def test_ensemble_probabilities_sum_to_one(order_agnostic, connectivity_agnostic, hidden):
     """The test NLL sla density reports (test_nll: minus the log of the mean probability over the K masks)
     is a normalized model: exp(-NLL) sums to 1 over all 2^D inputs, with several hidden layers too."""
     d = 6
     torch.manual_seed(1)
-    made = Made(d, hidden, n_masks=5, order_agnostic=order_agnostic, connectivity_agnostic=connectivity_agnostic,
-                direct=True, seed=2)
+    made = Made(
+        d,
+        hidden,
+        n_masks=5,
+        order_agnostic=order_agnostic,
+        connectivity_agnostic=connectivity_agnostic,
+        direct=True,
+        seed=2,
+    )
     with torch.no_grad():
         for layer in made.layers:
             layer.weight.normal_(0, 2)
@@ -110,16 +119,28 @@ def test_smoke_cli_writes_an_exact_nll_below_a_coin_per_pixel(tmp_path, mnist_ro
     assert result["test_nll_nats"] < 784 * math.log(2) - 100  # learned something over 2 tiny epochs
     assert 0 < result["test_nll_se_nats"] < 10 and result["test_nll_kind"] == "exact"
     assert manifest["test_bits"] == result["binarization"]["test_bits_sha256"]
-    assert result["split"] == {"train": 1000, "validation": 200, "test": 200,
-                               "validation_is": "the last 200 of MNIST's 60,000 training images"}
+    assert result["split"] == {
+        "train": 1000,
+        "validation": 200,
+        "test": 200,
+        "validation_is": "the last 200 of MNIST's 60,000 training images",
+    }
     assert [a["nats"] for a in result["anchors"]] == [88.40, 88.04, 86.64]
     assert {"density.json", "samples.png", "curves.png", "made.pt"} <= set(manifest["sha256"])
 
 
 @pytest.mark.slow
 def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
-    args = ("preset=smoke", "density.model=made", f"data.root={mnist_root}", "density.made.hidden=[32]",
-            "density.made.direct=false", "density.n_samples=2", "density.train_size=300", "density.test_size=50")
+    args = (
+        "preset=smoke",
+        "density.model=made",
+        f"data.root={mnist_root}",
+        "density.made.hidden=[32]",
+        "density.made.direct=false",
+        "density.n_samples=2",
+        "density.train_size=300",
+        "density.test_size=50",
+    )
     run_stage("density", *args, out=tmp_path / "whole")
     run_stage("density", *args, "density.stop_after=1", out=tmp_path / "parts")
     assert not (tmp_path / "parts" / "manifest.json").exists()  # stopped on purpose: incomplete
@@ -127,12 +148,15 @@ def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
     whole, parts = (json.loads((tmp_path / d / "density.json").read_text()) for d in ("whole", "parts"))
     assert parts["test_nll_nats"] == whole["test_nll_nats"]
     clocks = ("train_seconds", "cpu_seconds")
-    timeless = lambda result: [{k: v for k, v in row.items() if k not in clocks}  # noqa: E731
-                               for row in result["curves"]["made"]]
+
+    def timeless(result):
+        return [{k: v for k, v in row.items() if k not in clocks} for row in result["curves"]["made"]]
+
     assert timeless(parts) == timeless(whole) and len(timeless(whole)) == 2
 
 
 @pytest.mark.slow
 def test_bad_model_name_is_one_line(tmp_path):
-    assert_one_line_error(run_sla("density", "preset=smoke", "density.model=pixelcnn", f"out={tmp_path}"),
-                          "density.model", code=2)
+    assert_one_line_error(
+        run_sla("density", "preset=smoke", "density.model=pixelcnn", f"out={tmp_path}"), "density.model", code=2
+    )

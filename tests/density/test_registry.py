@@ -79,8 +79,14 @@ def test_the_built_in_models_are_found():
 def test_a_new_model_needs_one_module_and_one_settings_file(new_model, mnist_root, tmp_path):
     assert sorted(p.name for p in new_model.rglob("*") if p.is_file()) == ["pixels.py", "pixels.yaml"]
     out = tmp_path / "out"
-    cfg = run_stage("density", "preset=smoke", "density.model=pixels", f"data.root={mnist_root}",
-                    "density.pixels.init_logit=-1.0", out=out)
+    cfg = run_stage(
+        "density",
+        "preset=smoke",
+        "density.model=pixels",
+        f"data.root={mnist_root}",
+        "density.pixels.init_logit=-1.0",
+        out=out,
+    )
     assert cfg.density.pixels.epochs == 3 and "pixels" in base.registry()
     result = json.loads((out / "density.json").read_text())
     assert result["model"] == "pixels" and result["test_nll_kind"] == "exact" and result["anchors"] == []
@@ -88,7 +94,8 @@ def test_a_new_model_needs_one_module_and_one_settings_file(new_model, mnist_roo
     assert 150 < result["test_nll_nats"] < 784 * math.log(2) - 200 and 0 < result["test_nll_se_nats"] < 5
     assert [row["epoch"] for row in result["curves"]["pixels"]] == [1, 2]  # the smoke preset's density.epochs
     assert {"density.json", "pixels.pt", "curves.png", "samples.png"} <= set(
-        json.loads((out / "manifest.json").read_text())["sha256"])
+        json.loads((out / "manifest.json").read_text())["sha256"]
+    )
     with pytest.raises(ConfigError, match=r"density.pixels.init_logit=99.0 must be <= 10"):
         compose("density", "preset=smoke", "density.model=pixels", "density.pixels.init_logit=99.0")
 
@@ -96,20 +103,28 @@ def test_a_new_model_needs_one_module_and_one_settings_file(new_model, mnist_roo
 def test_a_new_model_serves_as_class_models(new_model):
     from sla_cli.classify import density_members
 
-    cfg = compose("classify", "preset=smoke", "classify.members=pixels", "classify.member.epochs=3",
-                  "classify.member.lr=0.05", "classify.ood.n=20")
+    cfg = compose(
+        "classify",
+        "preset=smoke",
+        "classify.members=pixels",
+        "classify.member.epochs=3",
+        "classify.member.lr=0.05",
+        "classify.ood.n=20",
+    )
     r = density_members.evaluate(cfg, 0, bands_data(), torch.device("cpu"))
     assert r["members"] == "pixels" and r["accuracy"] > 0.95
 
 
 def test_bad_values_are_one_line_errors():
-    for override, message in (("density.model=pixelcnn", "density.model='pixelcnn' must be one of dae, made, vae"),
-                              ("density.schedule=linear", "density.schedule='linear' must be one of"),
-                              ("density.test_binarization=half", "density.test_binarization='half' must be one of"),
-                              ("density.patience=-1", "density.patience=-1 must be >= 0"),
-                              ("density.val_size=0 density.patience=3", "needs a validation split"),
-                              ("density.made.hidden=[0]", "density.made.hidden=[0] must be a non-empty list"),
-                              ("density.model=vae density.vae.train_k=0", "density.vae.train_k=0 must be in 1..")):
+    for override, message in (
+        ("density.model=pixelcnn", "density.model='pixelcnn' must be one of dae, made, vae"),
+        ("density.schedule=linear", "density.schedule='linear' must be one of"),
+        ("density.test_binarization=half", "density.test_binarization='half' must be one of"),
+        ("density.patience=-1", "density.patience=-1 must be >= 0"),
+        ("density.val_size=0 density.patience=3", "needs a validation split"),
+        ("density.made.hidden=[0]", "density.made.hidden=[0] must be a non-empty list"),
+        ("density.model=vae density.vae.train_k=0", "density.vae.train_k=0 must be in 1.."),
+    ):
         with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
             compose("density", "preset=smoke", *override.split())
     with pytest.raises(ConfigError, match="classify.member.made.n_masks=0 must be"):

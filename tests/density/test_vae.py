@@ -4,6 +4,7 @@ as k grows; chunked evaluation equals one big batch."""
 from __future__ import annotations
 
 from itertools import pairwise
+
 import pytest
 import torch
 

@@ -9,16 +9,30 @@ import shutil
 import numpy as np
 import pytest
 import torch
+
 from helpers.cli import assert_one_line_error, run_sla
 from helpers.stages import compose, run_stage
-
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.eval.concept.inputs import CUBE_FILES
 
-NUMBERS = {"spearman_latent_angle", "angle_mae_deg", "map_cosine_same_angle_different_digit",
-           "map_cosine_different_angle"}
-KEYS = NUMBERS | {"ci95", "temperature_free", "readers", "textures", "backprojection", "map", "normalisation",
-                  "splits", "selection", "paper"}
+NUMBERS = {
+    "spearman_latent_angle",
+    "angle_mae_deg",
+    "map_cosine_same_angle_different_digit",
+    "map_cosine_different_angle",
+}
+KEYS = NUMBERS | {
+    "ci95",
+    "temperature_free",
+    "readers",
+    "textures",
+    "backprojection",
+    "map",
+    "normalisation",
+    "splits",
+    "selection",
+    "paper",
+}
 SMOKE = ("preset=smoke", "threads=1", "device=cpu")
 
 
@@ -26,8 +40,15 @@ SMOKE = ("preset=smoke", "threads=1", "device=cpu")
 def smoke_concept(tmp_path_factory, smoke_model, mnist_root):
     """`sla eval concept preset=smoke` on the session's smoke model (conftest.py), run once."""
     out = tmp_path_factory.mktemp("concept") / "concept"
-    run_stage("eval concept", "preset=smoke", f"model_dir={smoke_model}", f"data.root={mnist_root}",
-              "threads=1", "device=cpu", out=out)
+    run_stage(
+        "eval concept",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"data.root={mnist_root}",
+        "threads=1",
+        "device=cpu",
+        out=out,
+    )
     return out
 
 
@@ -36,8 +57,14 @@ def test_smoke_run_writes_the_issues_outputs(smoke_concept):
     result = json.loads((smoke_concept / "concept.json").read_text())
     assert set(result) == KEYS
     manifest = json.loads((smoke_concept / "manifest.json").read_text())
-    for name in ("concept.json", "likelihood_maps.png", "concept_sweep.png", "backprojection.png",
-                 "texture_invariance.png", "concept_model.pt"):
+    for name in (
+        "concept.json",
+        "likelihood_maps.png",
+        "concept_sweep.png",
+        "backprojection.png",
+        "texture_invariance.png",
+        "concept_model.pt",
+    ):
         assert name in manifest["sha256"], name
     assert all(math.isfinite(result[k]) for k in NUMBERS)
     lo, hi = result["ci95"]["angle_mae_deg"]
@@ -82,8 +109,9 @@ def test_texture_rows_hold_every_texture_and_reader(smoke_concept):
     summary = result["textures"]["summary"]
     assert summary["trained_texture"] == "digit 5" and len(summary["unseen_textures"]) == 17
     ours = summary["angle_mae_deg"]["maps_second_level"]
-    pooled = np.mean([r["readers"]["maps_second_level"]["angle_mae_deg"]["mean"] for r in rows
-                      if not r["seen_in_training"]])
+    pooled = np.mean(
+        [r["readers"]["maps_second_level"]["angle_mae_deg"]["mean"] for r in rows if not r["seen_in_training"]]
+    )
     assert ours["unseen_textures"]["mean"] == pytest.approx(pooled)
     diff = summary["ours_minus_control_unseen_angle_mae_deg"]["pixels_autoencoder"]["mean"]
     assert summary["targets"]["maps_beat_pixels_on_unseen"] == (diff < 0)
@@ -92,8 +120,15 @@ def test_texture_rows_hold_every_texture_and_reader(smoke_concept):
 @pytest.mark.slow
 def test_a_second_run_into_the_same_folder_does_nothing(smoke_concept, smoke_model, mnist_root):
     before = (smoke_concept / "manifest.json").read_text()
-    run_stage("eval concept", "preset=smoke", f"model_dir={smoke_model}", f"data.root={mnist_root}",
-              "threads=1", "device=cpu", out=smoke_concept)
+    run_stage(
+        "eval concept",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"data.root={mnist_root}",
+        "threads=1",
+        "device=cpu",
+        out=smoke_concept,
+    )
     assert (smoke_concept / "manifest.json").read_text() == before
 
 
@@ -102,8 +137,16 @@ def test_the_gpu_bf16_path_runs_on_cpu(smoke_model, tmp_path, mnist_root):
     # precision=bf16 runs the CUDA autocast path on a CPU. A fresh process with oneDNN capped below
     # AMX from the start: once oneDNN has run, the cap runtime sets lazily comes too late (SIGILL here)
     env = {"SLA_DATA_ROOT": str(mnist_root), "OMP_NUM_THREADS": "1", "ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}
-    result = run_sla("eval", "concept", "preset=smoke", f"model_dir={smoke_model}", f"out={tmp_path / 'out'}",
-                     "precision=bf16", "device=cpu", env=env)
+    result = run_sla(
+        "eval",
+        "concept",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"out={tmp_path / 'out'}",
+        "precision=bf16",
+        "device=cpu",
+        env=env,
+    )
     assert result.returncode == 0, result.stderr
     bf16 = json.loads((tmp_path / "out" / "concept.json").read_text())
     assert abs(bf16["spearman_latent_angle"]) > 0.5, bf16
@@ -125,8 +168,14 @@ def test_a_dataset_without_cubes_is_a_one_line_error(smoke_dataset, smoke_model,
     model_manifest = json.loads((model / "manifest.json").read_text())
     model_manifest["dataset"]["folder"] = str(dataset)
     (model / "manifest.json").write_text(json.dumps(model_manifest))
-    result = run_sla("eval", "concept", "preset=smoke", f"model_dir={model}", f"out={tmp_path / 'out'}",
-                     env={"SLA_DATA_ROOT": str(mnist_root), "OMP_NUM_THREADS": "1"})
+    result = run_sla(
+        "eval",
+        "concept",
+        "preset=smoke",
+        f"model_dir={model}",
+        f"out={tmp_path / 'out'}",
+        env={"SLA_DATA_ROOT": str(mnist_root), "OMP_NUM_THREADS": "1"},
+    )
     assert_one_line_error(result, "no rotating cubes", CUBE_FILES[0])
     assert not (tmp_path / "out").exists()
 
@@ -135,8 +184,14 @@ def test_a_dataset_without_cubes_is_a_one_line_error(smoke_dataset, smoke_model,
 def test_an_empty_select_split_is_a_one_line_error_before_anything_is_written(smoke_model, tmp_path, mnist_root):
     out = tmp_path / "out"
     with pytest.raises(DataError, match=r"concept.select_fraction=0.001 leaves no cube") as err:
-        run_stage("eval concept", *SMOKE, f"model_dir={smoke_model}", f"data.root={mnist_root}",
-                  "concept.select_fraction=0.001", out=out)
+        run_stage(
+            "eval concept",
+            *SMOKE,
+            f"model_dir={smoke_model}",
+            f"data.root={mnist_root}",
+            "concept.select_fraction=0.001",
+            out=out,
+        )
     assert "\n" not in str(err.value)
     assert not out.exists()
 
@@ -145,9 +200,18 @@ def test_an_empty_select_split_is_a_one_line_error_before_anything_is_written(sm
 def test_full_terms_still_run_and_say_so(smoke_model, tmp_path, mnist_root):
     # one candidate map and two textures keep it short; the measured comparison with recon is in the README
     out = tmp_path / "full"
-    run_stage("eval concept", *SMOKE, f"model_dir={smoke_model}", f"data.root={mnist_root}", "concept.terms=full",
-              "concept.candidates.temperatures=[0.7]", "concept.candidates.blank_rules=[blank_ratio]",
-              "concept.texture_digits=[5,3]", "concept.texture_glyphs=[]", out=out)
+    run_stage(
+        "eval concept",
+        *SMOKE,
+        f"model_dir={smoke_model}",
+        f"data.root={mnist_root}",
+        "concept.terms=full",
+        "concept.candidates.temperatures=[0.7]",
+        "concept.candidates.blank_rules=[blank_ratio]",
+        "concept.texture_digits=[5,3]",
+        "concept.texture_glyphs=[]",
+        out=out,
+    )
     result = json.loads((out / "concept.json").read_text())
     assert result["map"]["terms"] == result["normalisation"]["terms"] == "full"
     assert "log p(z*)" in result["map"]["definition"]
@@ -157,16 +221,19 @@ def test_full_terms_still_run_and_say_so(smoke_model, tmp_path, mnist_root):
 def test_config_checks_name_the_key():
     with pytest.raises(ConfigError, match="model_dir=DIR is required"):
         compose("eval concept", "preset=smoke")
-    for override, key in (("concept.terms=exact", "concept.terms"), ("concept.glyph=circle", "concept.glyph"),
-                          ("concept.test_fraction=1.0", "concept.test_fraction"),
-                          ("concept.select_fraction=0", "concept.select_fraction"),
-                          ("concept.select_fraction=0.85", "concept.select_fraction \\+ concept.test_fraction"),
-                          ("concept.candidates.temperatures=[]", "concept.candidates.temperatures"),
-                          ("concept.candidates.temperatures=[0.5,-1]", "concept.candidates.temperatures"),
-                          ("concept.candidates.blank_rules=[ratio]", "concept.candidates.blank_rules"),
-                          ("concept.candidates.peak_fractions=[0.2,0.2]", "repeats"),
-                          ("concept.texture_digits=[10]", "concept.texture_digits"),
-                          ("concept.texture_glyphs=[circle]", "concept.texture_glyphs"),
-                          ("concept.texture_cubes=0", "concept.texture_cubes")):
+    for override, key in (
+        ("concept.terms=exact", "concept.terms"),
+        ("concept.glyph=circle", "concept.glyph"),
+        ("concept.test_fraction=1.0", "concept.test_fraction"),
+        ("concept.select_fraction=0", "concept.select_fraction"),
+        ("concept.select_fraction=0.85", "concept.select_fraction \\+ concept.test_fraction"),
+        ("concept.candidates.temperatures=[]", "concept.candidates.temperatures"),
+        ("concept.candidates.temperatures=[0.5,-1]", "concept.candidates.temperatures"),
+        ("concept.candidates.blank_rules=[ratio]", "concept.candidates.blank_rules"),
+        ("concept.candidates.peak_fractions=[0.2,0.2]", "repeats"),
+        ("concept.texture_digits=[10]", "concept.texture_digits"),
+        ("concept.texture_glyphs=[circle]", "concept.texture_glyphs"),
+        ("concept.texture_cubes=0", "concept.texture_cubes"),
+    ):
         with pytest.raises(ConfigError, match=key):
             compose("eval concept", "preset=smoke", "model_dir=m", override)

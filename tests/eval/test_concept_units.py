@@ -7,8 +7,17 @@ import pytest
 import torch
 
 from sla_cli.errors import DataError
-from sla_cli.eval.concept import (backproject, controls, invariance, maps, measures, second_level, selection, splits,
-                                  textures)
+from sla_cli.eval.concept import (
+    backproject,
+    controls,
+    invariance,
+    maps,
+    measures,
+    second_level,
+    selection,
+    splits,
+    textures,
+)
 from sla_cli.models.ae_set import AutoencoderSet
 
 # 6 side contexts at yaws -75..75 (30 apart) then 4 top contexts at 0, 90, 180, 270
@@ -117,7 +126,8 @@ def test_far_apart_cosine_uses_only_far_pairs():
     rng = np.random.default_rng(0)
     many, angles = rng.random((50, 4)), rng.uniform(0, 90, 50)
     assert measures.mean_cosine_far_apart(many, angles, 20, block=7) == pytest.approx(
-        measures.mean_cosine_far_apart(many, angles, 20, block=1000))
+        measures.mean_cosine_far_apart(many, angles, 20, block=1000)
+    )
 
 
 def test_three_way_split_is_disjoint_covers_and_is_seeded():
@@ -148,7 +158,6 @@ def test_second_level_orders_a_one_parameter_family_of_maps():
         assert len(losses) == 2
         err = ((ae(m) - m) ** 2).mean() / m.var()
         assert err < 0.1
-
 
 
 def test_map_spearman_is_temperature_free_and_within_face_groups():
@@ -195,8 +204,11 @@ def test_spearman_interval_matches_the_plain_bootstrap():
     x = rng.normal(size=60)
     y = x + rng.normal(size=60)
     y[:10] = y[10]  # ties in the data too
-    np.testing.assert_allclose(measures.spearman_ci(x, y, n_boot=200, seed=3),
-                               measures.bootstrap_ci(measures.spearman, x, y, n_boot=200, seed=3), atol=1e-12)
+    np.testing.assert_allclose(
+        measures.spearman_ci(x, y, n_boot=200, seed=3),
+        measures.bootstrap_ci(measures.spearman, x, y, n_boot=200, seed=3),
+        atol=1e-12,
+    )
 
 
 def _bump_scores(k: int = 80, seed: int = 0) -> tuple[maps.Scores, np.ndarray]:
@@ -231,8 +243,9 @@ def test_the_map_choice_sees_no_test_cube_and_picks_the_informative_rule():
     term[test] = torch.randn(len(test), 10) * 100
     angles2 = angles.copy()
     angles2[part.test] = 0.0
-    again = selection.choose_map(maps.Scores(term, scores.blank), groups, angles2, part, ["plain", "blank_ratio"],
-                                 [0.5, 1.0], _train)
+    again = selection.choose_map(
+        maps.Scores(term, scores.blank), groups, angles2, part, ["plain", "blank_ratio"], [0.5, 1.0], _train
+    )
     assert again.candidates == choice.candidates
 
 
@@ -242,13 +255,18 @@ def test_pca_code_reads_the_main_direction():
     x = np.outer(t, [3.0, 4.0]) / 5 + rng.normal(0, 0.01, (200, 2))
     code = controls.pca_code(torch.from_numpy(x))
     assert abs(measures.spearman(code(torch.from_numpy(x)), t)) > 0.99
-    np.testing.assert_allclose(np.abs(code(torch.tensor([[3.0, 4.0]]) / 5 + torch.from_numpy(x.mean(0)))), 1.0,
-                               atol=0.02)
+    np.testing.assert_allclose(
+        np.abs(code(torch.tensor([[3.0, 4.0]]) / 5 + torch.from_numpy(x.mean(0)))), 1.0, atol=0.02
+    )
 
 
 def _row(name: str, seen: bool, errors: dict) -> dict:
-    return {"texture": name, "kind": "glyph" if "glyph" in name else "digit", "seen_in_training": seen,
-            "abs_errors": {k: np.asarray(v, float) for k, v in errors.items()}}
+    return {
+        "texture": name,
+        "kind": "glyph" if "glyph" in name else "digit",
+        "seen_in_training": seen,
+        "abs_errors": {k: np.asarray(v, float) for k, v in errors.items()},
+    }
 
 
 def test_texture_summary_pools_unseen_textures_and_compares_paired_cubes():
@@ -257,8 +275,9 @@ def test_texture_summary_pools_unseen_textures_and_compares_paired_cubes():
     a = {k: [3.0, 3.0, 3.0, 3.0] for k in readers}  # ours 3; every control 3 too, except:
     b = {k: [4.0, 4.0, 4.0, 4.0] for k in readers}
     a["pixels_autoencoder"] = b["pixels_autoencoder"] = [6.0, 6.0, 6.0, 6.0]
-    out = invariance.summary([_row("digit 5", True, trained), _row("digit 0", False, a), _row("plus glyph", False, b)],
-                             "digit 5", seed=0)
+    out = invariance.summary(
+        [_row("digit 5", True, trained), _row("digit 0", False, a), _row("plus glyph", False, b)], "digit 5", seed=0
+    )
     assert out["unseen_textures"] == ["digit 0", "plus glyph"]
     ours = out["angle_mae_deg"]["maps_second_level"]
     assert ours["unseen_textures"]["mean"] == pytest.approx(3.5)
@@ -267,9 +286,14 @@ def test_texture_summary_pools_unseen_textures_and_compares_paired_cubes():
     assert diff["pixels_autoencoder"]["mean"] == pytest.approx(-2.5) and diff["maps_pca"]["mean"] == pytest.approx(0)
     assert ours["unseen_digits_over_trained"]["value"] == pytest.approx(1.5)
     assert ours["unseen_glyphs"]["mean"] == pytest.approx(4.0)
-    assert out["targets"] == {"unseen_textures_at_most_1.5x_trained": False, "unseen_digits_at_most_1.5x_trained": True,
-                              "unseen_glyphs_at_most_1.5x_trained": False, "unseen_below_every_control": False,
-                              "maps_beat_pixels_on_unseen": True, "maps_beat_pixels_on_unseen_ci_excludes_0": True}
+    assert out["targets"] == {
+        "unseen_textures_at_most_1.5x_trained": False,
+        "unseen_digits_at_most_1.5x_trained": True,
+        "unseen_glyphs_at_most_1.5x_trained": False,
+        "unseen_below_every_control": False,
+        "maps_beat_pixels_on_unseen": True,
+        "maps_beat_pixels_on_unseen_ci_excludes_0": True,
+    }
 
 
 def test_texture_faces_are_seeded_and_shaped(mnist_root):

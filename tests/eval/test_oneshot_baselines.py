@@ -23,8 +23,15 @@ PROTOCOLS = ("paper", "same_instance", "new_instances")
 def baselines(tmp_path_factory, smoke_dataset):
     root = tmp_path_factory.mktemp("baselines")
     for variant in ("shared_ae", "contrastive"):
-        run_stage("train", "preset=smoke", "device=cpu", f"dataset_dir={smoke_dataset}", f"train.variant={variant}",
-                  "train.steps=200", out=root / variant)
+        run_stage(
+            "train",
+            "preset=smoke",
+            "device=cpu",
+            f"dataset_dir={smoke_dataset}",
+            f"train.variant={variant}",
+            "train.steps=200",
+            out=root / variant,
+        )
     return root
 
 
@@ -40,9 +47,15 @@ def test_contrastive_codes_are_compared_by_cosine():
 @pytest.mark.slow
 def test_both_baselines_get_rows_with_intervals(smoke_model, baselines, tmp_path):
     out = tmp_path / "oneshot"
-    run_stage("eval oneshot", "preset=smoke", f"model_dir={smoke_model}", f"out={out}", "device=cpu",
-              f"oneshot.baseline_model_dirs.shared_ae={baselines / 'shared_ae'}",
-              f"oneshot.baseline_model_dirs.contrastive={baselines / 'contrastive'}")
+    run_stage(
+        "eval oneshot",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"out={out}",
+        "device=cpu",
+        f"oneshot.baseline_model_dirs.shared_ae={baselines / 'shared_ae'}",
+        f"oneshot.baseline_model_dirs.contrastive={baselines / 'contrastive'}",
+    )
     r = json.loads((out / "oneshot.json").read_text())
     for name in ("shared_ae", "contrastive"):
         rows = r["baselines"][name]
@@ -52,8 +65,9 @@ def test_both_baselines_get_rows_with_intervals(smoke_model, baselines, tmp_path
             assert 0 <= low <= rows[p]["mean_accuracy"] <= high <= 1 and rows[p]["n_probes"] > 0
             d = r["ours_minus"][name][p]
             assert d["ci95"][0] <= d["difference"] <= d["ci95"][1]
-            assert d["difference"] == pytest.approx(r["protocols"][p]["mean_accuracy"] - rows[p]["mean_accuracy"],
-                                                    abs=2e-4)
+            assert d["difference"] == pytest.approx(
+                r["protocols"][p]["mean_accuracy"] - rows[p]["mean_accuracy"], abs=2e-4
+            )
     # trained models, not the same numbers as ours or as each other
     assert r["baselines"]["shared_ae"] != r["protocols"] != r["baselines"]["contrastive"]
     # the glyphs' prototype in its own context is itself: always right, for every method that encodes
@@ -66,14 +80,22 @@ def test_both_baselines_get_rows_with_intervals(smoke_model, baselines, tmp_path
 @pytest.mark.parametrize("command", [("eval", "oneshot"), ("eval", "concept")])
 def test_a_contrastive_model_is_refused_where_a_decoder_is_needed(baselines, tmp_path, command):
     out = tmp_path / "out"
-    result = run_sla(*command, "preset=smoke", f"model_dir={baselines / 'contrastive'}", f"out={out}", "device=cpu",
-                     env=ENV)
+    result = run_sla(
+        *command, "preset=smoke", f"model_dir={baselines / 'contrastive'}", f"out={out}", "device=cpu", env=ENV
+    )
     assert_one_line_error(result, f"model_dir={baselines / 'contrastive'}", "train.variant=contrastive")
     assert not out.exists()
 
 
 @pytest.mark.slow
 def test_eval_concept_refuses_a_shared_autoencoder(baselines, tmp_path):
-    result = run_sla("eval", "concept", "preset=smoke", f"model_dir={baselines / 'shared_ae'}",
-                     f"out={tmp_path / 'out'}", "device=cpu", env=ENV)
+    result = run_sla(
+        "eval",
+        "concept",
+        "preset=smoke",
+        f"model_dir={baselines / 'shared_ae'}",
+        f"out={tmp_path / 'out'}",
+        "device=cpu",
+        env=ENV,
+    )
     assert_one_line_error(result, "train.variant=shared_ae", "per-context decoders")

@@ -14,8 +14,8 @@ from data_gen.font_glyphs import FontGlyphError, installed_typefaces
 from data_gen.glyph_folder import load_glyph_folder
 from data_gen.glyphs import render
 from helpers.cli import assert_one_line_error, run_sla
-from helpers.stages import run_stage
 from helpers.omniglot import SHAPES, write_omniglot
+from helpers.stages import run_stage
 from sla_cli.errors import DataError
 
 ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -28,8 +28,12 @@ def _oneshot(model, out, *extra):
 @pytest.mark.slow
 def test_builtin_glyphs_end_to_end(smoke_model, tmp_path):
     out = tmp_path / "oneshot"
-    result = _oneshot(smoke_model, out, f"oneshot.ablation_model_dir={smoke_model}",
-                      f"oneshot.baseline_model_dirs.shared_ae={smoke_model}")
+    result = _oneshot(
+        smoke_model,
+        out,
+        f"oneshot.ablation_model_dir={smoke_model}",
+        f"oneshot.baseline_model_dirs.shared_ae={smoke_model}",
+    )
     assert result.returncode == 0, result.stderr
     r = json.loads((out / "oneshot.json").read_text())
     assert set(r) == {"protocols", "distance", "baselines", "ours_minus", "glyphs", "intervals", "paper"}
@@ -95,8 +99,11 @@ def test_png_folder_every_source_in_process(smoke_model, tmp_path):
     # the oracle row, against nearest prototype by hand on the same glyphs as the stage read them
     names, per_class = load_glyph_folder(tmp_path / "glyphs")
     protos = [c[0].astype(float) / 255 for c in per_class]
-    hand = [min(range(3), key=lambda j, g=g: float(((g.astype(float) / 255 - protos[j]) ** 2).sum())) == k
-            for k, c in enumerate(per_class) for g in c[1:]]
+    hand = [
+        min(range(3), key=lambda j, g=g: float(((g.astype(float) / 255 - protos[j]) ** 2).sum())) == k
+        for k, c in enumerate(per_class)
+        for g in c[1:]
+    ]
     oracle = r["baselines"]["oracle_pixel_nn"]["new_instances"]
     assert oracle["mean_accuracy"] == round(sum(hand) / len(hand), 4) and oracle["n_probes"] == len(hand) == 6
     assert oracle["per_context_accuracy"] == [oracle["mean_accuracy"]] * len(oracle["per_context_accuracy"])
@@ -109,8 +116,17 @@ def test_font_letters_over_two_glyph_draws(smoke_model, tmp_path):
     except FontGlyphError as e:
         pytest.skip(str(e))  # the font packages are not installed here
     out = tmp_path / "oneshot"
-    run_stage("eval oneshot", "preset=smoke", f"model_dir={smoke_model}", f"out={out}", "device=cpu",
-              "oneshot.glyphs=fonts", "oneshot.classes=4", "oneshot.typefaces=12", "oneshot.glyph_seeds=[0,1]")
+    run_stage(
+        "eval oneshot",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"out={out}",
+        "device=cpu",
+        "oneshot.glyphs=fonts",
+        "oneshot.classes=4",
+        "oneshot.typefaces=12",
+        "oneshot.glyph_seeds=[0,1]",
+    )
     r = json.loads((out / "oneshot.json").read_text())
     g = r["glyphs"]
     assert g["source"] == g["mode"] == "fonts" and g["seeds"] == [0, 1] and len(g["draws"]) == 2
@@ -127,8 +143,16 @@ def test_font_letters_over_two_glyph_draws(smoke_model, tmp_path):
 def test_omniglot_folder_draws_characters(smoke_model, tmp_path):
     root = write_omniglot(tmp_path / "omniglot")
     out = tmp_path / "oneshot"
-    run_stage("eval oneshot", "preset=smoke", f"model_dir={smoke_model}", f"out={out}", "device=cpu",
-              f"oneshot.glyphs_dir={root}", "oneshot.classes=2", "oneshot.glyph_seeds=[0,1,2]")
+    run_stage(
+        "eval oneshot",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"out={out}",
+        "device=cpu",
+        f"oneshot.glyphs_dir={root}",
+        "oneshot.classes=2",
+        "oneshot.glyph_seeds=[0,1,2]",
+    )
     r = json.loads((out / "oneshot.json").read_text())
     draws = [d["classes"] for d in r["glyphs"]["draws"]]
     assert all(len(d) == 2 and set(d) <= set(SHAPES) for d in draws) and len({tuple(d) for d in draws}) > 1
@@ -178,8 +202,16 @@ def test_bad_glyph_folder_is_one_line_on_the_command_line(smoke_model, tmp_path)
 @pytest.mark.slow
 def test_no_fonts_is_one_line_naming_the_packages(smoke_model, tmp_path):
     out = tmp_path / "out"
-    result = run_sla("eval", "oneshot", "preset=smoke", f"model_dir={smoke_model}", f"out={out}", "device=cpu",
-                     "oneshot.glyphs=fonts", env={**ENV, "PATH": str(tmp_path)})
+    result = run_sla(
+        "eval",
+        "oneshot",
+        "preset=smoke",
+        f"model_dir={smoke_model}",
+        f"out={out}",
+        "device=cpu",
+        "oneshot.glyphs=fonts",
+        env={**ENV, "PATH": str(tmp_path)},
+    )
     assert_one_line_error(result, "oneshot.glyphs=fonts", "fc-list", "apt-get install", "fonts-urw-base35")
     assert not out.exists()
 
@@ -187,11 +219,19 @@ def test_no_fonts_is_one_line_naming_the_packages(smoke_model, tmp_path):
 @pytest.mark.slow
 def test_too_few_fonts_or_one_omniglot_character_refused_before_the_run(smoke_model, tmp_path):
     one = write_omniglot(tmp_path / "omniglot", {"Latin": ["character01"]})
-    cases = [(["oneshot.glyphs=fonts", "oneshot.typefaces=500"], "apt-get install"),  # "500 needed" or no fc-list
-             ([f"oneshot.glyphs_dir={one}"], f"Omniglot folder {one} holds 1 character(s)")]
+    cases = [
+        (["oneshot.glyphs=fonts", "oneshot.typefaces=500"], "apt-get install"),  # "500 needed" or no fc-list
+        ([f"oneshot.glyphs_dir={one}"], f"Omniglot folder {one} holds 1 character(s)"),
+    ]
     for overrides, message in cases:
         with pytest.raises(DataError) as err:
-            run_stage("eval oneshot", "preset=smoke", f"model_dir={smoke_model}", f"out={tmp_path / 'out'}",
-                      "device=cpu", *overrides)
+            run_stage(
+                "eval oneshot",
+                "preset=smoke",
+                f"model_dir={smoke_model}",
+                f"out={tmp_path / 'out'}",
+                "device=cpu",
+                *overrides,
+            )
         assert message in str(err.value) and "\n" not in str(err.value)
         assert not (tmp_path / "out").exists()

@@ -14,17 +14,20 @@ C = 4  # contexts
 def _tiny_glyphs():
     """3 classes of 3 instances: prototypes are three bars; new instances are their bar shifted by a
     pixel, except that one instance of class 0 (row 2) is drawn as class 1's bar: the oracle must miss it."""
+
     def bar(row: int, col: int, vertical: bool) -> np.ndarray:
         g = np.zeros((28, 28), np.uint8)
         if vertical:
-            g[4:24, col:col + 3] = 255
+            g[4:24, col : col + 3] = 255
         else:
-            g[row:row + 3, 4:24] = 255
+            g[row : row + 3, 4:24] = 255
         return g
 
-    per_class = [np.stack([bar(0, 12, True), bar(0, 13, True), bar(13, 0, False)]),
-                 np.stack([bar(13, 0, False), bar(14, 0, False), bar(12, 0, False)]),
-                 np.stack([bar(0, 4, True), bar(0, 5, True), bar(0, 3, True)])]
+    per_class = [
+        np.stack([bar(0, 12, True), bar(0, 13, True), bar(13, 0, False)]),
+        np.stack([bar(13, 0, False), bar(14, 0, False), bar(12, 0, False)]),
+        np.stack([bar(0, 4, True), bar(0, 5, True), bar(0, 3, True)]),
+    ]
     return P.GlyphSet.from_classes("tiny", ["check", "plus", "pi"], per_class)
 
 
@@ -34,8 +37,10 @@ def _by_hand(glyphs: P.GlyphSet, probe_rows) -> list[bool]:
     for r in probe_rows:
         best, best_d = None, None
         for k, proto in enumerate(glyphs.prototypes):
-            d = sum((float(a) - float(b)) ** 2 for a, b in zip(glyphs.images[r].ravel() / 255,
-                                                              glyphs.images[proto].ravel() / 255, strict=True))
+            d = sum(
+                (float(a) - float(b)) ** 2
+                for a, b in zip(glyphs.images[r].ravel() / 255, glyphs.images[proto].ravel() / 255, strict=True)
+            )
             if best_d is None or d < best_d:
                 best, best_d = k, d
         right.append(best == glyphs.labels[r])

@@ -13,9 +13,21 @@ from helpers.stages import compose
 from sla_cli import runfolder
 from sla_cli.errors import ConfigError, DataError
 
-ARRAYS = ["train_images.npy", "test_images.npy", "train_labels.npy", "test_labels.npy", "train_indices.npy",
-          "test_indices.npy", "masks.npy", "cubes_images.npy", "cubes_angles.npy", "cubes_digits.npy",
-          "cubes_contexts.npy", "cubes_compare_images.npy", "cubes_compare_digits.npy"]
+ARRAYS = [
+    "train_images.npy",
+    "test_images.npy",
+    "train_labels.npy",
+    "test_labels.npy",
+    "train_indices.npy",
+    "test_indices.npy",
+    "masks.npy",
+    "cubes_images.npy",
+    "cubes_angles.npy",
+    "cubes_digits.npy",
+    "cubes_contexts.npy",
+    "cubes_compare_images.npy",
+    "cubes_compare_digits.npy",
+]
 
 
 def generate(mnist_root: Path, out: Path, *extra: str):

@@ -14,7 +14,7 @@ def bands(n_per_class: int, seed: int) -> Split:
     y = torch.arange(10).repeat_interleave(n_per_class)
     x = torch.full((len(y), 28, 28), 0.03)
     for i, c in enumerate(y.tolist()):
-        x[i, 2 * c + 4:2 * c + 6] = 0.95
+        x[i, 2 * c + 4 : 2 * c + 6] = 0.95
     x = (x + 0.02 * torch.rand(x.shape, generator=g)).clamp(0, 1)
     return Split(x.reshape(len(y), -1), y)
 

@@ -10,13 +10,20 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_sla(*args: str, env: dict | None = None, cwd: Path | None = None,
-            timeout: int = 600) -> subprocess.CompletedProcess:
+def run_sla(
+    *args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
     """Run `python -m sla_cli ARGS` from this checkout; returns the finished process (text output)."""
     full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
     full_env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.run([sys.executable, "-m", "sla_cli", *args], capture_output=True, text=True,
-                          env=full_env, cwd=cwd or REPO, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "sla_cli", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or REPO,
+        timeout=timeout,
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str, code: int | None = None) -> None:

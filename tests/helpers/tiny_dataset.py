@@ -36,15 +36,34 @@ def context_grids(n_contexts: int, size: int) -> torch.Tensor:
 def render(digits: torch.Tensor, grids: torch.Tensor) -> torch.Tensor:
     """digits float [N, 28, 28] in 0..1 -> [N, C, H, W]."""
     n = digits.shape[0]
-    views = [F.grid_sample(digits[:, None], grids[c:c + 1].expand(n, -1, -1, -1), align_corners=False)
-             for c in range(grids.shape[0])]
+    views = [
+        F.grid_sample(digits[:, None], grids[c : c + 1].expand(n, -1, -1, -1), align_corners=False)
+        for c in range(grids.shape[0])
+    ]
     return torch.cat(views, dim=1)
 
 
-def make_dataset(folder: Path, mnist_root: Path, n_contexts: int = 12, size: int = 16, n_train: int = 400,
-                 n_test: int = 100, seed: int = 0, clutter: float = 0.6) -> Path:
-    cfg = OmegaConf.create({"kind": "tiny test dataset", "n_contexts": n_contexts, "size": size,
-                            "n_train": n_train, "n_test": n_test, "seed": seed, "overwrite": True})
+def make_dataset(
+    folder: Path,
+    mnist_root: Path,
+    n_contexts: int = 12,
+    size: int = 16,
+    n_train: int = 400,
+    n_test: int = 100,
+    seed: int = 0,
+    clutter: float = 0.6,
+) -> Path:
+    cfg = OmegaConf.create(
+        {
+            "kind": "tiny test dataset",
+            "n_contexts": n_contexts,
+            "size": size,
+            "n_train": n_train,
+            "n_test": n_test,
+            "seed": seed,
+            "overwrite": True,
+        }
+    )
     grids = context_grids(n_contexts, size)
     masks = F.grid_sample(torch.ones(1, 1, 28, 28).expand(n_contexts, -1, -1, -1), grids, align_corners=False)[:, 0]
     gen = torch.Generator().manual_seed(seed)

@@ -25,12 +25,15 @@ def test_eval_alone_lists_its_subcommands():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("override, fragment", [
-    ("+nosuchkey=1", "unknown key nosuchkey;"),
-    ("nosuchkey=1", "unknown key nosuchkey;"),
-    ("+train.stpes=1", "unknown key train.stpes (did you mean train.steps"),
-    ("train.stpes=1", "unknown key train.stpes (did you mean train.steps"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("+nosuchkey=1", "unknown key nosuchkey;"),
+        ("nosuchkey=1", "unknown key nosuchkey;"),
+        ("+train.stpes=1", "unknown key train.stpes (did you mean train.steps"),
+        ("train.stpes=1", "unknown key train.stpes (did you mean train.steps"),
+    ],
+)
 def test_an_unknown_key_is_refused_with_or_without_plus(override, fragment):
     assert_one_line_error(run_sla("train", "preset=smoke", "dataset_dir=x", override), fragment, code=2)
 
@@ -47,9 +50,13 @@ def test_shell_completion_installs_for_sla_and_completes_commands_and_keys():
     script = run_sla("train", "-sc", "install=bash")
     assert script.returncode == 0, script.stderr
     assert script.stdout.rstrip().endswith("-F hydra_bash_completion sla")
-    for line, expected in (("sla tr", {"train"}), ("sla ev", {"eval"}), ("sla eval ", {"oneshot", "concept"}),
-                           ("sla train model.hid", {"model.hidden="}),
-                           ("sla eval oneshot oneshot.sour", {"oneshot.source_context="})):
+    for line, expected in (
+        ("sla tr", {"train"}),
+        ("sla ev", {"eval"}),
+        ("sla eval ", {"oneshot", "concept"}),
+        ("sla train model.hid", {"model.hidden="}),
+        ("sla eval oneshot oneshot.sour", {"oneshot.source_context="}),
+    ):
         result = run_sla("-sc", "query=bash", env={"COMP_LINE": line})
         assert result.returncode == 0, result.stderr
         assert set(result.stdout.split()) == expected, (line, result.stdout)

@@ -23,8 +23,14 @@ ARGS = ["preset=smoke", "device=cpu", "threads=1", "pipeline.skip=[classify]"]  
 
 def start(out: Path, mnist_root: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "SLA_DATA_ROOT": str(mnist_root)}
-    return subprocess.Popen([sys.executable, "-m", "sla_cli", "pipeline", *ARGS, f"out={out}", *extra], cwd=REPO,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sla_cli", "pipeline", *ARGS, f"out={out}", *extra],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: int = 1200) -> tuple[int, str]:
@@ -98,6 +104,8 @@ def test_sigterm_stops_the_pipeline_with_143_and_the_report_says_why(tmp_path, m
         from sla_cli.report.collect import collect
 
         stages = collect(out)
-        assert "interrupted: SIGTERM during this stage" in stages[next(k for k, v in log.items()
-                                                                      if v["outcome"] == "interrupted")].reason
+        assert (
+            "interrupted: SIGTERM during this stage"
+            in stages[next(k for k, v in log.items() if v["outcome"] == "interrupted")].reason
+        )
         assert stages["concept"].reason.startswith("not run: the pipeline was stopped (SIGTERM)")

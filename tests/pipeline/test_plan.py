@@ -15,8 +15,12 @@ BASELINES = [s.folder for s in PIPELINE if s.overrides and "variant" in s.overri
 @pytest.fixture(scope="module")
 def plan(tmp_path_factory):
     out = tmp_path_factory.mktemp("plan") / "out"
-    plan = compose_all(out, "smoke", ["seed=3", "train.steps=7", "model_self_only:train.steps=9",
-                                      "train.cross_steps=2", "classify.seeds=[4]"], [])
+    plan = compose_all(
+        out,
+        "smoke",
+        ["seed=3", "train.steps=7", "model_self_only:train.steps=9", "train.cross_steps=2", "classify.seeds=[4]"],
+        [],
+    )
     assert not out.exists()  # composing and checking writes nothing
     return plan
 
@@ -52,15 +56,18 @@ def test_baseline_steps_run_where_this_sla_has_their_option(plan):
             assert _cfg(plan, "oneshot").oneshot.baseline_model_dirs[folder.split("_", 1)[1]] == str(plan.out / folder)
 
 
-@pytest.mark.parametrize("override, fragment", [
-    ("train.stpes=5", "unknown key train.stpes"),
-    ("+nosuch=1", "unknown key nosuch"),
-    ("classify:train.steps=5", "unknown key train.steps: stage classify"),
-    ("dataset_dir=/elsewhere", "dataset_dir is set by the pipeline"),
-    ("model_dir=/elsewhere", "model_dir is set by the pipeline"),
-    ("train.steps=0", "stage model (sla train): train.steps=0 must be >= 1"),
-    ("seed", "expected key=value"),
-])
+@pytest.mark.parametrize(
+    "override, fragment",
+    [
+        ("train.stpes=5", "unknown key train.stpes"),
+        ("+nosuch=1", "unknown key nosuch"),
+        ("classify:train.steps=5", "unknown key train.steps: stage classify"),
+        ("dataset_dir=/elsewhere", "dataset_dir is set by the pipeline"),
+        ("model_dir=/elsewhere", "model_dir is set by the pipeline"),
+        ("train.steps=0", "stage model (sla train): train.steps=0 must be >= 1"),
+        ("seed", "expected key=value"),
+    ],
+)
 def test_a_bad_override_is_one_line_naming_it(tmp_path, override, fragment):
     with pytest.raises(ConfigError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
         compose_all(tmp_path / "out", "smoke", [override], [])
@@ -128,13 +135,23 @@ def test_each_steps_config_is_the_one_hydra_composes_for_its_whole_command_line(
     from sla_cli.hydra_app import compose_config
     from sla_cli.pipeline.plan import route
 
-    overrides = ["seed=3", "train.steps=7", "model_self_only:train.steps=9", "train.cross_steps=2",
-                 "classify.seeds=[4]"]
+    overrides = [
+        "seed=3",
+        "train.steps=7",
+        "model_self_only:train.steps=9",
+        "train.cross_steps=2",
+        "classify.seeds=[4]",
+    ]
     base = {p.stage.name: compose_config(p.stage, ["preset=smoke"], check_values=False) for p in plan.steps}
     routed = route(overrides, base)
     for p in plan.steps:
-        job = ["preset=smoke", *routed[p.name], *p.step.overrides,
-               *[f"{k}={plan.out / f}" for k, f in p.step.inputs.items()], f"out={plan.out / p.name}"]
+        job = [
+            "preset=smoke",
+            *routed[p.name],
+            *p.step.overrides,
+            *[f"{k}={plan.out / f}" for k, f in p.step.inputs.items()],
+            f"out={plan.out / p.name}",
+        ]
         hydra = compose_config(p.stage, job, check_values=False)
         assert OmegaConf.to_yaml(p.cfg) == OmegaConf.to_yaml(hydra), p.name
         assert OmegaConf.is_struct(p.cfg) and OmegaConf.is_struct(hydra)
@@ -152,8 +169,10 @@ def test_a_value_override_is_applied_without_composing_again(override):
     assert _with_values(base, [override]) is not None
 
 
-@pytest.mark.parametrize("override", ["preset=demo", "+train.nosuch=1", "~train.lr", "train=smoke", "seed=1,2",
-                                      "hydra/launcher=local", "nosuch=1"])
+@pytest.mark.parametrize(
+    "override",
+    ["preset=demo", "+train.nosuch=1", "~train.lr", "train=smoke", "seed=1,2", "hydra/launcher=local", "nosuch=1"],
+)
 def test_anything_but_a_value_is_left_to_hydra(override):
     from sla_cli.hydra_app import compose_config
     from sla_cli.pipeline.plan import _with_values

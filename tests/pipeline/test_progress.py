@@ -50,8 +50,14 @@ def test_by_default_quiet_for_short_loops_then_every_tenth():
 def test_a_stage_without_a_terminal_prints_progress_lines(smoke_dataset, tmp_path, capsys):
     from helpers.stages import run_stage
 
-    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "train.steps=200", "progress_every=50",
-              out=tmp_path / "model")
+    run_stage(
+        "train",
+        "preset=smoke",
+        f"dataset_dir={smoke_dataset}",
+        "train.steps=200",
+        "progress_every=50",
+        out=tmp_path / "model",
+    )
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("train: ")]
     assert [int(re.match(r"train: (\d+)/200", line).group(1)) for line in lines] == [50, 100, 150, 200], lines
     assert all(" left, " in line and ("it/s" in line or "s/it" in line) for line in lines)

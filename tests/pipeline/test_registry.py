@@ -14,8 +14,14 @@ from sla_cli.commands import COMMANDS
 from sla_cli.pipeline.registry import BY_KIND, PIPELINE, STAGES, STEP_BY_FOLDER
 
 # Each kind's files belong to the package of the stage that writes them.
-OWNER = {"dataset": "sla_cli/generate_cubes", "model": "sla_cli/train", "classify": "sla_cli/classify",
-         "density": "sla_cli/density", "oneshot": "sla_cli/eval/oneshot", "concept": "sla_cli/eval/concept"}
+OWNER = {
+    "dataset": "sla_cli/generate_cubes",
+    "model": "sla_cli/train",
+    "classify": "sla_cli/classify",
+    "density": "sla_cli/density",
+    "oneshot": "sla_cli/eval/oneshot",
+    "concept": "sla_cli/eval/concept",
+}
 
 
 def test_the_command_table_is_the_registry():
@@ -32,8 +38,9 @@ def test_every_step_reads_folders_written_before_it_of_the_kind_it_reads():
     for step in PIPELINE:
         for key, folder in step.inputs.items():
             assert folder in seen, f"{step.folder} reads {folder}/ before it is written"
-            declared = [i for i in step.stage.reads if i.key == key or (i.key.endswith(".*") and
-                                                                         key.startswith(i.key[:-1]))]
+            declared = [
+                i for i in step.stage.reads if i.key == key or (i.key.endswith(".*") and key.startswith(i.key[:-1]))
+            ]
             assert declared and declared[0].kind == seen[folder].kind, (step.folder, key)
         seen[step.folder] = step.stage
     assert len(STEP_BY_FOLDER) == len(PIPELINE)
@@ -45,8 +52,10 @@ def test_the_report_aggregate_and_memory_read_the_registry():
     from sla_cli.report.collect import STAGES as REPORT_STAGES
 
     assert [s.folder for s in REPORT_STAGES] == [s.folder for s in PIPELINE]
-    assert all(s.kind == STEP_BY_FOLDER[s.folder].stage.kind and s.data == STEP_BY_FOLDER[s.folder].stage.numbers
-               for s in REPORT_STAGES)
+    assert all(
+        s.kind == STEP_BY_FOLDER[s.folder].stage.kind and s.data == STEP_BY_FOLDER[s.folder].stage.numbers
+        for s in REPORT_STAGES
+    )
     assert METRIC_FILES == {s.kind: s.numbers for s in STAGES if s.numbers}
     assert set(memory.ESTIMATES) <= set(BY_KIND)
 
@@ -62,9 +71,14 @@ def _file_names() -> dict[str, set[str]]:
 def _docstrings(tree: ast.AST) -> set[int]:
     """Docstrings are prose (they may say which file a function reads); every other string is code."""
     owners = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
-    return {id(node.body[0].value) for node in ast.walk(tree)
-            if isinstance(node, owners) and node.body and isinstance(node.body[0], ast.Expr)
-            and isinstance(node.body[0].value, ast.Constant)}
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, owners)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
 
 
 def _offences(rel: str, source: str, names: dict[str, set[str]]) -> list[str]:
@@ -89,13 +103,18 @@ def test_no_stage_spells_another_stages_file_names():
     assert not bad, bad
 
 
-@pytest.mark.parametrize("source", ['X = "model.pt"\n', 'def f(d):\n    return f"{d}/masks.npy"\n',
-                                    'ROW = "see classify/results.json, key acc"\n'])
+@pytest.mark.parametrize(
+    "source",
+    ['X = "model.pt"\n', 'def f(d):\n    return f"{d}/masks.npy"\n', 'ROW = "see classify/results.json, key acc"\n'],
+)
 def test_the_spelling_check_finds_a_name_in_any_string_outside_its_stage(source):
     names = _file_names()
     assert _offences("sla_cli/report/x.py", source, names)
-    owner = {'"model.pt"': "sla_cli/train/x.py", "masks.npy": "sla_cli/generate_cubes/x.py",
-             "results.json": "sla_cli/classify/x.py"}
+    owner = {
+        '"model.pt"': "sla_cli/train/x.py",
+        "masks.npy": "sla_cli/generate_cubes/x.py",
+        "results.json": "sla_cli/classify/x.py",
+    }
     rel = next(r for key, r in owner.items() if key in source)
     assert not _offences(rel, source, names)  # its own stage may
     assert not _offences("sla_cli/report/x.py", '"""Reads model.pt."""\n', names)  # prose may

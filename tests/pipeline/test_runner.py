@@ -23,6 +23,7 @@ def fake_stage(refuse: dict[str, Exception]):
         with runfolder.Run(out_dir, stage.kind, OmegaConf.create({"seed": 0, "stage": name})) as run:
             for file in stage.required:
                 run.save_text(file, "{}" if file.endswith(".json") else "x")
+
     return run_job
 
 
@@ -32,8 +33,11 @@ def test_a_failed_stage_stops_only_what_needs_it_and_the_report_says_why(tmp_pat
 
     out = tmp_path / "out"
     plan = compose_all(out, "smoke", [], [])
-    monkeypatch.setattr(sla_cli.hydra_app, "run_job", fake_stage({
-        "model": DataError("the dataset is corrupt"), "classify": ConfigError("classify.x=1 is bad")}))
+    monkeypatch.setattr(
+        sla_cli.hydra_app,
+        "run_job",
+        fake_stage({"model": DataError("the dataset is corrupt"), "classify": ConfigError("classify.x=1 is bad")}),
+    )
     code = runner.run(plan, {p.name: StepNeeds() for p in plan.steps}, "sla pipeline test", report=True)
     assert code == 1
     log = json.loads((out / "pipeline.json").read_text())["stages"]

@@ -51,11 +51,14 @@ def test_emnist_files_are_turned_upright(tmp_path):
     assert np.array_equal(images, arrays["test"][0])
 
 
-@pytest.mark.parametrize("damage, fragment", [
-    (lambda d: (d / "t10k-labels-idx1-ubyte.gz").unlink(), "need one test labels IDX file"),
-    (lambda d: (d / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08garbage"), "truncated or corrupt"),
-    (lambda d: write_idx(d / "t10k-labels-idx1-ubyte.gz", np.zeros(19)), "holds 19 items (expected 20)"),
-])
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda d: (d / "t10k-labels-idx1-ubyte.gz").unlink(), "need one test labels IDX file"),
+        (lambda d: (d / "t10k-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b\x08garbage"), "truncated or corrupt"),
+        (lambda d: write_idx(d / "t10k-labels-idx1-ubyte.gz", np.zeros(19)), "holds 19 items (expected 20)"),
+    ],
+)
 def test_a_bad_idx_set_is_one_line(tmp_path, damage, fragment):
     idx_set(tmp_path)
     damage(tmp_path)
@@ -69,7 +72,7 @@ def image_folder(folder, classes=("0", "1", "2"), per_class: int = 8) -> None:
         (folder / c).mkdir(parents=True)
         for i in range(per_class):
             canvas = np.full((40, 30), 255, np.uint8)  # dark ink on light paper, another size than 28
-            canvas[5 + i: 30, 8:12 + int(c) * 3] = 0
+            canvas[5 + i : 30, 8 : 12 + int(c) * 3] = 0
             Image.fromarray(canvas).save(folder / c / f"{i:02d}.png")
 
 
@@ -105,18 +108,36 @@ def test_generate_cubes_and_classify_read_another_source(tmp_path):
 
     idx_set(tmp_path / "set", n_train=120, n_test=40)
     source = f"data.source=idx:{tmp_path / 'set'}"
-    run_stage("generate-cubes", "preset=smoke", source, "digits.train=40", "digits.test=20", "cubes.count=8",
-              "render.size=16", out=tmp_path / "dataset")
+    run_stage(
+        "generate-cubes",
+        "preset=smoke",
+        source,
+        "digits.train=40",
+        "digits.test=20",
+        "cubes.count=8",
+        "render.size=16",
+        out=tmp_path / "dataset",
+    )
     manifest = runfolder.read_manifest(tmp_path / "dataset", "dataset")
     assert manifest["counts"]["train"] == 40 and manifest["config"]["data"]["source"].startswith("idx:")
     with pytest.raises(ConfigError, match="digits.train=500 but data.source=idx:.* holds 120 train images"):
         run_stage("generate-cubes", "preset=smoke", source, "digits.train=500", out=tmp_path / "other")
-    run_stage("classify", "preset=smoke", source, "classify.val_size=20", "classify.train_size=null",
-              "classify.test_size=null", "classify.train.epochs=1", "classify.ood.n=10", "classify.adversarial.n=0",
-              "classify.calibrate.steps=2",
-              out=tmp_path / "classify")
-    results = runfolder.read_json_object(tmp_path / "classify", runfolder.read_manifest(tmp_path / "classify", None),
-                                         "results.json")
+    run_stage(
+        "classify",
+        "preset=smoke",
+        source,
+        "classify.val_size=20",
+        "classify.train_size=null",
+        "classify.test_size=null",
+        "classify.train.epochs=1",
+        "classify.ood.n=10",
+        "classify.adversarial.n=0",
+        "classify.calibrate.steps=2",
+        out=tmp_path / "classify",
+    )
+    results = runfolder.read_json_object(
+        tmp_path / "classify", runfolder.read_manifest(tmp_path / "classify", None), "results.json"
+    )
     assert results["n_train"] == 100
 
 
@@ -136,8 +157,16 @@ def test_density_reads_another_source_and_names_it_in_its_identity(tmp_path):
 
     idx_set(tmp_path / "set", n_train=60, n_test=20)
     source = f"data.source=idx:{tmp_path / 'set'}"
-    run_stage("density", "preset=smoke", source, "density.model=made", "density.val_size=10",
-              "density.train_size=null", "density.test_size=null", out=tmp_path / "density")
+    run_stage(
+        "density",
+        "preset=smoke",
+        source,
+        "density.model=made",
+        "density.val_size=10",
+        "density.train_size=null",
+        "density.test_size=null",
+        out=tmp_path / "density",
+    )
     manifest = runfolder.read_manifest(tmp_path / "density", None)
     assert manifest["config"]["data"]["source"].startswith("idx:")
     results = runfolder.read_json_object(tmp_path / "density", manifest, "density.json")

@@ -28,8 +28,15 @@ def test_train_writes_readable_event_files_next_to_its_run_folder(smoke_dataset,
     from sla_cli import runfolder
 
     out = tmp_path / "runs" / "model"
-    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "train.steps=100", "train.log_every=25",
-              "logger=tensorboard", out=out)
+    run_stage(
+        "train",
+        "preset=smoke",
+        f"dataset_dir={smoke_dataset}",
+        "train.steps=100",
+        "train.log_every=25",
+        "logger=tensorboard",
+        out=out,
+    )
     events = tmp_path / "runs" / "tb" / "model"
     assert list(events.glob("events.out.tfevents.*"))
     acc = EventAccumulator(str(events), size_guidance={"images": 0, "scalars": 0}).Reload()

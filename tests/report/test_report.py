@@ -150,8 +150,14 @@ METRICS = {
 }
 
 
-def make_root(root: Path, recon: tuple = (0.9789,), oneshot: dict | None = None, skip: tuple = (),
-              classify: dict | None = None, concept: dict | None = None) -> Path:
+def make_root(
+    root: Path,
+    recon: tuple = (0.9789,),
+    oneshot: dict | None = None,
+    skip: tuple = (),
+    classify: dict | None = None,
+    concept: dict | None = None,
+) -> Path:
     """RUN_ROOT with the five stage folders, as `make demo` leaves it (less the stages in ``skip``);
     ``oneshot``, ``classify``, ``concept``: the stage's JSON in place of the older shapes below."""
     stages = {
@@ -233,7 +239,7 @@ def protocol_rows(text: str, start: str) -> dict[str, list[str]]:
     lines = text.splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith(f"**{start}"))
     out = {}
-    for line in lines[first + 4:]:  # title, blank, header, rule
+    for line in lines[first + 4 :]:  # title, blank, header, rule
         if not line.startswith("|"):
             break
         cells = [c.strip() for c in line.strip("|").split(" | ")]

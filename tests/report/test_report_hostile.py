@@ -7,12 +7,12 @@ import json
 import re
 
 import pytest
+from report.test_report import CONCEPT, make_root, report, row
 
 from sla_cli import runfolder
 from sla_cli.report import build as report_build
 from sla_cli.report.cli import main
 from sla_cli.report.markdown import code, escape, table
-from report.test_report import CONCEPT, make_root, report, row
 
 HOSTILE = "[click](../../../etc/passwd) <img src=x onerror=alert(1)> *bold* `tick` | pipe"
 
@@ -110,8 +110,12 @@ def test_runs_differing_only_in_how_to_run_keys_are_averaged_others_never(tmp_pa
     root = make_root(tmp_path, skip=("oneshot",))
     how = [{"data": {"root": "/a"}, "precision": "fp32"}, {"data": {"root": "/b"}, "precision": "bf16"}]
     for seed, same in ((0, 1.0), (1, 3.0)):
-        write_run(root / "oneshot" / str(seed), "oneshot", {"model": "m", "seed": seed, **how[seed]},
-                  {"oneshot.json": oneshot_json(same=same)})
+        write_run(
+            root / "oneshot" / str(seed),
+            "oneshot",
+            {"model": "m", "seed": seed, **how[seed]},
+            {"oneshot.json": oneshot_json(same=same)},
+        )
     assert row(report(root), "Section 10: latent distances")[2].startswith("same glyph 2.00 ± 1.41 (spread 0.30)")
     write_run(root / "oneshot" / "2", "oneshot", {"model": "another", "seed": 2}, {"oneshot.json": oneshot_json()})
     text = report(root)

@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from helpers.stages import run_stage
 from helpers.tiny_dataset import make_dataset
-
 from sla_cli import runfolder
 from sla_cli.errors import DataError
 from sla_cli.training import checkpoint
 
-TINY = ("preset=smoke", "device=cpu", "threads=1", "train.steps=15", "train.log_every=5", "train.checkpoint_every=5",
-        "eval.test_digits=20", "eval.latent_digits=10")
+TINY = (
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "train.steps=15",
+    "train.log_every=5",
+    "train.checkpoint_every=5",
+    "eval.test_digits=20",
+    "eval.latent_digits=10",
+)
 
 
 def cut_short(path) -> None:

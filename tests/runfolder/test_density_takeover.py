@@ -11,11 +11,24 @@ from helpers.stages import run_stage
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.training import checkpoint
 
-TINY = ("preset=smoke", "device=cpu", "threads=1", "density.train_size=100", "density.test_size=20",
-        "density.n_samples=2", "density.epochs=2", "density.val_size=20")
+TINY = (
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "density.train_size=100",
+    "density.test_size=20",
+    "density.n_samples=2",
+    "density.epochs=2",
+    "density.val_size=20",
+)
 MADE = ("density.model=made", "density.made.hidden=[16]", "density.made.direct=false")
-VAE = ("density.model=vae", "density.vae.hidden=[16]", "density.vae.latent=2", "density.iwae_k=2",
-       "density.iwae_chunk=2")
+VAE = (
+    "density.model=vae",
+    "density.vae.hidden=[16]",
+    "density.vae.latent=2",
+    "density.iwae_k=2",
+    "density.iwae_chunk=2",
+)
 
 
 @pytest.mark.slow

@@ -15,16 +15,44 @@ from sla_cli.aggregate.collect import RunFolder as SweepRun
 from sla_cli.report import collect as report_collect
 from sla_cli.runfolder.experiment import experiment, identity, is_how_to_run
 
-CONFIG = {"seed": 0, "out": "a", "overwrite": False, "device": "cpu", "threads": 1, "precision": "auto",
-          "preset": "smoke", "data": {"root": "/data", "download": False},
-          "train": {"lr": 0.1, "steps": 10, "resume": "auto", "stop_after": 0, "keep_checkpoints": 2,
-                    "checkpoint_every": 5, "log_every": 5},
-          "density": {"model": "made", "resume": "auto", "stop_after": 0, "keep_checkpoints": 2},
-          "classify": {"seeds": [0], "train": {"epochs": 1}}}
-HOW = {"out": "b", "overwrite": True, "device": "cuda", "threads": 8, "precision": "bf16", "data.root": "/elsewhere",
-       "data.download": True, "train.resume": True, "train.stop_after": 3, "train.keep_checkpoints": 5,
-       "train.checkpoint_every": 1, "train.log_every": 1, "density.resume": False, "density.stop_after": 1,
-       "density.keep_checkpoints": 9}
+CONFIG = {
+    "seed": 0,
+    "out": "a",
+    "overwrite": False,
+    "device": "cpu",
+    "threads": 1,
+    "precision": "auto",
+    "preset": "smoke",
+    "data": {"root": "/data", "download": False},
+    "train": {
+        "lr": 0.1,
+        "steps": 10,
+        "resume": "auto",
+        "stop_after": 0,
+        "keep_checkpoints": 2,
+        "checkpoint_every": 5,
+        "log_every": 5,
+    },
+    "density": {"model": "made", "resume": "auto", "stop_after": 0, "keep_checkpoints": 2},
+    "classify": {"seeds": [0], "train": {"epochs": 1}},
+}
+HOW = {
+    "out": "b",
+    "overwrite": True,
+    "device": "cuda",
+    "threads": 8,
+    "precision": "bf16",
+    "data.root": "/elsewhere",
+    "data.download": True,
+    "train.resume": True,
+    "train.stop_after": 3,
+    "train.keep_checkpoints": 5,
+    "train.checkpoint_every": 1,
+    "train.log_every": 1,
+    "density.resume": False,
+    "density.stop_after": 1,
+    "density.keep_checkpoints": 9,
+}
 WHAT = {"preset": "demo", "train.lr": 0.2, "train.steps": 11, "density.model": "vae", "classify.train.epochs": 2}
 
 
@@ -40,10 +68,13 @@ def changed(key: str, value) -> dict:
 
 def readers(config: dict) -> tuple:
     """What each reader takes to be the experiment (seed included, or not, as each needs)."""
-    return (identity(config),
-            json.dumps(report_collect._experiment({"config": config}), sort_keys=True),
-            json.dumps(summarize._experiment(SweepRun(path=None, complete=True, kind="model", config=config)),
-                       sort_keys=True))
+    return (
+        identity(config),
+        json.dumps(report_collect._experiment({"config": config}), sort_keys=True),
+        json.dumps(
+            summarize._experiment(SweepRun(path=None, complete=True, kind="model", config=config)), sort_keys=True
+        ),
+    )
 
 
 @pytest.mark.parametrize("key, value", HOW.items())

@@ -12,10 +12,10 @@ import time
 
 import pytest
 import torch
+
 from helpers.cli import REPO, assert_one_line_error, run_sla
 from helpers.stages import run_stage
 from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
-
 from sla_cli import runfolder, verify
 from sla_cli.training import checkpoint
 
@@ -28,13 +28,30 @@ def dataset(tmp_path_factory, mnist_root):
 
 
 def train_args(dataset, out, *extra):
-    return ("train", "preset=smoke", "device=cpu", "threads=1", f"dataset_dir={dataset}", f"out={out}",
-            "train.checkpoint_every=20", "train.log_every=20", "eval.test_digits=20", "eval.latent_digits=10", *extra)
+    return (
+        "train",
+        "preset=smoke",
+        "device=cpu",
+        "threads=1",
+        f"dataset_dir={dataset}",
+        f"out={out}",
+        "train.checkpoint_every=20",
+        "train.log_every=20",
+        "eval.test_digits=20",
+        "eval.latent_digits=10",
+        *extra,
+    )
 
 
 def start_sla(*args):
-    return subprocess.Popen([sys.executable, "-m", "sla_cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=ENV, cwd=REPO)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sla_cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        cwd=REPO,
+    )
 
 
 def wait_for(predicate, timeout=120):
@@ -102,8 +119,9 @@ def test_overwrite_with_device_cuda_keeps_the_finished_run(dataset, tmp_path, ca
     out = tmp_path / "model"
     run_stage(*train_args(dataset, out, "train.steps=20"), out=out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    result = run_sla(*train_args(dataset, out, "train.steps=20", "overwrite=true", "device=cuda"),
-                     env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        *train_args(dataset, out, "train.steps=20", "overwrite=true", "device=cuda"), env=SINGLE_THREAD_ENV
+    )
     assert_one_line_error(result, "device=cuda", code=2)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     capsys.readouterr()
@@ -121,7 +139,13 @@ def test_out_equal_to_the_input_and_paths_hydra_cannot_parse(dataset, tmp_path):
 
 @pytest.mark.slow
 def test_a_failed_sweep_leaves_no_folder(tmp_path):
-    result = run_sla("generate-cubes", "-m", "seed=0,1", "preset=smoke", f"out={tmp_path / 'sweep'}",
-                     f"data.root={tmp_path / 'nowhere'}")
+    result = run_sla(
+        "generate-cubes",
+        "-m",
+        "seed=0,1",
+        "preset=smoke",
+        f"out={tmp_path / 'sweep'}",
+        f"data.root={tmp_path / 'nowhere'}",
+    )
     assert_one_line_error(result, "MNIST not found", code=1)
     assert not (tmp_path / "sweep").exists()

@@ -41,10 +41,16 @@ def test_a_locked_folder_is_refused_in_one_line(tmp_path):
 
 
 def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
-    code = ("import sys, time; from sla_cli.runfolder import FolderLock; FolderLock(sys.argv[1]).acquire(); "
-            "print('locked', flush=True); time.sleep(60)")
-    holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True,
-                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    code = (
+        "import sys, time; from sla_cli.runfolder import FolderLock; FolderLock(sys.argv[1]).acquire(); "
+        "print('locked', flush=True); time.sleep(60)"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
     try:
         assert holder.stdout.readline().strip() == "locked"
         with pytest.raises(DataError, match="in use"):
@@ -109,8 +115,9 @@ def test_out_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path):
 
 
 def test_stale_temporaries_of_dead_processes_are_removed_at_start(tmp_path):
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                          text=True).stdout.strip()
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    ).stdout.strip()
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "config.yaml").write_text("# sla dataset run\n")  # a run killed mid-write
     stale = [tmp_path / f".train_images.npy.tmp-{dead}", tmp_path / "checkpoints" / f".step_00000040.pt.tmp-{dead}"]
@@ -122,14 +129,23 @@ def test_stale_temporaries_of_dead_processes_are_removed_at_start(tmp_path):
     assert not any(p.exists() for p in stale) and live.exists()
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("[1, 2]", "a JSON list, not an object"),
-    ('{"kind": "dataset", "identity": "x", "config": {}, "sha256": "abc"}', "`sha256` is str"),
-    ('{"kind": 3, "identity": "x", "config": {}, "sha256": {}}', "`kind` is int"),
-    ('{"kind": "dataset", "identity": "x", "config": {}, "sha256": {"../../etc/passwd": "0"}}', "leaves the folder"),
-    ('{"kind": "dataset", "identity": "x", "config": {}, "sha256": {"a.npy": 5}}', "not 64 hex digits"),
-    ('{"kind": "model", "identity": "x", "config": {}, "sha256": {}, "dataset": "d"}', "`dataset` is not an object"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("[1, 2]", "a JSON list, not an object"),
+        ('{"kind": "dataset", "identity": "x", "config": {}, "sha256": "abc"}', "`sha256` is str"),
+        ('{"kind": 3, "identity": "x", "config": {}, "sha256": {}}', "`kind` is int"),
+        (
+            '{"kind": "dataset", "identity": "x", "config": {}, "sha256": {"../../etc/passwd": "0"}}',
+            "leaves the folder",
+        ),
+        ('{"kind": "dataset", "identity": "x", "config": {}, "sha256": {"a.npy": 5}}', "not 64 hex digits"),
+        (
+            '{"kind": "model", "identity": "x", "config": {}, "sha256": {}, "dataset": "d"}',
+            "`dataset` is not an object",
+        ),
+    ],
+)
 def test_a_manifest_of_the_wrong_shape_is_one_line(tmp_path, text, problem):
     (tmp_path / runfolder.MANIFEST).write_text(text)
     with pytest.raises(DataError, match="not an sla manifest") as e:

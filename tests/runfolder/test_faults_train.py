@@ -9,15 +9,23 @@ import subprocess
 
 import pytest
 import torch
+
 from helpers.stages import run_stage
 from helpers.tiny_dataset import make_dataset
-
 from sla_cli import runfolder
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.training import checkpoint
 
-TINY = ("preset=smoke", "device=cpu", "threads=1", "train.steps=10", "train.log_every=5", "train.checkpoint_every=5",
-        "eval.test_digits=20", "eval.latent_digits=10")
+TINY = (
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "train.steps=10",
+    "train.log_every=5",
+    "train.checkpoint_every=5",
+    "eval.test_digits=20",
+    "eval.latent_digits=10",
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +85,16 @@ def test_overwrite_replaces_the_old_checkpoints_with_its_own(model, dataset, tmp
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
     assert [s for s, _ in checkpoint.list_checkpoints(copy)] == [5, 10]
-    run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={copy}", "overwrite=true", "train.steps=4",
-                     "train.checkpoint_every=2", "train.log_every=2")
+    run_stage(
+        "train",
+        *TINY,
+        f"dataset_dir={dataset}",
+        f"out={copy}",
+        "overwrite=true",
+        "train.steps=4",
+        "train.checkpoint_every=2",
+        "train.log_every=2",
+    )
     assert [s for s, _ in checkpoint.list_checkpoints(copy)] == [2, 4]  # step 10's of the old run is gone
     manifest = runfolder.read_manifest(copy, "model")
     assert manifest["config"]["train"]["steps"] == 4
@@ -106,8 +122,12 @@ def small_disk(tmp_path):
     def mount(size: str):
         folder = tmp_path / f"disk{len(mounted)}"
         folder.mkdir()
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                          capture_output=True).returncode != 0:
+        if (
+            subprocess.run(
+                ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True
+            ).returncode
+            != 0
+        ):
             pytest.skip("cannot mount a tmpfs here (needs root)")
         mounted.append(folder)
         return folder
@@ -149,6 +169,15 @@ def test_disk_full_during_generate_cubes_is_one_line(small_disk, mnist_root):
     disk = small_disk("3m")  # the train images (2.9 MB) fit, the test images do not
     out = disk / "dataset"
     with pytest.raises(DataError, match=f"no space left in {out} for test_images.npy: .* bytes needed"):
-        run_stage("generate-cubes", "preset=smoke", "device=cpu", "threads=1", f"data.root={mnist_root}",
-                  "digits.train=50", "digits.test=20", "cubes.count=8", out=out)
+        run_stage(
+            "generate-cubes",
+            "preset=smoke",
+            "device=cpu",
+            "threads=1",
+            f"data.root={mnist_root}",
+            "digits.train=50",
+            "digits.test=20",
+            "cubes.count=8",
+            out=out,
+        )
     assert no_temporaries(out) and not (out / "manifest.json").exists()

@@ -27,12 +27,14 @@ from sla_cli.models.ae_set import AutoencoderSet
 
 def bomb_png(path, width: int = 100000, height: int = 100000) -> None:
     """A PNG of a few dozen bytes whose header claims width x height pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit grey
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0"))
-                     + chunk(b"IEND", b""))
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0")) + chunk(b"IEND", b"")
+    )
 
 
 def test_a_decompression_bomb_png_is_one_line_in_a_glyph_folder_and_in_ood_extra(tmp_path):
@@ -68,17 +70,22 @@ def model_folder(folder, blob) -> None:
         run.save_torch("model.pt", blob)
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda b: b["config"].update(hidden="wide"), "holds a config that builds no model"),
-    (lambda b: b["config"].update(colour=3), "holds a config that builds no model"),
-    (lambda b: b["config"].update(hidden=10**6), "does not fit the model its config describes"),
-    (lambda b: b["state_dict"].update(enc1_w=torch.zeros(3)), "enc1_w: \\(3,\\)"),
-    (lambda b: b["state_dict"].pop("enc1_b"), "enc1_b: missing"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda b: b["config"].update(hidden="wide"), "holds a config that builds no model"),
+        (lambda b: b["config"].update(colour=3), "holds a config that builds no model"),
+        (lambda b: b["config"].update(hidden=10**6), "does not fit the model its config describes"),
+        (lambda b: b["state_dict"].update(enc1_w=torch.zeros(3)), "enc1_w: \\(3,\\)"),
+        (lambda b: b["state_dict"].pop("enc1_b"), "enc1_b: missing"),
+    ],
+)
 def test_a_rehashed_model_pt_that_builds_no_model_is_one_line(tmp_path, change, message):
     model = AutoencoderSet(n_members=3, dim=16, hidden=8, latent=2)
-    blob = {"config": {"n_members": 3, "dim": 16, "hidden": 8, "latent": 2, "tied": True, "learn_sigma": False},
-            "state_dict": model.state_dict()}
+    blob = {
+        "config": {"n_members": 3, "dim": 16, "hidden": 8, "latent": 2, "tied": True, "learn_sigma": False},
+        "state_dict": model.state_dict(),
+    }
     change(blob)
     model_folder(tmp_path / "model", blob)
     with pytest.raises(DataError, match=message):
@@ -109,8 +116,10 @@ def test_concept_reads_train_images_only_through_their_hash_and_checks_them(tmp_
     (tmp_path / "ok" / "train_images.npy").write_bytes(good[:-1] + b"\x01")  # one changed byte
     with pytest.raises(DataError, match="train_images.npy does not match its sha256"):
         inputs.train_images(tmp_path / "ok", manifest)
-    for name, content, message in (("garbage", b"not an npy file at all", "unreadable or truncated"),
-                                   ("floats", npy_bytes(np.zeros((4, 3), np.float32)), "expected uint8")):
+    for name, content, message in (
+        ("garbage", b"not an npy file at all", "unreadable or truncated"),
+        ("floats", npy_bytes(np.zeros((4, 3), np.float32)), "expected uint8"),
+    ):
         manifest = dataset_folder(tmp_path / name, content)  # rehashed: only the content check can tell
         with pytest.raises(DataError, match=message):
             inputs.train_images(tmp_path / name, manifest)
@@ -147,11 +156,17 @@ def test_a_bug_keeps_its_traceback_and_leaves_no_empty_out(tmp_path):
 
     from helpers.cli import REPO
 
-    code = ("import sys; import sla_cli.density.stage as stage; stage.run = lambda cfg, out: 1 / 0; "
-            "from sla_cli.__main__ import main; main(sys.argv[1:])")
+    code = (
+        "import sys; import sla_cli.density.stage as stage; stage.run = lambda cfg, out: 1 / 0; "
+        "from sla_cli.__main__ import main; main(sys.argv[1:])"
+    )
     out = tmp_path / "out"
-    result = subprocess.run([sys.executable, "-c", code, "density", "preset=smoke", "device=cpu", "threads=1",
-                             f"out={out}"], capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    result = subprocess.run(
+        [sys.executable, "-c", code, "density", "preset=smoke", "device=cpu", "threads=1", f"out={out}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert result.returncode != 0 and "ZeroDivisionError" in result.stderr
     assert not out.exists()

@@ -16,8 +16,17 @@ from sla_cli import runfolder
 from sla_cli.errors import USER_ERRORS, DataError
 from sla_cli.generate_cubes import stage as cubes_stage
 
-SMALL = ("preset=smoke", "device=cpu", "threads=1", "digits.train=20", "digits.test=10", "cubes.count=4",
-         "render.size=16", "contexts.n_side=2", "contexts.n_top=2")
+SMALL = (
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "digits.train=20",
+    "digits.test=10",
+    "cubes.count=4",
+    "render.size=16",
+    "contexts.n_side=2",
+    "contexts.n_top=2",
+)
 
 
 @pytest.mark.slow
@@ -57,4 +66,7 @@ def test_a_failed_run_removes_what_it_listed_and_keeps_its_checkpoints(tmp_path)
             run.save_json("metrics.json", {})
             raise DataError("loss became nan")
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == [
-        "checkpoints", "checkpoints/step_00000010.pt", "config.yaml"]
+        "checkpoints",
+        "checkpoints/step_00000010.pt",
+        "config.yaml",
+    ]

@@ -18,8 +18,10 @@ def fake_run(folder, seed: int, lr: float, mse: float, complete: bool = True) ->
     """A train run folder as `sla train` leaves it: config.yaml, metrics.json, and manifest.json when complete."""
     cfg = OmegaConf.create({"seed": seed, "out": str(folder), "train": {"lr": lr, "steps": 10}, "threads": 1})
     with runfolder.Run(folder, "model", cfg) as run:
-        run.save_json("metrics.json", {"steps": 10, "world_size": 1, "device": "cpu",
-                                       "test_cross_mse": mse, "nested": {"acc": 10 * mse}})
+        run.save_json(
+            "metrics.json",
+            {"steps": 10, "world_size": 1, "device": "cpu", "test_cross_mse": mse, "nested": {"acc": 10 * mse}},
+        )
         if not complete:
             run.leave_incomplete()
 
@@ -87,9 +89,17 @@ def test_not_a_sweep_is_one_line(tmp_path):
 
 
 def density_run(folder, seed: int, model: str, nll: float, **how) -> None:
-    cfg = OmegaConf.create({"seed": seed, "out": str(folder), "device": "cpu", "threads": 1,
-                            "data": {"root": "/data"}, "density": {"model": model, "lr": 0.003, "resume": "auto"},
-                            **how})
+    cfg = OmegaConf.create(
+        {
+            "seed": seed,
+            "out": str(folder),
+            "device": "cpu",
+            "threads": 1,
+            "data": {"root": "/data"},
+            "density": {"model": model, "lr": 0.003, "resume": "auto"},
+            **how,
+        }
+    )
     with runfolder.Run(folder, "density", cfg) as run:
         run.save_json("density.json", {"test_nll_nats": nll})
 
@@ -99,8 +109,9 @@ def test_runs_that_differ_in_more_than_the_seed_are_never_averaged(tmp_path):
     sweep = tmp_path / "sweep"
     sweep.mkdir()
     multirun_yaml(sweep, "seed=0,1")  # what the sweep named: the seed alone
-    for job, (seed, model, nll) in enumerate([(0, "made", 90.0), (1, "made", 92.0), (0, "vae", 100.0),
-                                              (1, "vae", 104.0)]):
+    for job, (seed, model, nll) in enumerate(
+        [(0, "made", 90.0), (1, "made", 92.0), (0, "vae", 100.0), (1, "vae", 104.0)]
+    ):
         density_run(sweep / str(job), seed, model, nll)
     assert main([str(sweep)]) == 0
     result = json.loads((sweep / "aggregate.json").read_text())
@@ -113,19 +124,31 @@ def test_runs_that_differ_in_more_than_the_seed_are_never_averaged(tmp_path):
 def test_how_to_run_keys_do_not_split_an_experiment(tmp_path):
     sweep = tmp_path / "sweep"
     density_run(sweep / "0", 0, "made", 90.0)
-    density_run(sweep / "1", 1, "made", 92.0, device="cuda", threads=8, precision="bf16", overwrite=True,
-                data={"root": "/elsewhere", "download": True})
+    density_run(
+        sweep / "1",
+        1,
+        "made",
+        92.0,
+        device="cuda",
+        threads=8,
+        precision="bf16",
+        overwrite=True,
+        data={"root": "/elsewhere", "download": True},
+    )
     assert main([str(sweep)]) == 0
     result = json.loads((sweep / "aggregate.json").read_text())
     assert result["group_keys"] == [] and [g["n"] for g in result["groups"]] == [2]
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda f: (f / "manifest.json").write_text("[1, 2]"), "not an sla manifest (a JSON list"),
-    (lambda f: (f / "metrics.json").write_text("[1]"), "does not match its sha256"),
-    (lambda f: _rehash(f, "metrics.json", "[1]"), "holds a JSON list, not an object"),
-    (lambda f: _rename_out(f), "leads outside"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda f: (f / "manifest.json").write_text("[1, 2]"), "not an sla manifest (a JSON list"),
+        (lambda f: (f / "metrics.json").write_text("[1]"), "does not match its sha256"),
+        (lambda f: _rehash(f, "metrics.json", "[1]"), "holds a JSON list, not an object"),
+        (lambda f: _rename_out(f), "leads outside"),
+    ],
+)
 def test_a_corrupt_run_folder_refuses_the_aggregate_in_one_line(sweep, capsys, damage, message):
     damage(sweep / "1")
     assert main([str(sweep)]) == 1

@@ -26,7 +26,7 @@ def one_step(x: torch.Tensor) -> dict:
     model = torch.nn.Linear(4, 3)
     opt = distributed.sync_gradients(torch.optim.SGD(model.parameters(), lr=0.5))
     order = distributed.shard_batches(torch.arange(len(x)))
-    loss = model(x[order[0:len(x)]]).pow(2).mean()  # a mean over this rank's slice
+    loss = model(x[order[0 : len(x)]]).pow(2).mean()  # a mean over this rank's slice
     opt.zero_grad()
     loss.backward()
     opt.step()

@@ -11,8 +11,15 @@ from helpers.tiny_dataset import make_dataset
 pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="the cluster extra is not installed")
 from hydra_plugins.sla_launchers.resuming import RESUME, ResumingLocalLauncher, requeue_overrides  # noqa: E402
 
-TINY = ("preset=smoke", "device=cpu", "threads=1", "train.steps=8", "train.checkpoint_every=4",
-        "eval.test_digits=20", "eval.latent_digits=10")
+TINY = (
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "train.steps=8",
+    "train.checkpoint_every=4",
+    "eval.test_digits=20",
+    "eval.latent_digits=10",
+)
 
 
 @pytest.fixture(scope="module")

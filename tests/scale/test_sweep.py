@@ -17,9 +17,20 @@ pytestmark = pytest.mark.slow
 def test_submitit_local_sweep_then_aggregate(tmp_path, mnist_root):
     dataset = make_dataset(tmp_path / "ds", mnist_root, n_contexts=3, size=10, n_train=40, n_test=20)
     sweep = tmp_path / "sweep"
-    result = run_sla("train", "-m", "hydra/launcher=local", "seed=0,1", "preset=smoke", f"dataset_dir={dataset}",
-                     "train.steps=6", "train.checkpoint_every=3", "eval.test_digits=10", "eval.latent_digits=6",
-                     f"out={sweep}", env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        "train",
+        "-m",
+        "hydra/launcher=local",
+        "seed=0,1",
+        "preset=smoke",
+        f"dataset_dir={dataset}",
+        "train.steps=6",
+        "train.checkpoint_every=3",
+        "eval.test_digits=10",
+        "eval.latent_digits=6",
+        f"out={sweep}",
+        env=SINGLE_THREAD_ENV,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     manifests = [json.loads((sweep / job / "manifest.json").read_text()) for job in ("0", "1")]
     assert [m["seed"] for m in manifests] == [0, 1]

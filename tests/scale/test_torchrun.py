@@ -20,12 +20,31 @@ from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 
 pytestmark = pytest.mark.slow
 
-TRAIN = ("preset=smoke", "device=cpu", "threads=1", "train.steps=12", "train.checkpoint_every=6",
-         "train.log_every=3", "eval.test_digits=20", "eval.latent_digits=10")
-CLASSIFY = ("preset=smoke", "device=cpu", "threads=1", "classify.train_size=200", "classify.val_size=50",
-            "classify.test_size=50", "classify.train.epochs=1", "classify.full.stats_per_class=10",
-            "classify.calibrate.steps=5", "classify.ood.n=10", "classify.adversarial.n=10",
-            "classify.adversarial.batch=10", "classify.adversarial.pgd_steps=1")
+TRAIN = (
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "train.steps=12",
+    "train.checkpoint_every=6",
+    "train.log_every=3",
+    "eval.test_digits=20",
+    "eval.latent_digits=10",
+)
+CLASSIFY = (
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "classify.train_size=200",
+    "classify.val_size=50",
+    "classify.test_size=50",
+    "classify.train.epochs=1",
+    "classify.full.stats_per_class=10",
+    "classify.calibrate.steps=5",
+    "classify.ood.n=10",
+    "classify.adversarial.n=10",
+    "classify.adversarial.batch=10",
+    "classify.adversarial.pgd_steps=1",
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,9 +59,14 @@ def torchrun(tmp_path, *args: str) -> subprocess.CompletedProcess:
     env = {**SINGLE_THREAD_ENV, "PYTHONPATH": str(REPO), "TMPDIR": str(scratch)}
     import os
 
-    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                             "-m", "sla_cli", *args], capture_output=True, text=True, cwd=REPO,
-                            env={**os.environ, **env}, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "sla_cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, **env},
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert not list(scratch.glob("sla-rank*")), "ranks > 0 left their scratch folders behind"
     return result

@@ -7,7 +7,7 @@ import torch
 
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.models.naive_ae import naive_copy
-from sla_cli.train.loop import loss_weights, random_derangement, masked_context_loss, step_losses, train_step
+from sla_cli.train.loop import loss_weights, masked_context_loss, random_derangement, step_losses, train_step
 
 C, D, H, L, B = 5, 12, 7, 3, 4
 

@@ -19,8 +19,12 @@ from sla_cli.train.loop import held_view_sources, loss_weights, make_optimizer, 
 
 # (C, D, H, L, B): tiny (torch's small-matrix bmm path), the smoke and demo presets' shapes, and
 # the paper's batch of 256 on small matrices (a contraction longer than one gemm block)
-SHAPES = {"tiny": (5, 12, 7, 3, 4), "smoke": (100, 576, 64, 8, 16), "demo": (100, 1024, 128, 16, 32),
-          "batch256": (6, 96, 40, 8, 256)}
+SHAPES = {
+    "tiny": (5, 12, 7, 3, 4),
+    "smoke": (100, 576, 64, 8, 16),
+    "demo": (100, 1024, 128, 16, 32),
+    "batch256": (6, 96, 40, 8, 256),
+}
 
 
 def trained_pair(shape, steps: int, views_per_digit: int | None = None, threads: int = 1):
@@ -63,8 +67,10 @@ def assert_identical(runs):
 
 
 # tiny and smoke in the unit tier; the demo and batch-256 shapes (seconds each) run with the slow tests
-@pytest.mark.parametrize("shape", ["tiny", "smoke", pytest.param("demo", marks=pytest.mark.slow),
-                                   pytest.param("batch256", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "shape",
+    ["tiny", "smoke", pytest.param("demo", marks=pytest.mark.slow), pytest.param("batch256", marks=pytest.mark.slow)],
+)
 def test_fast_step_trains_to_autograds_weights_bit_for_bit(shape):
     assert_identical(trained_pair(SHAPES[shape], steps=6))
 

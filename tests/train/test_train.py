@@ -26,8 +26,9 @@ def dataset(tmp_path_factory, mnist_root):
 @pytest.fixture(scope="module")
 def smoke_run(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "model"
-    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu",
-                     env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        "train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV
+    )
     assert result.returncode == 0, result.stderr
     return out, result
 
@@ -36,9 +37,19 @@ def test_smoke_beats_the_mean_image_floor(smoke_run):
     out, _ = smoke_run
     m = json.loads((out / "metrics.json").read_text())
     mses = ("test_self_mse", "test_cross_mse", "mean_image_mse", "class_mean_image_mse")
-    assert set(m) == {"steps", "train_seconds", "device", "world_size", *mses, *(f"{k}_covered" for k in mses),
-                      "contexts_covered", "latent_distance_same_digit", "latent_distance_different_digit",
-                      "latent_distance_ratio", "latent_distance_measured"}
+    assert set(m) == {
+        "steps",
+        "train_seconds",
+        "device",
+        "world_size",
+        *mses,
+        *(f"{k}_covered" for k in mses),
+        "contexts_covered",
+        "latent_distance_same_digit",
+        "latent_distance_different_digit",
+        "latent_distance_ratio",
+        "latent_distance_measured",
+    }
     assert m["device"] == "cpu" and m["steps"] == 400 and m["world_size"] == 1
     assert m["test_self_mse"] < 0.9 * m["mean_image_mse"], m
     assert m["test_cross_mse"] < 0.9 * m["mean_image_mse"], m
@@ -77,8 +88,9 @@ def test_smoke_writes_every_file(smoke_run, dataset):
 def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
     out, _ = smoke_run
     before = (out / "model.pt").stat().st_mtime_ns
-    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu",
-                     env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        "train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV
+    )
     assert result.returncode == 0, result.stderr
     assert "nothing to do" in result.stderr
     assert (out / "model.pt").stat().st_mtime_ns == before
@@ -89,8 +101,17 @@ def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
 )
 def test_variants_train(dataset, tmp_path, extra):
     out = tmp_path / "model"
-    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", "train.steps=40",
-                     "train.log_every=20", *extra, env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        "train",
+        "preset=smoke",
+        f"dataset_dir={dataset}",
+        f"out={out}",
+        "device=cpu",
+        "train.steps=40",
+        "train.log_every=20",
+        *extra,
+        env=SINGLE_THREAD_ENV,
+    )
     assert result.returncode == 0, result.stderr
     m = json.loads((out / "metrics.json").read_text())
     assert all(v == v for v in m.values() if isinstance(v, float))  # no NaN anywhere

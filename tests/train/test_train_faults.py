@@ -67,8 +67,9 @@ def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
 def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_dataset, tmp_path):
     out = tmp_path / "model"
     run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
-    result = run_sla("train", *SHORT, f"dataset_dir={other_dataset}", f"out={out}", "train.resume=true",
-                     env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        "train", *SHORT, f"dataset_dir={other_dataset}", f"out={out}", "train.resume=true", env=SINGLE_THREAD_ENV
+    )
     assert_one_line_error(result, "another dataset", code=1)
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]  # nothing lost
 
@@ -85,8 +86,16 @@ def test_an_unfinished_run_is_not_restarted_silently(dataset, tmp_path):
 @pytest.mark.slow
 def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(dataset, tmp_path):
     out = tmp_path / "model"
-    result = run_sla("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.lr=1e30", "train.log_every=1",
-                     "train.checkpoint_every=1", env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        "train",
+        *SHORT,
+        f"dataset_dir={dataset}",
+        f"out={out}",
+        "train.lr=1e30",
+        "train.log_every=1",
+        "train.checkpoint_every=1",
+        env=SINGLE_THREAD_ENV,
+    )
     assert_one_line_error(result, "loss became", "at step", code=1)
     step = int(re.search(r"at step (\d+)", result.stderr).group(1))
     kept = checkpoint.list_checkpoints(out)
@@ -109,12 +118,15 @@ def test_dataset_folder_without_manifest(dataset, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("args, fragment, code", [
-    (("dataset_dir=/nonexistent/cubes",), "does not exist", 1),
-    ((), "dataset_dir=DIR is required", 2),
-    (("dataset_dir=x", "train.schedule=sometimes"), "train.schedule", 2),
-    (("dataset_dir=x", "train.lr=0"), "train.lr", 2),
-])
+@pytest.mark.parametrize(
+    "args, fragment, code",
+    [
+        (("dataset_dir=/nonexistent/cubes",), "does not exist", 1),
+        ((), "dataset_dir=DIR is required", 2),
+        (("dataset_dir=x", "train.schedule=sometimes"), "train.schedule", 2),
+        (("dataset_dir=x", "train.lr=0"), "train.lr", 2),
+    ],
+)
 def test_bad_input_is_one_line(tmp_path, args, fragment, code):
     result = run_sla("train", "preset=smoke", f"out={tmp_path / 'model'}", *args, env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, fragment, code=code)

@@ -73,8 +73,9 @@ def test_encoder_set_has_no_decoder_and_refuses_to_decode():
         assert "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("variant, kind", [("set", AutoencoderSet), ("shared_ae", SharedAutoencoder),
-                                           ("contrastive", EncoderSet)])
+@pytest.mark.parametrize(
+    "variant, kind", [("set", AutoencoderSet), ("shared_ae", SharedAutoencoder), ("contrastive", EncoderSet)]
+)
 def test_a_saved_config_rebuilds_the_same_variant(variant, kind):
     model = new_model(variant, C, D, H, L, True, False)
     again = from_config(model.config())
@@ -139,8 +140,10 @@ def test_budget_is_the_sets_steps_digits_and_optimizer_with_each_ones_flops():
 
     cfg = compose("train", "preset=smoke", "dataset_dir=x")
     data = SimpleNamespace(n_contexts=C, dim=D)
-    out = {v: variants.budget(v, cfg, data, new_model(v, C, D, cfg.model.hidden, cfg.model.latent, True, False))
-           for v in variants.LOSSES}
+    out = {
+        v: variants.budget(v, cfg, data, new_model(v, C, D, cfg.model.hidden, cfg.model.latent, True, False))
+        for v in variants.LOSSES
+    }
     same = ("steps", "digits_per_step", "images_per_step", "optimizer")
     assert len({tuple(b[k] for k in same) for b in out.values()}) == 1
     assert out["set"]["flops_per_step"] == out["shared_ae"]["flops_per_step"]  # C x B images, encoded and decoded
@@ -149,25 +152,36 @@ def test_budget_is_the_sets_steps_digits_and_optimizer_with_each_ones_flops():
     assert out["set"]["train_flops"] == out["set"]["flops_per_step"] * cfg.train.steps
 
 
-@pytest.mark.parametrize("overrides, message", [
-    (["train.variant=vae"], "train.variant='vae' must be one of set, shared_ae, contrastive"),
-    (["train.variant=contrastive", "train.temperature=0"], "train.temperature=0 must be > 0"),
-    (["train.variant=contrastive", "model.learn_sigma=true"], "model.learn_sigma=true concerns a decoder"),
-    (["train.variant=contrastive", "model.tied=false"], "model.tied=false concerns a decoder"),
-    (["train.variant=contrastive", "train.views_per_digit=1"], "leaves train.variant=contrastive no pairs"),
-    (["train.variant=shared_ae", "model.learn_sigma=true"], "train.variant=shared_ae takes model.learn_sigma=false"),
-    (["train.variant=shared_ae", "train.schedule=mixed"], "train.schedule=mixed is the set's"),
-    (["train.variant=contrastive", "train.cross_steps=0"], "train.cross_steps=0 is the set's"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["train.variant=vae"], "train.variant='vae' must be one of set, shared_ae, contrastive"),
+        (["train.variant=contrastive", "train.temperature=0"], "train.temperature=0 must be > 0"),
+        (["train.variant=contrastive", "model.learn_sigma=true"], "model.learn_sigma=true concerns a decoder"),
+        (["train.variant=contrastive", "model.tied=false"], "model.tied=false concerns a decoder"),
+        (["train.variant=contrastive", "train.views_per_digit=1"], "leaves train.variant=contrastive no pairs"),
+        (
+            ["train.variant=shared_ae", "model.learn_sigma=true"],
+            "train.variant=shared_ae takes model.learn_sigma=false",
+        ),
+        (["train.variant=shared_ae", "train.schedule=mixed"], "train.schedule=mixed is the set's"),
+        (["train.variant=contrastive", "train.cross_steps=0"], "train.cross_steps=0 is the set's"),
+    ],
+)
 def test_bad_variant_combinations_are_one_line(overrides, message):
     with pytest.raises(ConfigError) as err:
         compose("train", "preset=smoke", "dataset_dir=x", *overrides)
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("overrides", [["train.variant=shared_ae", "train.views_per_digit=1"],
-                                       ["train.variant=contrastive", "train.views_per_digit=2"],
-                                       ["train.variant=set", "model.learn_sigma=true"]])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["train.variant=shared_ae", "train.views_per_digit=1"],
+        ["train.variant=contrastive", "train.views_per_digit=2"],
+        ["train.variant=set", "model.learn_sigma=true"],
+    ],
+)
 def test_good_variant_combinations_compose(overrides):
     compose("train", "preset=smoke", "dataset_dir=x", *overrides)
 
@@ -176,8 +190,16 @@ def test_a_set_runs_identity_leaves_out_the_other_variants_keys():
     """So a set folder written before variants existed is still the same run (skipped, or resumed)."""
     base = compose("train", "preset=smoke", "dataset_dir=x")
     assert "variant" not in identity_cfg(base).train and "temperature" not in identity_cfg(base).train
-    assert set(resume_key(base)["train"]) == {"batch_size", "lr", "schedule", "self_steps", "cross_steps",
-                                              "cross_weight", "device_data_mb", "views_per_digit"}
+    assert set(resume_key(base)["train"]) == {
+        "batch_size",
+        "lr",
+        "schedule",
+        "self_steps",
+        "cross_steps",
+        "cross_weight",
+        "device_data_mb",
+        "views_per_digit",
+    }
     contrastive = compose("train", "preset=smoke", "dataset_dir=x", "train.variant=contrastive")
     assert identity_cfg(contrastive).train.temperature == 0.1 and "schedule" not in identity_cfg(contrastive).train
     assert resume_key(contrastive)["train"]["variant"] == "contrastive"

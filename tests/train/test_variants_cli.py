@@ -23,8 +23,15 @@ def dataset(tmp_path_factory, mnist_root):
 
 
 def _train(dataset, out, variant):
-    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu",
-                     f"train.variant={variant}", env=SINGLE_THREAD_ENV)
+    result = run_sla(
+        "train",
+        "preset=smoke",
+        f"dataset_dir={dataset}",
+        f"out={out}",
+        "device=cpu",
+        f"train.variant={variant}",
+        env=SINGLE_THREAD_ENV,
+    )
     assert result.returncode == 0, result.stderr
     manifest = runfolder.read_manifest(out, "model")
     saved = torch.load(runfolder.verify_file(out, manifest, "model.pt"), weights_only=True)

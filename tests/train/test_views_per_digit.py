@@ -6,7 +6,7 @@ import torch
 
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.train.data import view_choice
-from sla_cli.train.loop import cross_pairs, held_view_sources, loss_weights, random_derangement, step_losses, step_kind
+from sla_cli.train.loop import cross_pairs, held_view_sources, loss_weights, random_derangement, step_kind, step_losses
 
 C, D, H, L, B = 6, 10, 5, 3, 8
 

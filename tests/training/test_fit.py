@@ -13,8 +13,16 @@ from torch import nn
 
 from sla_cli import runfolder
 from sla_cli.errors import DataError, SlaError
-from sla_cli.training import (Checkpoints, EpochBatches, Log, MeanLosses, TrainingDiverged, checkpoint,
-                              cosine_annealing, fit)
+from sla_cli.training import (
+    Checkpoints,
+    EpochBatches,
+    Log,
+    MeanLosses,
+    TrainingDiverged,
+    checkpoint,
+    cosine_annealing,
+    fit,
+)
 
 STEPS = 30
 
@@ -47,10 +55,19 @@ class Toy:
         with runfolder.Run(folder, "toy", OmegaConf.create({"seed": 0})) as run:
             checkpoints = Checkpoints(run, every, keep=2, key={"lr": 0.05})
             found = checkpoints.latest() if resume else None
-            state = fit(self.model, self.batches, self.loss, cosine_annealing(0.05, STEPS), steps=STEPS,
-                        stop_at=stop_at, optimizer=self.optimizer, generator=self.generator,
-                        log=Log(log_every, MeanLosses()), checkpoints=checkpoints,
-                        resume_from=found[0] if found else None)
+            state = fit(
+                self.model,
+                self.batches,
+                self.loss,
+                cosine_annealing(0.05, STEPS),
+                steps=STEPS,
+                stop_at=stop_at,
+                optimizer=self.optimizer,
+                generator=self.generator,
+                log=Log(log_every, MeanLosses()),
+                checkpoints=checkpoints,
+                resume_from=found[0] if found else None,
+            )
             if not state.finished:
                 run.leave_incomplete()
         return state
@@ -106,8 +123,15 @@ def test_losses_are_read_once_per_interval_not_per_step(tmp_path):
             super().add(step, losses)
 
     toy.optimizer = torch.optim.Adam(toy.model.parameters(), lr=0.05)
-    fit(toy.model, toy.batches, toy.loss, cosine_annealing(0.05, STEPS), steps=STEPS, optimizer=toy.optimizer,
-        log=Log(10, Recorder()))
+    fit(
+        toy.model,
+        toy.batches,
+        toy.loss,
+        cosine_annealing(0.05, STEPS),
+        steps=STEPS,
+        optimizer=toy.optimizer,
+        log=Log(10, Recorder()),
+    )
     assert seen_at == {step: (step - 1) // 10 * 10 + 9 for step in range(1, STEPS + 1)}
 
 
@@ -129,13 +153,21 @@ def test_the_checkpoint_counter_counts_optimizer_steps_in_an_epoch_trainer(tmp_p
     """An epoch-based trainer (3 epochs of 4 batches) checkpointing per epoch: files and counters
     are optimizer steps, the same count Adam keeps, not epochs."""
     toy = Toy()
-    order = EpochBatches(4, lambda epoch: torch.randperm(32, generator=toy.generator),
-                         lambda perm, i: perm[i * 8:(i + 1) * 8])
+    order = EpochBatches(
+        4, lambda epoch: torch.randperm(32, generator=toy.generator), lambda perm, i: perm[i * 8 : (i + 1) * 8]
+    )
     toy.optimizer = torch.optim.Adam(toy.model.parameters(), lr=0.05)
     with runfolder.Run(tmp_path, "toy", OmegaConf.create({"seed": 0})) as run:
-        fit(toy.model, lambda step: (toy.drawn.append(step), order(step))[1], toy.loss, cosine_annealing(0.05, 12),
-            steps=12, optimizer=toy.optimizer, generator=toy.generator,
-            checkpoints=Checkpoints(run, every=4, keep=5))
+        fit(
+            toy.model,
+            lambda step: (toy.drawn.append(step), order(step))[1],
+            toy.loss,
+            cosine_annealing(0.05, 12),
+            steps=12,
+            optimizer=toy.optimizer,
+            generator=toy.generator,
+            checkpoints=Checkpoints(run, every=4, keep=5),
+        )
     found = checkpoint.list_checkpoints(tmp_path)
     assert [s for s, _ in found] == [4, 8, 12]
     state = checkpoint.load(found[-1][1])
@@ -144,7 +176,7 @@ def test_the_checkpoint_counter_counts_optimizer_steps_in_an_epoch_trainer(tmp_p
 
 
 def test_epoch_batches_refuse_to_continue_inside_an_epoch():
-    batches = EpochBatches(4, lambda epoch: torch.arange(32), lambda order, i: order[i * 8:(i + 1) * 8])
+    batches = EpochBatches(4, lambda epoch: torch.arange(32), lambda order, i: order[i * 8 : (i + 1) * 8])
     assert batches(4).tolist() == list(range(8))
     with pytest.raises(SlaError, match="inside epoch 3"):
         EpochBatches(4, lambda epoch: torch.arange(32), lambda order, i: order)(9)

@@ -105,8 +105,9 @@ class Dae(DensityModel):
 
         s = c[cls.name]
         noise = torch.bernoulli(torch.full((s.chains, members["plain"].d), 0.5, device=device))
-        return chains_figure({name: m.chain(noise, s.chain_steps) for name, m in members.items()},
-                             max(1, s.chain_steps // 10))
+        return chains_figure(
+            {name: m.chain(noise, s.chain_steps) for name, m in members.items()}, max(1, s.chain_steps // 10)
+        )
 
     @torch.no_grad()
     def chain(self, x0: Tensor, steps: int) -> Tensor:

@@ -27,21 +27,36 @@ from sla_cli.config_checks import check_bool, check_int
 from sla_cli.density.base import DensityModel, check_widths, log_mean_exp
 
 
-def make_degrees(d: int, hidden: list[int], n_masks: int, order_agnostic: bool, connectivity_agnostic: bool,
-                 generator: torch.Generator) -> list[Tensor]:
+def make_degrees(
+    d: int,
+    hidden: list[int],
+    n_masks: int,
+    order_agnostic: bool,
+    connectivity_agnostic: bool,
+    generator: torch.Generator,
+) -> list[Tensor]:
     """[input degrees [K, D]] + [hidden degrees [K, H_l] per layer], long, K = n_masks.
 
     Without order-agnostic training every set keeps the natural order 1..D; without
     connectivity-agnostic training every set keeps the first set's hidden degrees."""
     natural = torch.arange(1, d + 1)
-    orders = [natural[torch.randperm(d, generator=generator)] if order_agnostic and k > 0 else natural
-              for k in range(n_masks)]
+    orders = [
+        natural[torch.randperm(d, generator=generator)] if order_agnostic and k > 0 else natural for k in range(n_masks)
+    ]
     degrees = [torch.stack(orders)]  # every order is a permutation of 1..D: the first layer's floor is 1
     low = torch.ones(n_masks, dtype=torch.long)
     for h in hidden:
         sets = n_masks if connectivity_agnostic else 1
-        layer = torch.stack([torch.randint(int(low[k]), d, (h,), generator=generator)  # uniform in [low, D-1]
-                             for k in range(sets)]).expand(n_masks, h).clone()
+        layer = (
+            torch.stack(
+                [
+                    torch.randint(int(low[k]), d, (h,), generator=generator)  # uniform in [low, D-1]
+                    for k in range(sets)
+                ]
+            )
+            .expand(n_masks, h)
+            .clone()
+        )
         degrees.append(layer)
         low = layer.min(dim=1).values
     return degrees
@@ -61,15 +76,24 @@ class Made(DensityModel):
     def build(cls, s: DictConfig, d: int, seed: int) -> Made:
         return cls(d, list(s.hidden), s.n_masks, s.order_agnostic, s.connectivity_agnostic, s.direct, seed=seed)
 
-    def __init__(self, d: int, hidden: list[int], n_masks: int = 1, order_agnostic: bool = False,
-                 connectivity_agnostic: bool = False, direct: bool = False, seed: int = 0):
+    def __init__(
+        self,
+        d: int,
+        hidden: list[int],
+        n_masks: int = 1,
+        order_agnostic: bool = False,
+        connectivity_agnostic: bool = False,
+        direct: bool = False,
+        seed: int = 0,
+    ):
         super().__init__()
         if d < 2:
             raise ValueError("MADE needs at least 2 inputs")
         self.d, self.hidden, self.direct = d, list(hidden), direct
         self.n_masks = n_masks if (order_agnostic or connectivity_agnostic) else 1
-        degrees = make_degrees(d, self.hidden, self.n_masks, order_agnostic, connectivity_agnostic,
-                               torch.Generator().manual_seed(seed))
+        degrees = make_degrees(
+            d, self.hidden, self.n_masks, order_agnostic, connectivity_agnostic, torch.Generator().manual_seed(seed)
+        )
         for i, deg in enumerate(degrees):  # buffers: saved with the weights, moved with .to(device)
             self.register_buffer(f"degrees_{i}", deg)
         sizes = [d, *self.hidden, d]
@@ -140,8 +164,10 @@ class Made(DensityModel):
         return -self.ensemble_log_prob(x)
 
     def test_setting(self, c: DictConfig) -> dict:
-        return {"n_masks": self.n_masks,
-                "test_nll": f"exact: log of the mean probability over {self.n_masks} mask set(s)"}
+        return {
+            "n_masks": self.n_masks,
+            "test_nll": f"exact: log of the mean probability over {self.n_masks} mask set(s)",
+        }
 
     def test_numbers(self, x: Tensor, c: DictConfig) -> dict[str, Tensor]:
         return {"test_nll_one_mask_nats": -self.log_prob(x, 0)} if self.n_masks > 1 else {}

@@ -8,8 +8,8 @@ paper's IWAE; train_k = 1 is its VAE. The validation number after each epoch is 
 
 from __future__ import annotations
 
-from itertools import pairwise
 import math
+from itertools import pairwise
 
 import torch
 import torch.nn.functional as F
@@ -100,9 +100,12 @@ class Vae(DensityModel):
         return -self.iwae_estimate(x, c.iwae_k, c.iwae_chunk)
 
     def test_setting(self, c: DictConfig) -> dict:
-        return {"iwae_k": c.iwae_k, "train_k": self.train_k,
-                "test_nll": f"upper bound: minus the IWAE estimate with k={c.iwae_k} samples per image; "
-                            "test_elbo_nats: minus the ELBO"}
+        return {
+            "iwae_k": c.iwae_k,
+            "train_k": self.train_k,
+            "test_nll": f"upper bound: minus the IWAE estimate with k={c.iwae_k} samples per image; "
+            "test_elbo_nats: minus the ELBO",
+        }
 
     def test_numbers(self, x: Tensor, c: DictConfig) -> dict[str, Tensor]:
         return {"test_elbo_nats": -self.elbo(x)}

@@ -22,9 +22,11 @@ from torch import Tensor
 from sla_cli.models.ae_set import AutoencoderSet
 
 MIN_SIDE_GAP_DEG = 45.0
-PEAK_RULE = ("top: the best top context; sides: local maxima along the side contexts in yaw order, strongest "
-             f"first, each >= fraction x the strongest side value and >= {MIN_SIDE_GAP_DEG:g} deg from a kept one, "
-             "at most two")
+PEAK_RULE = (
+    "top: the best top context; sides: local maxima along the side contexts in yaw order, strongest "
+    f"first, each >= fraction x the strongest side value and >= {MIN_SIDE_GAP_DEG:g} deg from a kept one, "
+    "at most two"
+)
 
 
 def _local_maxima(values: np.ndarray) -> np.ndarray:
@@ -55,7 +57,7 @@ def pick_peaks(maps: np.ndarray, faces: list[str], yaws: np.ndarray, fraction: f
                 break
             if all(abs(yaws[side[i]] - yaws[side[j]]) >= MIN_SIDE_GAP_DEG for j in kept):
                 kept.append(i)
-        out[k, 1:1 + len(kept)] = side[kept]
+        out[k, 1 : 1 + len(kept)] = side[kept]
     return out
 
 

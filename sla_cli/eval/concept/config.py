@@ -36,18 +36,32 @@ def validate(cfg: DictConfig) -> None:
     if float(value(cfg, "concept.select_fraction")) + float(value(cfg, "concept.test_fraction")) >= 1:
         raise ConfigError("concept.select_fraction + concept.test_fraction must be below 1: the rest is the fit split")
     _list(cfg, "concept.candidates.temperatures", lambda t: _number(t) and t > 0, "temperatures > 0")
-    _list(cfg, "concept.candidates.blank_rules", lambda r: r in maps.BLANK_RULES,
-          f"blank rules ({', '.join(maps.BLANK_RULES)})")
+    _list(
+        cfg,
+        "concept.candidates.blank_rules",
+        lambda r: r in maps.BLANK_RULES,
+        f"blank rules ({', '.join(maps.BLANK_RULES)})",
+    )
     _list(cfg, "concept.candidates.peak_fractions", lambda f: _number(f) and 0 <= f <= 1, "numbers in 0..1")
     for key in ("latent", "hidden", "steps", "batch_size", "restarts", "figure_columns", "texture_cubes"):
         check_int(cfg, f"concept.{key}", 1)
     check_float(cfg, "concept.lr", 0, low_open=True)
     check_int(cfg, "concept.texture_digit", 0, 9)
     check_choice(cfg, "concept.glyph", glyphs.NAMES)
-    _list(cfg, "concept.texture_digits", lambda d: isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 9,
-          "digits 0..9", allow_empty=True)
-    _list(cfg, "concept.texture_glyphs", lambda g: g in glyphs.ONESHOT_NAMES,
-          f"glyphs ({', '.join(glyphs.ONESHOT_NAMES)})", allow_empty=True)
+    _list(
+        cfg,
+        "concept.texture_digits",
+        lambda d: isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 9,
+        "digits 0..9",
+        allow_empty=True,
+    )
+    _list(
+        cfg,
+        "concept.texture_glyphs",
+        lambda g: g in glyphs.ONESHOT_NAMES,
+        f"glyphs ({', '.join(glyphs.ONESHOT_NAMES)})",
+        allow_empty=True,
+    )
     if value(cfg, "concept.source_context") is not None:
         check_int(cfg, "concept.source_context", 0)
     check_float(cfg, "concept.far_apart_deg", 0, 90)

@@ -70,6 +70,7 @@ def second_level_code(ae: MapAutoencoder) -> Callable[[Tensor], np.ndarray]:
     @torch.no_grad()
     def code(x: Tensor) -> np.ndarray:
         return ae.latent01(x)[:, 0].float().cpu().numpy()
+
     return code
 
 
@@ -81,6 +82,7 @@ def pca_code(fit_x: Tensor) -> Callable[[Tensor], np.ndarray]:
 
     def code(y: Tensor) -> np.ndarray:
         return ((y.double().cpu() - mean) @ v).numpy()
+
     return code
 
 
@@ -103,6 +105,8 @@ def score(reader: Reader, x: Inputs, angles: np.ndarray, seed: int) -> dict:
     code = reader.latent(x)
     err = np.abs(reader.fit(code) - angles)
     rho = measures.spearman(code, angles)
-    return {"angle_mae_deg": measures.mean_ci(err, seed=seed),
-            "spearman_latent_angle": {"value": rho, "ci95": measures.spearman_ci(code, angles, seed=seed)},
-            "abs_errors": err}
+    return {
+        "angle_mae_deg": measures.mean_ci(err, seed=seed),
+        "spearman_latent_angle": {"value": rho, "ci95": measures.spearman_ci(code, angles, seed=seed)},
+        "abs_errors": err,
+    }

@@ -30,8 +30,16 @@ class Scorer:
 
     def __call__(self, images: np.ndarray, label: str) -> maps.Scores:
         task = self.bar.add_task(label, total=len(images), info="")
-        return maps.context_scores(self.trained.model, images, self.trained.masks, self.terms, self.density,
-                                   self.sigma, self.chunk, on_chunk=lambda n: self.bar.update(task, advance=n))
+        return maps.context_scores(
+            self.trained.model,
+            images,
+            self.trained.masks,
+            self.terms,
+            self.density,
+            self.sigma,
+            self.chunk,
+            on_chunk=lambda n: self.bar.update(task, advance=n),
+        )
 
 
 def second_level_trainer(cfg, bar, label: str):
@@ -40,9 +48,18 @@ def second_level_trainer(cfg, bar, label: str):
 
     def train(x: Tensor):
         task = bar.add_task(label, total=int(c.restarts) * int(c.steps), info="")
-        return second_level.train(x, int(c.hidden), int(c.latent), int(c.steps), int(c.batch_size), float(c.lr),
-                                  int(c.restarts), int(cfg.seed),
-                                  on_step=lambda loss: bar.update(task, advance=1, info=f"loss {loss:.4f}"))
+        return second_level.train(
+            x,
+            int(c.hidden),
+            int(c.latent),
+            int(c.steps),
+            int(c.batch_size),
+            float(c.lr),
+            int(c.restarts),
+            int(cfg.seed),
+            on_step=lambda loss: bar.update(task, advance=1, info=f"loss {loss:.4f}"),
+        )
+
     return train
 
 
@@ -50,8 +67,17 @@ def numpy_groups(faces: list[str]) -> dict[str, np.ndarray]:
     return {f: idx.numpy() for f, idx in maps.face_groups(faces).items()}
 
 
-def map_measures(raw: Tensor, compare_raw: Tensor, m: Tensor, compare_m: Tensor, angles: np.ndarray,
-                 truth: np.ndarray, faces: list[str], far_deg: float, seed: int) -> dict:
+def map_measures(
+    raw: Tensor,
+    compare_raw: Tensor,
+    m: Tensor,
+    compare_m: Tensor,
+    angles: np.ndarray,
+    truth: np.ndarray,
+    faces: list[str],
+    far_deg: float,
+    seed: int,
+) -> dict:
     """The maps of the test cubes of two digits at the same angles: cosines (at the chosen temperature)
     and the temperature-free measures (Spearman between maps, best context per face group)."""
     groups = numpy_groups(faces)
@@ -65,15 +91,26 @@ def map_measures(raw: Tensor, compare_raw: Tensor, m: Tensor, compare_m: Tensor,
             "map_spearman_same_angle_different_digit": measures.mean_ci((va * vb).sum(1), seed=seed),
             "map_spearman_different_angle": measures.mean_cosine_far_apart(va, angles, far_deg),
             "best_context_agreement_same_angle_different_digit": measures.best_context_agreement(a, b, groups),
-            "best_context_correct": {"digit": measures.best_context_correct(a, groups, truth),
-                                     "compare_digit": measures.best_context_correct(b, groups, truth)},
+            "best_context_correct": {
+                "digit": measures.best_context_correct(a, groups, truth),
+                "compare_digit": measures.best_context_correct(b, groups, truth),
+            },
         },
     }
 
 
-def backprojection(trained: TrainedModel, ae: second_level.MapAutoencoder, test_maps: Tensor, codes: dict[str, Tensor],
-                   textures: dict[str, np.ndarray], cubes: Cubes, splits: Splits, fraction: float, n_mean: int,
-                   seed: int) -> dict:
+def backprojection(
+    trained: TrainedModel,
+    ae: second_level.MapAutoencoder,
+    test_maps: Tensor,
+    codes: dict[str, Tensor],
+    textures: dict[str, np.ndarray],
+    cubes: Cubes,
+    splits: Splits,
+    fraction: float,
+    n_mean: int,
+    seed: int,
+) -> dict:
     """Per-pixel squared error (0..1 scale) of back-projected test cubes against the true render of the
     same texture at each cube's *true* angle, beside: the oracle (the code painted in the cube's true
     contexts: the best the contexts' decoders can do), the mean fit cube of the dataset and the
@@ -88,17 +125,24 @@ def backprojection(trained: TrainedModel, ae: second_level.MapAutoencoder, test_
     for name, code in codes.items():
         true = projection.true_renders(trained, textures[name], angles)
         texture_mean = projection.true_renders(trained, textures[name], cubes.angles[splits.fit[:n_mean]]).mean(0)
-        errors = {"mse": projection.paint_code(trained, code, contexts),
-                  "oracle_mse": projection.paint_code(trained, code, cubes.contexts[splits.test]),
-                  "baseline_mse": mean_cube[None], "texture_mean_mse": texture_mean[None]}
+        errors = {
+            "mse": projection.paint_code(trained, code, contexts),
+            "oracle_mse": projection.paint_code(trained, code, cubes.contexts[splits.test]),
+            "baseline_mse": mean_cube[None],
+            "texture_mean_mse": texture_mean[None],
+        }
         errors = {k: ((v - true) ** 2).mean((1, 2)) for k, v in errors.items()}  # per cube
         per_texture[name] = {k: float(v.mean()) for k, v in errors.items()}
         for k, v in errors.items():
             per_cube[k].append(v)
     out = {k: measures.mean_ci(np.mean(v, 0), seed=seed) for k, v in per_cube.items()}
-    return {**{k: v["mean"] for k, v in out.items()}, "ci95": {k: v["ci95"] for k, v in out.items()},
-            "per_texture": per_texture, "peak_fraction": fraction,
-            "reference": "the true render of the same texture at each test cube's true angle"}
+    return {
+        **{k: v["mean"] for k, v in out.items()},
+        "ci95": {k: v["ci95"] for k, v in out.items()},
+        "per_texture": per_texture,
+        "peak_fraction": fraction,
+        "reference": "the true render of the same texture at each test cube's true angle",
+    }
 
 
 @torch.no_grad()

@@ -33,32 +33,55 @@ def _grid(rows: list[tuple[str, np.ndarray, str]], titles: list[str], suptitle: 
     return fig
 
 
-def maps_figure(cubes: np.ndarray, maps: np.ndarray, compare: np.ndarray, compare_maps: np.ndarray,
-                angles: np.ndarray, digit: int, compare_digit: int, rule: str):
+def maps_figure(
+    cubes: np.ndarray,
+    maps: np.ndarray,
+    compare: np.ndarray,
+    compare_maps: np.ndarray,
+    angles: np.ndarray,
+    digit: int,
+    compare_digit: int,
+    rule: str,
+):
     """Figure 12: test cubes of two digits at the same angles and their maps."""
-    rows = [(f"cube of {digit}s", cubes, "image"), (f"map ({digit}s)", square_maps(maps), "map"),
-            (f"cube of {compare_digit}s", compare, "image"),
-            (f"map ({compare_digit}s)", square_maps(compare_maps), "map")]
-    return _grid(rows, [f"{a:.0f} deg" for a in angles],
-                 f"maps of the {NAME[rule]} per context (figure 12): where the faces are, not what is on them")
+    rows = [
+        (f"cube of {digit}s", cubes, "image"),
+        (f"map ({digit}s)", square_maps(maps), "map"),
+        (f"cube of {compare_digit}s", compare, "image"),
+        (f"map ({compare_digit}s)", square_maps(compare_maps), "map"),
+    ]
+    return _grid(
+        rows,
+        [f"{a:.0f} deg" for a in angles],
+        f"maps of the {NAME[rule]} per context (figure 12): where the faces are, not what is on them",
+    )
 
 
 def concept_sweep(maps: np.ndarray, u: np.ndarray, angles: np.ndarray):
     """Figure 14: maps decoded by the second level along its latent."""
     rows = [("decoded map", square_maps(maps), "map")]
-    return _grid(rows, [f"u={a:.2f}\n~{b:.0f} deg" for a, b in zip(u, angles, strict=True)],
-                 "second-level latent swept 0..1: a cube that turns (figure 14)")
+    return _grid(
+        rows,
+        [f"u={a:.2f}\n~{b:.0f} deg" for a, b in zip(u, angles, strict=True)],
+        "second-level latent swept 0..1: a cube that turns (figure 14)",
+    )
 
 
 def backprojection(rows: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], angles: np.ndarray):
     """Figures 15, 16: per code, back-projected test cubes, the oracle (true contexts), the true render."""
     panels = []
     for name, projected, oracle, true in rows:
-        panels += [(f"{name}: decoded", projected, "image"), (f"{name}: oracle", oracle, "image"),
-                   (f"{name}: true", true, "image")]
-    return _grid(panels, [f"{a:.0f} deg" for a in angles],
-                 "back-projection of first-level codes through the second level (figures 15, 16), "
-                 "test cubes at their true angles")
+        panels += [
+            (f"{name}: decoded", projected, "image"),
+            (f"{name}: oracle", oracle, "image"),
+            (f"{name}: true", true, "image"),
+        ]
+    return _grid(
+        panels,
+        [f"{a:.0f} deg" for a in angles],
+        "back-projection of first-level codes through the second level (figures 15, 16), "
+        "test cubes at their true angles",
+    )
 
 
 def texture_invariance(rows: list[dict], thumbs: dict[str, np.ndarray], trained_name: str, ratio: float):
@@ -76,11 +99,22 @@ def texture_invariance(rows: list[dict], thumbs: dict[str, np.ndarray], trained_
         est = [r["readers"][key]["angle_mae_deg"] for r in rows]
         mean = np.array([e["mean"] for e in est])
         err = np.abs(np.array([e["ci95"] for e in est]).T - mean)
-        ax.bar(x + (i - (len(controls.READERS) - 1) / 2) * width, mean, width, yerr=err, capsize=1.5,
-               label=key.replace("_", " "))
+        ax.bar(
+            x + (i - (len(controls.READERS) - 1) / 2) * width,
+            mean,
+            width,
+            yerr=err,
+            capsize=1.5,
+            label=key.replace("_", " "),
+        )
     trained = next(r for r in rows if r["texture"] == trained_name)
-    ax.axhline(ratio * trained["readers"]["maps_second_level"]["angle_mae_deg"]["mean"], color="k", ls="--", lw=0.8,
-               label=f"{ratio:g} x ours on the trained {trained_name}")
+    ax.axhline(
+        ratio * trained["readers"]["maps_second_level"]["angle_mae_deg"]["mean"],
+        color="k",
+        ls="--",
+        lw=0.8,
+        label=f"{ratio:g} x ours on the trained {trained_name}",
+    )
     ax.set_xticks(x, [n.replace(" glyph", "") for n in names], rotation=45, ha="right", fontsize=8)
     ax.set_xlim(-0.5, len(names) - 0.5)
     ax.set_ylabel("angle error, degrees")
@@ -100,21 +134,36 @@ def draw_maps_and_sweep(trained, choice, compare_maps, cubes, reader, test: np.n
     """Figure 12 on test cubes; figure 14 along the latent swept 0..1 (read as angles by the monotone fit)."""
     pick = columns(test, cubes.angles, n)
     at = np.searchsorted(test, pick)  # rows of the compare maps, which hold the test cubes only
-    out = {"likelihood_maps.png": maps_figure(
-        cubes.images[pick] / 255.0, choice.maps[pick].cpu().numpy(), cubes.compare[pick] / 255.0,
-        compare_maps[at].cpu().numpy(), cubes.angles[pick], cubes.digit, cubes.compare_digit, choice.blank_rule)}
+    out = {
+        "likelihood_maps.png": maps_figure(
+            cubes.images[pick] / 255.0,
+            choice.maps[pick].cpu().numpy(),
+            cubes.compare[pick] / 255.0,
+            compare_maps[at].cpu().numpy(),
+            cubes.angles[pick],
+            cubes.digit,
+            cubes.compare_digit,
+            choice.blank_rule,
+        )
+    }
     u = np.linspace(0.0, 1.0, n)
-    out["concept_sweep.png"] = concept_sweep(projection.decoded_maps(choice.ae, u, trained.masks.device), u,
-                                             reader.fit(u))
+    out["concept_sweep.png"] = concept_sweep(
+        projection.decoded_maps(choice.ae, u, trained.masks.device), u, reader.fit(u)
+    )
     return out
 
 
-def draw_backprojection(trained, choice, codes, textures, cubes, reader, test: np.ndarray, n: int,
-                        fraction: float):
+def draw_backprojection(trained, choice, codes, textures, cubes, reader, test: np.ndarray, n: int, fraction: float):
     pick = columns(test, cubes.angles, n)
     u = reader.latent(controls.Inputs(choice.maps[pick], None))
     contexts = projection.contexts_at(choice.ae, u, cubes, fraction, trained.masks.device)
-    rows = [(name, projection.paint_code(trained, code, contexts),
-             projection.paint_code(trained, code, cubes.contexts[pick]),
-             projection.true_renders(trained, textures[name], cubes.angles[pick])) for name, code in codes.items()]
+    rows = [
+        (
+            name,
+            projection.paint_code(trained, code, contexts),
+            projection.paint_code(trained, code, cubes.contexts[pick]),
+            projection.true_renders(trained, textures[name], cubes.angles[pick]),
+        )
+        for name, code in codes.items()
+    ]
     return backprojection(rows, cubes.angles[pick])

@@ -41,20 +41,29 @@ def load_cubes(dataset_dir: Path, manifest: dict) -> Cubes:
     """The dataset's cubes, each file checked against the manifest; a one-line DataError without them."""
     missing = [n for n in CUBE_FILES if n not in manifest.get("sha256", {})]
     if missing:
-        raise DataError(f"{dataset_dir} has no rotating cubes ({', '.join(missing)}): the concept stage needs a "
-                        "dataset from `sla generate-cubes` with cubes.count > 0 and cubes.compare_digit set")
+        raise DataError(
+            f"{dataset_dir} has no rotating cubes ({', '.join(missing)}): the concept stage needs a "
+            "dataset from `sla generate-cubes` with cubes.count > 0 and cubes.compare_digit set"
+        )
     arrays = {n: _load(runfolder.verify_file(dataset_dir, manifest, n)) for n in CUBE_FILES}
     contexts = manifest.get("contexts", [])
     if not contexts or any("face" not in c or "yaw_deg" not in c for c in contexts):
-        raise DataError(f"{dataset_dir}/manifest.json lists no context faces and yaws "
-                        "(not an `sla generate-cubes` dataset)")
+        raise DataError(
+            f"{dataset_dir}/manifest.json lists no context faces and yaws (not an `sla generate-cubes` dataset)"
+        )
     images, compare = arrays[FILES.cubes_images], arrays[FILES.cubes_compare_images]
     if len(images) < 4 or compare.shape != images.shape or len(arrays[FILES.cubes_angles]) != len(images):
         raise DataError(f"{dataset_dir}: cube arrays disagree in shape or hold fewer than 4 cubes")
-    return Cubes(images, compare, arrays[FILES.cubes_angles].astype(np.float64),
-                 arrays[FILES.cubes_contexts].astype(np.int64),
-                 int(manifest.get("cube_digit", -1)), int(manifest.get("compare_digit", -1)),
-                 [c["face"] for c in contexts], np.array([c["yaw_deg"] for c in contexts], dtype=np.float64))
+    return Cubes(
+        images,
+        compare,
+        arrays[FILES.cubes_angles].astype(np.float64),
+        arrays[FILES.cubes_contexts].astype(np.int64),
+        int(manifest.get("cube_digit", -1)),
+        int(manifest.get("compare_digit", -1)),
+        [c["face"] for c in contexts],
+        np.array([c["yaw_deg"] for c in contexts], dtype=np.float64),
+    )
 
 
 def train_images(dataset_dir: Path, manifest: dict) -> np.ndarray:

@@ -14,17 +14,37 @@ from sla_cli.eval.concept.evaluate import normalised, numpy_groups
 TARGET_RATIO = 1.5  # the issue's target: unseen-texture angle error at most 1.5x the trained digit's
 
 
-def texture_row(name: str, seen: bool, scores, images: np.ndarray, readers: dict, choice, ref_raw: np.ndarray,
-                angles: np.ndarray, truth: np.ndarray, faces: list[str], union, seed: int) -> dict:
+def texture_row(
+    name: str,
+    seen: bool,
+    scores,
+    images: np.ndarray,
+    readers: dict,
+    choice,
+    ref_raw: np.ndarray,
+    angles: np.ndarray,
+    truth: np.ndarray,
+    faces: list[str],
+    union,
+    seed: int,
+) -> dict:
     """One texture's row; its per-cube errors ride along under "abs_errors" (dropped before writing)."""
     groups = numpy_groups(faces)
-    x = controls.Inputs(normalised(scores, faces, choice.blank_rule, choice.temperature),
-                        controls.pixel_vectors(images, union))
+    x = controls.Inputs(
+        normalised(scores, faces, choice.blank_rule, choice.temperature), controls.pixel_vectors(images, union)
+    )
     raw = scores.raw(choice.blank_rule).float().cpu().numpy()
-    row = {"texture": name, "kind": textures.kind(name), "seen_in_training": seen, "cubes": len(angles), "readers": {},
-           "map_spearman_vs_trained_digit": measures.mean_ci(measures.row_spearman(raw, ref_raw, groups), seed=seed),
-           "best_context_agreement_vs_trained_digit": measures.best_context_agreement(raw, ref_raw, groups),
-           "best_context_correct": measures.best_context_correct(raw, groups, truth), "abs_errors": {}}
+    row = {
+        "texture": name,
+        "kind": textures.kind(name),
+        "seen_in_training": seen,
+        "cubes": len(angles),
+        "readers": {},
+        "map_spearman_vs_trained_digit": measures.mean_ci(measures.row_spearman(raw, ref_raw, groups), seed=seed),
+        "best_context_agreement_vs_trained_digit": measures.best_context_agreement(raw, ref_raw, groups),
+        "best_context_correct": measures.best_context_correct(raw, groups, truth),
+        "abs_errors": {},
+    }
     for key, reader in readers.items():
         r = controls.score(reader, x, angles, seed)
         row["abs_errors"][key] = r.pop("abs_errors")
@@ -34,8 +54,10 @@ def texture_row(name: str, seen: bool, scores, images: np.ndarray, readers: dict
 
 def _ratio(unseen: np.ndarray, trained: np.ndarray, seed: int) -> dict:
     """Mean unseen error over mean trained error, with a paired bootstrap interval over cubes."""
-    return {"value": float(unseen.mean() / trained.mean()),
-            "ci95": measures.bootstrap_ci(lambda a, b: a.mean() / b.mean(), unseen, trained, seed=seed)}
+    return {
+        "value": float(unseen.mean() / trained.mean()),
+        "ci95": measures.bootstrap_ci(lambda a, b: a.mean() / b.mean(), unseen, trained, seed=seed),
+    }
 
 
 def _pooled(rows: list[dict], key: str) -> np.ndarray:
@@ -50,8 +72,11 @@ def summary(rows: list[dict], trained_name: str, seed: int) -> dict:
     unseen = [r for r in rows if not r["seen_in_training"]]
     if not unseen:
         return {"trained_texture": trained_name, "unseen_textures": []}
-    pools = {"unseen_textures": unseen, "unseen_digits": [r for r in unseen if r["kind"] == "digit"],
-             "unseen_glyphs": [r for r in unseen if r["kind"] == "glyph"]}
+    pools = {
+        "unseen_textures": unseen,
+        "unseen_digits": [r for r in unseen if r["kind"] == "digit"],
+        "unseen_glyphs": [r for r in unseen if r["kind"] == "glyph"],
+    }
     pools = {name: group for name, group in pools.items() if group}
     per_reader = {}
     for k in controls.READERS:
@@ -65,7 +90,8 @@ def summary(rows: list[dict], trained_name: str, seed: int) -> dict:
     diff = {k: measures.mean_ci(ours - _pooled(unseen, k), seed=seed) for k in controls.CONTROLS}
     ratios = {name: per_reader["maps_second_level"][f"{name}_over_trained"]["value"] for name in pools}
     return {
-        "trained_texture": trained_name, "unseen_textures": [r["texture"] for r in unseen],
+        "trained_texture": trained_name,
+        "unseen_textures": [r["texture"] for r in unseen],
         "angle_mae_deg": per_reader,
         "ours_minus_control_unseen_angle_mae_deg": diff,
         "targets": {
@@ -77,17 +103,30 @@ def summary(rows: list[dict], trained_name: str, seed: int) -> dict:
     }
 
 
-def evaluate_textures(trained, scorer, readers: dict, choice, ref_raw: np.ndarray, angles: np.ndarray,
-                      truth: np.ndarray, faces: list[str], face_textures: dict, trained_name: str,
-                      seed: int) -> tuple[list[dict], dict, dict]:
+def evaluate_textures(
+    trained,
+    scorer,
+    readers: dict,
+    choice,
+    ref_raw: np.ndarray,
+    angles: np.ndarray,
+    truth: np.ndarray,
+    faces: list[str],
+    face_textures: dict,
+    trained_name: str,
+    seed: int,
+) -> tuple[list[dict], dict, dict]:
     """(rows, summary, one cube image per texture for the figure)."""
     union = controls.mask_union(trained.masks)
     rows, thumbs = [], {}
     for name, tex in face_textures.items():
         images = textures.paint(trained, tex, angles)
         scores = scorer(images, f"maps: cubes of {name}")
-        rows.append(texture_row(name, name == trained_name, scores, images, readers, choice, ref_raw, angles,
-                                truth, faces, union, seed))
+        rows.append(
+            texture_row(
+                name, name == trained_name, scores, images, readers, choice, ref_raw, angles, truth, faces, union, seed
+            )
+        )
         thumbs[name] = images[0]
     out = summary(rows, trained_name, seed)
     for r in rows:

@@ -37,14 +37,20 @@ from sla_cli.runtime import autocast
 
 TERMS = ("recon", "full")
 BLANK_RULES = ("blank_ratio", "plain")
-NAME = {"blank_ratio": "masked reconstruction log-ratio to a blank face",
-        "plain": "masked reconstruction log-likelihood"}
-RULE = ("each member's score (by the chosen blank rule), z-scored within each face group (side, top) of each cube, "
-        "softmax over the group at temperature T (in group standard deviations), each group weighted 1/2")
-WHY = ("only the ranking of contexts within one cube says where its faces are: the z-score removes what all "
-       "contexts of a group share (overall brightness, which digit is drawn), the softmax makes the map a peaked, "
-       "non-negative pattern whose cosine with another angle's map falls toward zero, and the groups are scored "
-       "apart because a cube always shows one top face and one or two side faces")
+NAME = {
+    "blank_ratio": "masked reconstruction log-ratio to a blank face",
+    "plain": "masked reconstruction log-likelihood",
+}
+RULE = (
+    "each member's score (by the chosen blank rule), z-scored within each face group (side, top) of each cube, "
+    "softmax over the group at temperature T (in group standard deviations), each group weighted 1/2"
+)
+WHY = (
+    "only the ranking of contexts within one cube says where its faces are: the z-score removes what all "
+    "contexts of a group share (overall brightness, which digit is drawn), the softmax makes the map a peaked, "
+    "non-negative pattern whose cosine with another angle's map falls toward zero, and the groups are scored "
+    "apart because a cube always shows one top face and one or two side faces"
+)
 
 
 def face_groups(faces: list[str]) -> dict[str, Tensor]:
@@ -57,7 +63,7 @@ def _blank_loglik(x: Tensor, m: Tensor, sigma: Tensor | None) -> Tensor:
     term, with a blank face (all zeros) as its mean."""
     s2 = torch.ones((), device=x.device) if sigma is None else (sigma[:, None] if sigma.dim() == 1 else sigma) ** 2
     s2 = s2 if s2.dim() == 0 else s2[:, None]  # [C, 1, 1 or D]
-    return -(x ** 2 * m[:, None] / (2 * s2)).sum(-1) - (m[:, None] * 0.5 * torch.log(2 * math.pi * s2)).sum(-1)
+    return -(x**2 * m[:, None] / (2 * s2)).sum(-1) - (m[:, None] * 0.5 * torch.log(2 * math.pi * s2)).sum(-1)
 
 
 def definition(terms: str, sigma: Tensor | None) -> str:
@@ -85,9 +91,16 @@ class Scores:
 
 
 @torch.no_grad()
-def context_scores(model: AutoencoderSet, images: np.ndarray, masks: Tensor, terms: str = "recon",
-                   density: LatentGaussian | None = None, sigma: Tensor | None = None, chunk: int = 64,
-                   on_chunk=None) -> Scores:
+def context_scores(
+    model: AutoencoderSet,
+    images: np.ndarray,
+    masks: Tensor,
+    terms: str = "recon",
+    density: LatentGaussian | None = None,
+    sigma: Tensor | None = None,
+    chunk: int = 64,
+    on_chunk=None,
+) -> Scores:
     """Scores [K, C] (float32, on the masks' device) of uint8 cube images [K, H, W]: each member's
     eq. (4) term(s) on its masked view, and the blank-face log-likelihood of that view (both rules
     come from one pass). ``on_chunk(n)`` is called after each chunk of cubes (a progress bar)."""
@@ -95,7 +108,7 @@ def context_scores(model: AutoencoderSet, images: np.ndarray, masks: Tensor, ter
     m = masks.reshape(masks.shape[0], -1).float()  # [C, D]
     terms_out, blank_out = [], []
     for i in range(0, len(images), chunk):
-        x = torch.from_numpy(np.array(images[i:i + chunk])).to(device).float().flatten(1) / 255.0  # [B, D]
+        x = torch.from_numpy(np.array(images[i : i + chunk])).to(device).float().flatten(1) / 255.0  # [B, D]
         xin = x[None] * m[:, None]  # [C, B, D]: each member sees the cube through its own mask
         with autocast(device):
             t = score(model, xin, mask=m, sigma=sigma, density=density, logdet=terms == "full")

@@ -23,7 +23,7 @@ def spearman(x: np.ndarray, y: np.ndarray) -> float:
     """Spearman's rank correlation; 0 when either side is constant."""
     rx, ry = ranks(x), ranks(y)
     rx, ry = rx - rx.mean(), ry - ry.mean()
-    den = np.sqrt((rx ** 2).sum() * (ry ** 2).sum())
+    den = np.sqrt((rx**2).sum() * (ry**2).sum())
     return float((rx * ry).sum() / den) if den > 0 else 0.0
 
 
@@ -53,7 +53,7 @@ def spearman_ci(x: np.ndarray, y: np.ndarray, n_boot: int = 1000, seed: int = 0)
     idx = np.random.default_rng([seed, 7]).integers(0, len(x), (n_boot, len(x)))
     rx, ry = _resampled_ranks(np.asarray(x), idx), _resampled_ranks(np.asarray(y), idx)
     rx, ry = rx - rx.mean(1, keepdims=True), ry - ry.mean(1, keepdims=True)
-    den = np.sqrt((rx ** 2).sum(1) * (ry ** 2).sum(1))
+    den = np.sqrt((rx**2).sum(1) * (ry**2).sum(1))
     rho = np.where(den > 0, (rx * ry).sum(1) / np.where(den > 0, den, 1), 0.0)
     return [float(v) for v in np.percentile(rho, [2.5, 97.5])]
 
@@ -143,7 +143,7 @@ def mean_cosine_far_apart(maps: np.ndarray, angles: np.ndarray, min_deg: float, 
     unit = maps / np.maximum(np.linalg.norm(maps, axis=1, keepdims=True), 1e-12)
     total, count = 0.0, 0
     for i in range(0, len(unit), block):
-        far = np.abs(angles[i:i + block, None] - angles[None, :]) >= min_deg
-        total += float((unit[i:i + block] @ unit.T)[far].sum())
+        far = np.abs(angles[i : i + block, None] - angles[None, :]) >= min_deg
+        total += float((unit[i : i + block] @ unit.T)[far].sum())
         count += int(far.sum())
     return total / count if count else float("nan")

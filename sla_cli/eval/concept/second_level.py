@@ -54,8 +54,9 @@ class MapAutoencoder(nn.Module):
         return self.decoder(self.low + u * (self.high - self.low)) / self.scale + self.centre
 
 
-def _train_one(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: int, lr: float,
-               generator: torch.Generator, on_step) -> tuple[MapAutoencoder, float]:
+def _train_one(
+    maps: Tensor, hidden: int, latent: int, steps: int, batch_size: int, lr: float, generator: torch.Generator, on_step
+) -> tuple[MapAutoencoder, float]:
     model = MapAutoencoder(maps.shape[1], hidden, latent).to(maps.device)
     with torch.no_grad():
         model.centre.copy_(maps.mean(0))
@@ -71,24 +72,42 @@ def _train_one(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: i
         return value, {"second level": value}  # the name a divergence error gives it
 
     # the cosine settles the fit at the end; float32 throughout (no autocast), as before the engine
-    fit(model, batch, loss, cosine_annealing(lr, steps), steps=steps, use_autocast=False,
-        log=Log(LOG_EVERY, EachStep(lambda step, losses: on_step(losses["second level"])),
-                hint="try a lower concept.lr"))
+    fit(
+        model,
+        batch,
+        loss,
+        cosine_annealing(lr, steps),
+        steps=steps,
+        use_autocast=False,
+        log=Log(
+            LOG_EVERY, EachStep(lambda step, losses: on_step(losses["second level"])), hint="try a lower concept.lr"
+        ),
+    )
     with torch.no_grad():
         final = ((model.decoder(model.encoder(scaled)) - scaled) ** 2).mean().item()
     return model, final
 
 
-def train(maps: Tensor, hidden: int, latent: int, steps: int, batch_size: int, lr: float, restarts: int,
-          seed: int, on_step=lambda loss: None) -> tuple[MapAutoencoder, list[float]]:
+def train(
+    maps: Tensor,
+    hidden: int,
+    latent: int,
+    steps: int,
+    batch_size: int,
+    lr: float,
+    restarts: int,
+    seed: int,
+    on_step=lambda loss: None,
+) -> tuple[MapAutoencoder, list[float]]:
     """The best of ``restarts`` trainings on maps [K, C]; returns it (eval mode, latent range set) and
     every restart's final full-batch loss (on the scaled maps)."""
     best: MapAutoencoder | None = None
     losses: list[float] = []
     for r in range(restarts):
         torch.manual_seed(seed * 1000 + r)
-        model, loss = _train_one(maps, hidden, latent, steps, batch_size, lr,
-                                 torch.Generator().manual_seed(seed * 1000 + r), on_step)
+        model, loss = _train_one(
+            maps, hidden, latent, steps, batch_size, lr, torch.Generator().manual_seed(seed * 1000 + r), on_step
+        )
         losses.append(loss)
         if best is None or loss < min(losses[:-1]):
             best = model

@@ -17,12 +17,16 @@ from sla_cli.eval.concept.second_level import MapAutoencoder
 from sla_cli.eval.concept.splits import Splits
 from sla_cli.eval.model_dir import TrainedModel
 
-MAP_CRITERION = ("lowest mean absolute angle error on the select cubes, the angle read from the latent of a second "
-                 "level trained on the fit cubes' maps through a monotone fit on the fit cubes (ties: the earlier "
-                 "candidate)")
-PEAK_CRITERION = ("lowest mean squared error on the select cubes between the silhouette of the back-projected cube "
-                  "(the masks of the contexts picked from the map decoded at the cube's latent) and the silhouette "
-                  "of the cube at its true angle (a white texture on every face): no texture is involved")
+MAP_CRITERION = (
+    "lowest mean absolute angle error on the select cubes, the angle read from the latent of a second "
+    "level trained on the fit cubes' maps through a monotone fit on the fit cubes (ties: the earlier "
+    "candidate)"
+)
+PEAK_CRITERION = (
+    "lowest mean squared error on the select cubes between the silhouette of the back-projected cube "
+    "(the masks of the contexts picked from the map decoded at the cube's latent) and the silhouette "
+    "of the cube at its true angle (a white texture on every face): no texture is involved"
+)
 
 
 @dataclass
@@ -35,8 +39,15 @@ class MapChoice:
     candidates: list[dict]
 
 
-def choose_map(scores: maps.Scores, groups: dict, angles: np.ndarray, splits: Splits, rules: list[str],
-               temperatures: list[float], train: Callable[[Tensor], tuple[MapAutoencoder, list[float]]]) -> MapChoice:
+def choose_map(
+    scores: maps.Scores,
+    groups: dict,
+    angles: np.ndarray,
+    splits: Splits,
+    rules: list[str],
+    temperatures: list[float],
+    train: Callable[[Tensor], tuple[MapAutoencoder, list[float]]],
+) -> MapChoice:
     """Every (blank rule, temperature) candidate: its maps, a second level trained on their fit rows,
     its angle error on the select rows; the best by ``MAP_CRITERION``."""
     best, best_mae, candidates = None, np.inf, []
@@ -48,15 +59,27 @@ def choose_map(scores: maps.Scores, groups: dict, angles: np.ndarray, splits: Sp
             fit = measures.MonotoneFit(code(m[splits.fit]), angles[splits.fit])
             u = code(m[splits.select])
             mae = float(np.abs(fit(u) - angles[splits.select]).mean())
-            candidates.append({"blank_rule": rule, "temperature": float(t), "select_angle_mae_deg": mae,
-                               "select_spearman_latent_angle": measures.spearman(u, angles[splits.select])})
+            candidates.append(
+                {
+                    "blank_rule": rule,
+                    "temperature": float(t),
+                    "select_angle_mae_deg": mae,
+                    "select_spearman_latent_angle": measures.spearman(u, angles[splits.select]),
+                }
+            )
             if mae < best_mae:
                 best, best_mae = MapChoice(rule, float(t), m, ae, losses, candidates), mae
     return best
 
 
-def choose_peak_fraction(trained: TrainedModel, ae: MapAutoencoder, select_maps: Tensor, select_angles: np.ndarray,
-                         cubes: Cubes, fractions: list[float]) -> tuple[float, list[dict]]:
+def choose_peak_fraction(
+    trained: TrainedModel,
+    ae: MapAutoencoder,
+    select_maps: Tensor,
+    select_angles: np.ndarray,
+    cubes: Cubes,
+    fractions: list[float],
+) -> tuple[float, list[dict]]:
     """The peak fraction by ``PEAK_CRITERION``, and every candidate's select error."""
     u = second_level_code(ae)(select_maps)
     truth = projection.true_silhouettes(trained, select_angles)

@@ -32,11 +32,18 @@ def three_way(n: int, select_fraction: float, test_fraction: float, seed: int) -
     n_select, n_test = int(round(n * select_fraction)), int(round(n * test_fraction))
     for key, count, fraction in (("select", n_select, select_fraction), ("test", n_test, test_fraction)):
         if count < 1:
-            raise DataError(f"concept.{key}_fraction={fraction:g} leaves no cube of the dataset's {n} in the {key} "
-                            f"split: raise it (or make more cubes with generate-cubes cubes.count)")
+            raise DataError(
+                f"concept.{key}_fraction={fraction:g} leaves no cube of the dataset's {n} in the {key} "
+                f"split: raise it (or make more cubes with generate-cubes cubes.count)"
+            )
     if n - n_select - n_test < 2:
-        raise DataError(f"concept.select_fraction={select_fraction:g} and concept.test_fraction={test_fraction:g} "
-                        f"leave fewer than 2 of the dataset's {n} cubes to fit on")
+        raise DataError(
+            f"concept.select_fraction={select_fraction:g} and concept.test_fraction={test_fraction:g} "
+            f"leave fewer than 2 of the dataset's {n} cubes to fit on"
+        )
     order = np.random.default_rng([seed, STREAM]).permutation(n)
-    return Splits(fit=np.sort(order[n_select + n_test:]), select=np.sort(order[n_test:n_test + n_select]),
-                  test=np.sort(order[:n_test]))
+    return Splits(
+        fit=np.sort(order[n_select + n_test :]),
+        select=np.sort(order[n_test : n_test + n_select]),
+        test=np.sort(order[:n_test]),
+    )

@@ -33,8 +33,9 @@ def kind(name: str) -> str:
     return "glyph" if name.endswith(glyph_name("")) else "digit"
 
 
-def face_textures(data_root: str, digits: list[int], glyph_names: list[str], n: int,
-                  seed: int) -> dict[str, np.ndarray]:
+def face_textures(
+    data_root: str, digits: list[int], glyph_names: list[str], n: int, seed: int
+) -> dict[str, np.ndarray]:
     """uint8 [n, 3, 28, 28] per texture name: a seeded instance per face slot of n cubes."""
     out = {}
     if digits:

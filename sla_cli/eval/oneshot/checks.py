@@ -41,11 +41,15 @@ def _glyph_seeds(cfg: DictConfig) -> None:
     seeds = value(cfg, "oneshot.glyph_seeds")
     if seeds is None:
         return
-    ok = isinstance(seeds, (list, ListConfig)) and len(seeds) > 0 \
+    ok = (
+        isinstance(seeds, (list, ListConfig))
+        and len(seeds) > 0
         and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)
+    )
     if not ok or len(set(seeds)) != len(seeds):
-        raise ConfigError(f"oneshot.glyph_seeds={seeds!r} must be null or a list of distinct integers >= 0, "
-                          "e.g. [0,1,2]")
+        raise ConfigError(
+            f"oneshot.glyph_seeds={seeds!r} must be null or a list of distinct integers >= 0, e.g. [0,1,2]"
+        )
 
 
 def _baseline_dirs(cfg: DictConfig) -> None:
@@ -53,12 +57,16 @@ def _baseline_dirs(cfg: DictConfig) -> None:
     if dirs is None:
         return
     if not isinstance(dirs, DictConfig):
-        raise ConfigError(f"oneshot.baseline_model_dirs={dirs!r} must map names to model folders, "
-                          "e.g. {shared_ae:DIR,contrastive:DIR}")
+        raise ConfigError(
+            f"oneshot.baseline_model_dirs={dirs!r} must map names to model folders, "
+            "e.g. {shared_ae:DIR,contrastive:DIR}"
+        )
     for name in dirs:
         if not isinstance(name, str) or not BASELINE_NAME.fullmatch(name) or name in RESERVED:
-            raise ConfigError(f"oneshot.baseline_model_dirs: {name!r} must be a lower-case name "
-                              f"(letters, digits, _) other than {', '.join(RESERVED)}")
+            raise ConfigError(
+                f"oneshot.baseline_model_dirs: {name!r} must be a lower-case name "
+                f"(letters, digits, _) other than {', '.join(RESERVED)}"
+            )
         _folder_or_null(cfg, f"oneshot.baseline_model_dirs.{name}")
 
 

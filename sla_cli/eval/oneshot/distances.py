@@ -33,5 +33,4 @@ def distance_stats(same: Tensor, different: Tensor) -> dict:
 
     near, far = float(same.mean()), float(different.mean())
     ratio = round(far / near, 3) if near > 0 else None  # JSON has no infinity
-    return {"same_glyph_across_contexts": stats(same), "different_glyph_same_context": stats(different),
-            "ratio": ratio}
+    return {"same_glyph_across_contexts": stats(same), "different_glyph_same_context": stats(different), "ratio": ratio}

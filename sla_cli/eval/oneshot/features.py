@@ -24,7 +24,7 @@ def render_frames(render, images: np.ndarray, device: torch.device) -> Tensor:
     uint8 levels / 255, as the dataset's images are (the encoders never saw finer levels)."""
     parts = []
     for start in range(0, len(images), RENDER_CHUNK):
-        r = torch.as_tensor(render(images[start:start + RENDER_CHUNK])).to(device).float()  # [n, C, H, W]
+        r = torch.as_tensor(render(images[start : start + RENDER_CHUNK])).to(device).float()  # [n, C, H, W]
         parts.append(r.flatten(2).transpose(0, 1))
     return torch.cat(parts, dim=1).contiguous()
 
@@ -37,7 +37,7 @@ def encode_frames(model: AutoencoderSet, frames: Tensor, device: torch.device, c
     for start in range(0, c, chunk):
         members = torch.arange(start, min(start + chunk, c), device=device)
         with autocast(device):
-            out.append(model.encode(frames[start:start + chunk], members).float())
+            out.append(model.encode(frames[start : start + chunk], members).float())
         if advance is not None:
             advance(len(members))
     return torch.cat(out)

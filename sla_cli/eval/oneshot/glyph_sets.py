@@ -39,8 +39,10 @@ def load_draws(oneshot, seeds: list[int]) -> list[GlyphSet]:
     mode = glyph_mode(oneshot)
     if mode == "builtin":
         names = ONESHOT_NAMES[: oneshot.classes or len(ONESHOT_NAMES)]  # check and plus first: the paper's pair
-        return [GlyphSet.from_classes("builtin", list(names), list(glyph_instances(names, oneshot.instances, s)),
-                                      seed=s) for s in seeds]
+        return [
+            GlyphSet.from_classes("builtin", list(names), list(glyph_instances(names, oneshot.instances, s)), seed=s)
+            for s in seeds
+        ]
     if mode == "fonts":
         try:
             faces = installed_typefaces(oneshot.typefaces)
@@ -55,9 +57,14 @@ def load_draws(oneshot, seeds: list[int]) -> list[GlyphSet]:
 
 def _font_draw(oneshot, seed: int, faces) -> GlyphSet:
     draw = draw_font_glyphs(oneshot.classes or len(LETTERS), oneshot.typefaces, seed, faces)
-    return GlyphSet.from_classes("fonts", draw.letters, list(draw.images), seed=seed,
-                                 prototype_typeface=draw.typefaces[0].family,
-                                 typefaces=[f.as_dict() for f in draw.typefaces])
+    return GlyphSet.from_classes(
+        "fonts",
+        draw.letters,
+        list(draw.images),
+        seed=seed,
+        prototype_typeface=draw.typefaces[0].family,
+        typefaces=[f.as_dict() for f in draw.typefaces],
+    )
 
 
 def _chosen(n: int, wanted: int | None, seed: int) -> np.ndarray:
@@ -83,6 +90,9 @@ def _folder_draws(folder: str, wanted: int | None, seeds: list[int]) -> list[Gly
         if omniglot:
             read.update({i: read_character(characters[i][1]) for i in rows if i not in read})
         images = [read[i] if omniglot else per_class[i] for i in rows]
-        draws.append(GlyphSet.from_classes(folder, [names[i] for i in rows], images, seed=s,
-                                           layout="omniglot" if omniglot else "class folders"))
+        draws.append(
+            GlyphSet.from_classes(
+                folder, [names[i] for i in rows], images, seed=s, layout="omniglot" if omniglot else "class folders"
+            )
+        )
     return draws

@@ -32,8 +32,9 @@ def source_contexts(value, n_contexts: int) -> np.ndarray:
     if value == "all":
         return np.arange(n_contexts)
     if value >= n_contexts:
-        console.print(f"[yellow]oneshot.source_context={value} but the model has {n_contexts} contexts: "
-                      f"using {n_contexts - 1}")
+        console.print(
+            f"[yellow]oneshot.source_context={value} but the model has {n_contexts} contexts: using {n_contexts - 1}"
+        )
         value = n_contexts - 1
     if n_contexts < 2:
         raise ConfigError(f"one-shot transfer needs at least 2 contexts; the model has {n_contexts}")

@@ -57,9 +57,11 @@ def protocols(glyphs: GlyphSet) -> list[Protocol]:
     pair = np.array(pair, dtype=np.int64)
     every = np.arange(k, dtype=np.int64)
     others = np.setdiff1d(np.arange(len(glyphs.labels)), glyphs.prototypes)
-    return [Protocol("paper", pair, glyphs.prototypes[pair], glyphs.prototypes[pair], np.arange(2)),
-            Protocol("same_instance", every, glyphs.prototypes, glyphs.prototypes, every),
-            Protocol("new_instances", every, glyphs.prototypes, others, glyphs.labels[others])]
+    return [
+        Protocol("paper", pair, glyphs.prototypes[pair], glyphs.prototypes[pair], np.arange(2)),
+        Protocol("same_instance", every, glyphs.prototypes, glyphs.prototypes, every),
+        Protocol("new_instances", every, glyphs.prototypes, others, glyphs.labels[others]),
+    ]
 
 
 def accuracy_matrix(space: Tensor, sources: Tensor, protocol: Protocol) -> Tensor:
@@ -78,10 +80,13 @@ def probe_correct(space: Tensor, sources: Tensor, protocol: Protocol) -> Tensor:
     step = max(1, WORK_ELEMENTS // max(1, c * p * len(rows)))
     out = []
     for start in range(0, len(sources), step):  # chunks of sources bound memory; contexts stay batched
-        protos = space[sources[start:start + step]][:, rows].float()  # [s, k, F]
+        protos = space[sources[start : start + step]][:, rows].float()  # [s, k, F]
         # |a - b|^2 = |a|^2 + |b|^2 - 2ab, as one matmul; the argmin needs no sqrt
-        d = probe_sq[None, :, :, None] + protos.square().sum(-1)[:, None, None, :] \
+        d = (
+            probe_sq[None, :, :, None]
+            + protos.square().sum(-1)[:, None, None, :]
             - 2 * torch.einsum("cpf,skf->scpk", probes, protos)
+        )
         out.append(d.argmin(-1) == truth)
     return torch.cat(out)
 
@@ -97,7 +102,11 @@ def summarize(acc: np.ndarray, sources: np.ndarray, n_classes: int) -> dict:
     per_context = np.where(other.any(0), (acc * other).sum(0) / np.maximum(other.sum(0), 1), acc[0])
     pairs = acc[other] if other.any() else acc.ravel()
     all_right = ((acc == 1.0) & other).sum(1).mean()
-    return {"n_classes": int(n_classes), "per_context_accuracy": [round(float(a), 4) for a in per_context],
-            "mean_accuracy": round(float(pairs.mean()), 4), "min_accuracy": round(float(pairs.min()), 4),
-            "contexts_all_correct": int(all_right) if s == 1 else round(float(all_right), 2),
-            "other_contexts": c - 1}
+    return {
+        "n_classes": int(n_classes),
+        "per_context_accuracy": [round(float(a), 4) for a in per_context],
+        "mean_accuracy": round(float(pairs.mean()), 4),
+        "min_accuracy": round(float(pairs.min()), 4),
+        "contexts_all_correct": int(all_right) if s == 1 else round(float(all_right), 2),
+        "other_contexts": c - 1,
+    }

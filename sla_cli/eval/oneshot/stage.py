@@ -40,8 +40,12 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     trained = load_model_dir(cfg.model_dir, device)
-    trained.require_variant(("set", "shared_ae"), "model_dir", "decoded.png decodes with model_dir's decoders and "
-                            "a contrastive model has none (pass it as oneshot.baseline_model_dirs.contrastive=DIR)")
+    trained.require_variant(
+        ("set", "shared_ae"),
+        "model_dir",
+        "decoded.png decodes with model_dir's decoders and "
+        "a contrastive model has none (pass it as oneshot.baseline_model_dirs.contrastive=DIR)",
+    )
     sources = source_contexts(cfg.oneshot.source_context, trained.n_contexts)
     models = {OURS: trained, **_comparable_models(cfg.oneshot, trained, device)}
     seeds = list(cfg.oneshot.glyph_seeds) if cfg.oneshot.glyph_seeds is not None else [int(cfg.seed)]
@@ -53,18 +57,30 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         with progress() as bar:
             task = bar.add_task("encoding", total=len(draws) * len(models) * trained.n_contexts, info="contexts")
             for i, glyphs in enumerate(draws):
-                frames, latents = _measure_draw(cfg, tally, models, glyphs, device,
-                                                lambda n: bar.update(task, advance=n))
+                frames, latents = _measure_draw(
+                    cfg, tally, models, glyphs, device, lambda n: bar.update(task, advance=n)
+                )
                 if i == 0:
                     first = (glyphs, frames, latents[OURS])
         methods = [ORACLE, PIXELS, *(m for m in models if m != OURS)]
         result = oneshot_json(tally, methods, draws, int(cfg.seed))
         result["glyphs"]["mode"] = glyph_mode(cfg.oneshot)
-        _figures(run, trained, *first, sources, tally, {m: result["protocols"] if m == OURS else result["baselines"][m]
-                                                        for m in (OURS, PIXELS, *methods[2:])})
+        _figures(
+            run,
+            trained,
+            *first,
+            sources,
+            tally,
+            {m: result["protocols"] if m == OURS else result["baselines"][m] for m in (OURS, PIXELS, *methods[2:])},
+        )
         run.save_json("oneshot.json", result)
-        run.describe(n_contexts=trained.n_contexts, device=str(device), source_contexts=len(sources),
-                     glyph_draws=len(draws), glyph_instances=int(sum(len(d.labels) for d in draws)))
+        run.describe(
+            n_contexts=trained.n_contexts,
+            device=str(device),
+            source_contexts=len(sources),
+            glyph_draws=len(draws),
+            glyph_instances=int(sum(len(d.labels) for d in draws)),
+        )
     label = "all" if len(sources) > 1 else str(int(sources[0]))
     print_table(result, out_dir, label)
 
@@ -97,13 +113,18 @@ def _comparable_models(oneshot, trained, device: torch.device) -> dict:
 
 def _load_comparable(name: str, folder, trained, device: torch.device):
     other = load_model_dir(folder, device)
-    same = other.n_contexts == trained.n_contexts and tuple(other.frame) == tuple(trained.frame) \
+    same = (
+        other.n_contexts == trained.n_contexts
+        and tuple(other.frame) == tuple(trained.frame)
         and torch.allclose(other.masks.float().cpu(), trained.masks.float().cpu(), atol=1e-5)
+    )
     if not same:
         key = "oneshot.ablation_model_dir" if name == NO_CROSS else f"oneshot.baseline_model_dirs.{name}"
-        raise DataError(f"{key}={folder}: its dataset's geometry ({other.n_contexts} contexts, "
-                        f"frame {tuple(other.frame)}) differs from model_dir's ({trained.n_contexts}, "
-                        f"{tuple(trained.frame)}, or other masks): train it on the same dataset")
+        raise DataError(
+            f"{key}={folder}: its dataset's geometry ({other.n_contexts} contexts, "
+            f"frame {tuple(other.frame)}) differs from model_dir's ({trained.n_contexts}, "
+            f"{tuple(trained.frame)}, or other masks): train it on the same dataset"
+        )
     return other
 
 
@@ -119,8 +140,10 @@ def _figures(run, trained, glyphs, frames, z, sources, tally: Tally, summaries: 
     label = "all" if len(sources) > 1 else str(source)
     same, different = torch.cat(tally.same).numpy(), torch.cat(tally.different).numpy()
     run.save_figure("distances.png", figures.distance_figure(same, different, label))
-    run.save_figure("accuracy_maps.png", figures.accuracy_maps_figure(
-        {LABELS.get(m, m): s for m, s in summaries.items() if s != "skipped"}))
+    run.save_figure(
+        "accuracy_maps.png",
+        figures.accuracy_maps_figure({LABELS.get(m, m): s for m, s in summaries.items() if s != "skipped"}),
+    )
     if len(sources) > 1:
         matrices = {p: np.concatenate(d, axis=-1).mean(-1) for p, d in tally.correct[OURS].items()}
         run.save_figure("accuracy_matrix.png", figures.matrix_figure(matrices))
