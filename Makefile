@@ -68,7 +68,8 @@ README_FIGURES := dataset/contexts.png:demo_contexts.png dataset/cubes.png:demo_
 	model/transfer.png:demo_transfer.png classify/loglik_hist.png:demo_loglik_hist.png \
 	oneshot/decoded.png:demo_oneshot_decoded.png oneshot/accuracy_maps.png:demo_oneshot_accuracy_maps.png \
 	oneshot/distances.png:demo_oneshot_distances.png concept/likelihood_maps.png:demo_likelihood_maps.png \
-	concept/concept_sweep.png:demo_concept_sweep.png concept/backprojection.png:demo_backprojection.png
+	concept/concept_sweep.png:demo_concept_sweep.png concept/backprojection.png:demo_backprojection.png \
+	concept/texture_invariance.png:demo_texture_invariance.png
 readme-figures: OUT ?= outputs/demo
 readme-figures:
 	@for pair in $(README_FIGURES); do cp -v "$(OUT)/$${pair%%:*}" "docs/figures/$${pair##*:}" || exit 1; done
