@@ -32,8 +32,9 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# the whole suite on every core (pytest-xdist; a file's tests stay on one worker, so its fixtures are built once)
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 test-fast: install
 	$(PY) -m pytest -q -m "not slow"

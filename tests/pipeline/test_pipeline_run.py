@@ -18,7 +18,17 @@ import pytest
 from helpers.cli import REPO
 from sla_cli.pipeline.registry import BY_KIND
 
-ARGS = ["preset=smoke", "device=cpu", "threads=1", "pipeline.skip=[classify]"]  # classify: its own tests
+# classify has its own tests; shorter training than the smoke preset's (every train stage, the concept's
+# second level): this checks the pipeline's control, not what the stages learn
+ARGS = [
+    "preset=smoke",
+    "device=cpu",
+    "threads=1",
+    "pipeline.skip=[classify]",
+    "train.steps=120",
+    "train.checkpoint_every=40",
+    "concept.steps=60",
+]
 
 
 def start(out: Path, mnist_root: Path, *extra: str) -> subprocess.Popen:
