@@ -249,6 +249,15 @@ def test_the_map_choice_sees_no_test_cube_and_picks_the_informative_rule():
     assert again.candidates == choice.candidates
 
 
+def test_no_finite_select_error_is_one_line_not_a_none():
+    scores, angles = _bump_scores(k=40)
+    part = splits.three_way(len(angles), 0.25, 0.25, seed=0)
+    angles = angles.copy()
+    angles[part.select] = np.nan  # every candidate's select error is NaN
+    with pytest.raises(DataError, match="none of the 2 candidate maps .* gave a finite angle error"):
+        selection.choose_map(scores, maps.face_groups(FACES), angles, part, ["plain"], [0.5, 1.0], _train)
+
+
 def test_pca_code_reads_the_main_direction():
     rng = np.random.default_rng(0)
     t = rng.uniform(-1, 1, 200)

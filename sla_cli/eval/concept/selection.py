@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import Tensor
 
+from sla_cli.errors import DataError
 from sla_cli.eval.concept import maps, measures, projection
 from sla_cli.eval.concept.controls import second_level_code
 from sla_cli.eval.concept.inputs import Cubes
@@ -69,6 +70,11 @@ def choose_map(
             )
             if mae < best_mae:
                 best, best_mae = MapChoice(rule, float(t), m, ae, losses, candidates), mae
+    if best is None:  # every candidate's select error was NaN: nothing to choose, and no map to go on with
+        raise DataError(
+            f"eval concept: none of the {len(candidates)} candidate maps (blank rules {list(rules)}, temperatures "
+            f"{[float(t) for t in temperatures]}) gave a finite angle error on the select cubes"
+        )
     return best
 
 
