@@ -40,10 +40,47 @@ def read_sweep(sweep_dir: Path) -> list[dict]:
     runs = []
     for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and (p / MANIFEST).exists()):
         manifest = read_manifest(folder, "classify")
-        runs.append(json.loads(verify_file(folder, manifest, CLASSIFY_FILES.results).read_text()))
+        results = json.loads(verify_file(folder, manifest, CLASSIFY_FILES.results).read_text())
+        runs.append(_checked(results, folder))
     if not runs:
         raise DataError(f"{sweep_dir} holds no complete sla classify run (no job folder with manifest.json)")
     return runs
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _checked(results, folder: Path) -> dict:
+    """``results`` if it holds what the table reads, as numbers; else one DataError naming the folder
+    (a hand-edited or foreign results.json must not reach the table as text or a traceback)."""
+
+    def bad(what: str) -> DataError:
+        return DataError(f"{folder}/{CLASSIFY_FILES.results}: {what}")
+
+    if not isinstance(results, dict) or not isinstance(results.get("per_seed"), list) or not results["per_seed"]:
+        raise bad("no per_seed list")
+    n = results.get("train_per_class")
+    if not (n is None or (_is_number(n) and n > 0)) or not _is_number(results.get("n_train")):
+        raise bad("train_per_class and n_train must be numbers")
+    for seed in results["per_seed"]:
+        try:
+            values = [_accuracy(seed, m) for m in MODELS]
+        except (KeyError, TypeError):
+            raise bad("a seed lacks an accuracy of " + ", ".join(MODELS)) from None
+        if not all(_is_number(v) for v in values):
+            raise bad("an accuracy is not a number")
+    comparisons = results.get("paired", {}).get("comparisons") if isinstance(results.get("paired"), dict) else None
+    if not isinstance(comparisons, dict):
+        raise bad("no paired.comparisons")
+    for c in comparisons.values():
+        if not isinstance(c, dict) or c.get("set_scoring") not in MODELS or c.get("baseline") not in MODELS:
+            raise bad("a paired comparison names no known model")
+        if not all(_is_number(c.get(k)) for k in ("difference", "ci95_low", "ci95_high")) or not (
+            c.get("difference_std") is None or _is_number(c["difference_std"])
+        ):
+            raise bad("a paired comparison's difference or interval is not a number")
+    return results
 
 
 def sweep_command(sweep_dir: Path) -> str | None:
@@ -51,8 +88,11 @@ def sweep_command(sweep_dir: Path) -> str | None:
     multirun = Path(sweep_dir) / "multirun.yaml"
     if not multirun.exists():
         return None
-    task = OmegaConf.load(multirun).hydra.overrides.task
-    return "sla classify -m " + " ".join(str(t) for t in task)
+    try:
+        task = OmegaConf.load(multirun).hydra.overrides.task
+        return "sla classify -m " + " ".join(str(t) for t in task)
+    except Exception:  # a hand-edited or truncated multirun.yaml: the command is unknown, the table still true
+        return None
 
 
 def _accuracy(seed_numbers: dict, model: str) -> float:
@@ -94,11 +134,21 @@ def _label(row: dict) -> str:
 
 
 def markdown(rows: list[dict], command: str | None) -> str:
+    """The sweep's page (bench/classify_low_data.py): a title, the command, the tables."""
     lines = [
         "# Low-data regime: test accuracy % against training images per class",
         "",
         f"Made by: `{command}`" if command else "Made by: (no multirun.yaml: the sweep command is unknown)",
         "",
+        *tables(rows, heading="##"),
+    ]
+    return "\n".join(lines)
+
+
+def tables(rows: list[dict], heading: str) -> list[str]:
+    """The accuracy table and the paired-difference table with its note (shared with `sla report`, whose
+    sub-headings are one level deeper: ``heading`` is "##" or "####")."""
+    lines = [
         "| images per class | seeds | " + " | ".join(MODELS.values()) + " |",
         "|---|---|" + "---|" * len(MODELS),
     ]
@@ -108,7 +158,7 @@ def markdown(rows: list[dict], command: str | None) -> str:
         )
     lines += [
         "",
-        "## Set minus MLP, paired on the test images (points; 95% bootstrap interval over test images)",
+        f"{heading} Set minus MLP, paired on the test images (points; 95% bootstrap interval over test images)",
         "",
         "| images per class | set scoring | against | difference | 95% interval | verdict |",
         "|---|---|---|---|---|---|",
@@ -131,7 +181,7 @@ def markdown(rows: list[dict], command: str | None) -> str:
         "the grid is on). recon against the MLPs is the clean comparison.",
         "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 def figure(rows: list[dict]):

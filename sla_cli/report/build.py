@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sla_cli import runfolder
 from sla_cli.errors import DataError
-from sla_cli.report import beyond, claims, density, figures, provenance
+from sla_cli.report import beyond, claims, density, figures, low_data, provenance
 from sla_cli.report.collect import Stage, collect
 from sla_cli.report.markdown import escape
 
@@ -45,6 +45,7 @@ def render(root: Path, stages: dict[str, Stage], made_by: str | None = None) -> 
     lines += [
         *claims.section(stages),
         *beyond.section(stages, density_stages),
+        *low_data.section(root),
         *provenance.section(stages),
         *figures.section(root, stages),
         *provenance.how_made(root, made_by),

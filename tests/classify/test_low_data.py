@@ -85,3 +85,14 @@ def test_a_folder_without_complete_runs_is_a_data_error(tmp_path):
         low_data.read_sweep(tmp_path)
     with pytest.raises(DataError, match="not a folder"):
         low_data.read_sweep(tmp_path / "nowhere")
+
+
+def test_a_results_json_that_is_not_numbers_is_one_data_error_naming_its_folder(tmp_path):
+    fake_run(tmp_path / "0", 10, [accs(0.5, 0.4)])
+    results = __import__("json").loads((tmp_path / "0" / "results.json").read_text())
+    results["paired"]["comparisons"]["recon_vs_mlp"]["baseline"] = "<b>x</b>"
+    from report.test_report_hostile import rehash
+
+    rehash(tmp_path / "0", "results.json", results)
+    with pytest.raises(DataError, match=r"/0/results.json: a paired comparison names no known model"):
+        low_data.read_sweep(tmp_path)
