@@ -45,10 +45,22 @@ PLAIN_COMMANDS = [
 BY_NAME = {c.name: c for c in [*COMMANDS, *PLAIN_COMMANDS]}
 GROUPS = {"eval": [c.name for c in COMMANDS if c.name.startswith("eval ")]}  # `sla eval` lists these
 
-# Keys renamed so that a folder input always ends in _dir (`model` is an architecture in train and
-# was a folder in eval). The old spelling keeps working, with a one-line note.
+# Keys renamed so that a name says one thing: a folder input always ends in _dir (`model` is an
+# architecture in train and was a folder in eval); classify's `members`/`member` (the density family
+# beside the set, and its settings) and `model` (the autoencoders' shape, one of three models there);
+# train's `eval:` (its held-out measures, not `sla eval`). The old spelling keeps working, with a
+# one-line note; a key renamed with its sub-keys (classify.model.hidden) follows its parent. Run
+# identities hash the old spellings (runfolder/experiment.py OLD_SPELLINGS): a rename changes no run.
 RENAMED_KEYS = {
-    "train": {"dataset": "dataset_dir"},
+    "train": {"dataset": "dataset_dir", "eval": "metrics"},
     "eval oneshot": {"model": "model_dir"},
     "eval concept": {"model": "model_dir"},
+    "classify": {
+        "classify.members": "classify.density_classifier",
+        "classify.member": "classify.density",
+        "density_settings@classify.member": "density_settings@classify.density",
+        "classify.model": "classify.autoencoder",
+    },
 }
+# Values renamed with their key: classify.members=ae (the set alone) is classify.density_classifier=none.
+RENAMED_VALUES = {"classify.density_classifier": {"ae": "none"}}

@@ -30,7 +30,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from hydra_plugins.sla_launchers.resuming import register as register_launchers
 from sla_cli import interrupt, tracking
-from sla_cli.commands import RENAMED_KEYS, Command
+from sla_cli.commands import RENAMED_KEYS, RENAMED_VALUES, Command
 from sla_cli.config_checks import validate_common
 from sla_cli.density import settings as density_settings
 from sla_cli.errors import USER_ERRORS, ConfigError, DataError
@@ -243,15 +243,27 @@ def _remove_if_empty(folder: Path) -> None:
             sweep.rmdir()
 
 
+def _renamed(cmd: Command, key: str) -> str | None:
+    """Today's spelling of ``key`` (``classify.model.hidden`` -> ``classify.autoencoder.hidden``), None if current."""
+    for old, new in RENAMED_KEYS.get(cmd.name, {}).items():
+        if key == old or key.startswith(f"{old}."):
+            return new + key[len(old) :]
+    return None
+
+
 def renamed_overrides(cmd: Command, argv: list[str]) -> list[str]:
-    """argv with deprecated key spellings (``dataset=``) replaced by today's (``dataset_dir=``)."""
+    """argv with deprecated key spellings (``dataset=``) replaced by today's (``dataset_dir=``), and
+    a renamed value with them (``classify.members=ae`` -> ``classify.density_classifier=none``)."""
     out = []
     for arg in argv:
         key, eq, rest = arg.partition("=")
-        new = RENAMED_KEYS.get(cmd.name, {}).get(key) if eq else None
+        sign = key[:1] if key[:1] in "+~" else ""
+        new = _renamed(cmd, key[len(sign) :]) if eq else None
         if new:
-            print(f"sla {cmd.name}: note: {key}= is now {new}= (the old name still works)", file=sys.stderr)
-            arg = f"{new}={rest}"
+            values = RENAMED_VALUES.get(new, {})
+            rest = ",".join(values.get(v, v) for v in rest.split(",")) if values else rest
+            print(f"sla {cmd.name}: note: {key}= is now {sign}{new}= (the old name still works)", file=sys.stderr)
+            arg = f"{sign}{new}={rest}"
         out.append(arg)
     return out
 

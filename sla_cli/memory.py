@@ -160,9 +160,9 @@ def _train(cfg: DictConfig, device, shapes: Shapes, have: int | None) -> Parts:
 
 
 def _classify(cfg: DictConfig, device, shapes: Shapes, have: int | None) -> Parts:
-    k, d, m = 10, 784, cfg.classify.model
+    k, d, m = 10, 784, cfg.classify.autoencoder
     return {
-        "weights, gradients and Adam's state (classify.model.hidden)": k
+        "weights, gradients and Adam's state (classify.autoencoder.hidden)": k
         * (d * m.hidden + m.hidden * m.latent)
         * 8
         * F32,

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from omegaconf import OmegaConf
 
 from helpers.cli import REPO, assert_one_line_error, run_sla
 from sla_cli.commands import COMMANDS
@@ -136,3 +137,29 @@ def test_multirun_writes_one_complete_folder_per_job(tmp_path, mnist_root):
     assert result.returncode == 0, result.stderr
     seeds = [json.loads((sweep / job / "manifest.json").read_text())["seed"] for job in ("0", "1")]
     assert seeds == [0, 1]
+
+
+@pytest.mark.slow
+def test_renamed_keys_keep_working_with_a_one_line_note_each():
+    """classify.members/member/model and train's eval: spelled the old way, read the new way."""
+    result = run_sla(
+        "classify",
+        "--cfg",
+        "job",
+        "preset=smoke",
+        "classify.members=ae",
+        "classify.model.hidden=8",
+        "classify.member.epochs=2",
+    )
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.strip().splitlines()
+    assert notes == [
+        "sla classify: note: classify.members= is now classify.density_classifier= (the old name still works)",
+        "sla classify: note: classify.model.hidden= is now classify.autoencoder.hidden= (the old name still works)",
+        "sla classify: note: classify.member.epochs= is now classify.density.epochs= (the old name still works)",
+    ]
+    cfg = OmegaConf.create(result.stdout).classify
+    assert cfg.density_classifier == "none" and cfg.autoencoder.hidden == 8 and cfg.density.epochs == 2
+    assert "members" not in cfg and "model" not in cfg and "member" not in cfg
+    train = run_sla("train", "--cfg", "job", "preset=smoke", "eval.test_digits=7")
+    assert train.returncode == 0 and OmegaConf.create(train.stdout).metrics.test_digits == 7

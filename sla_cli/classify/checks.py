@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from sla_cli.classify import density_members, seed_checkpoints
+from sla_cli.classify import density_classifier, seed_checkpoints
 from sla_cli.classify.scoring import SCORINGS
 from sla_cli.config_checks import check_bool, check_choice, check_float, check_int, value
 from sla_cli.errors import ConfigError
@@ -49,10 +49,10 @@ def validate(cfg) -> None:
     ):  # the split's smallest class: checked on load
         if value(cfg, key) is not None:
             check_int(cfg, key, low, high)
-    check_int(cfg, "classify.model.hidden", 1)
-    check_int(cfg, "classify.model.latent", 1, 784)
-    check_choice(cfg, "classify.model.loss", ("bce", "mse"))
-    check_bool(cfg, "classify.model.learn_sigma")
+    check_int(cfg, "classify.autoencoder.hidden", 1)
+    check_int(cfg, "classify.autoencoder.latent", 1, 784)
+    check_choice(cfg, "classify.autoencoder.loss", ("bce", "mse"))
+    check_bool(cfg, "classify.autoencoder.learn_sigma")
     check_int(cfg, "classify.mlp.hidden", 1)
     check_int(cfg, "classify.mlp.batch_size", 1)
     check_int(cfg, "classify.mlp_matched.layers", 1, 4)
@@ -82,7 +82,7 @@ def validate(cfg) -> None:
         raise ConfigError("classify.weights_from must be null or the folder of an earlier sla classify run")
     if wf is not None and check_bool(cfg, "classify.tune.enabled"):
         raise ConfigError("classify.tune.enabled=true trains a grid: it cannot evaluate saved weights (weights_from)")
-    density_members.validate(cfg)
+    density_classifier.validate(cfg)
 
 
 def _check_attacks(cfg) -> None:

@@ -12,7 +12,7 @@ import torch
 from sla_cli import distributed, runfolder
 from sla_cli.classify import (
     calibrate,
-    density_members,
+    density_classifier,
     evaluate,
     figures,
     ood,
@@ -78,7 +78,9 @@ def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, di
     numbers["adversarial"] = evaluate.attacks(scorer, mlp, data, c.adversarial, seed) if c.adversarial.n else None
     numbers["train_seconds"] = seconds
     numbers["log_prior"] = [round(float(v), 5) for v in prior]
-    if (members := density_members.evaluate(cfg, seed, data, device)) is not None:  # classify.members=dae|made|vae
+    if (
+        members := density_classifier.evaluate(cfg, seed, data, device)
+    ) is not None:  # classify.density_classifier=dae|made|vae
         numbers["density_members"] = members
     return numbers, arrays, models, tuning
 
@@ -106,9 +108,9 @@ def run(cfg, out_dir: Path) -> None:
             tuning.append(seed_tuning)
         results = _results(cfg, device, data, per_seed, correct, tuning)
         run.save_json("results.json", results)
-        run.save_text("table.md", report.table_md(results) + density_members.table_md(results))
+        run.save_text("table.md", report.table_md(results) + density_classifier.table_md(results))
         report.print_table(results)
-        density_members.print_table(results)
+        density_classifier.print_table(results)
         run.describe(
             device=str(device),
             seeds=list(c.seeds),
@@ -143,21 +145,21 @@ def _results(cfg, device, data, per_seed: list, correct: list, tuning: list) -> 
         "n_val": len(data.val),
         "n_test": len(data.test),
         "arch": {
-            "ae_hidden": c.model.hidden,
-            "latent": c.model.latent,
+            "ae_hidden": c.autoencoder.hidden,
+            "latent": c.autoencoder.latent,
             "mlp_hidden": c.mlp.hidden,
             "mlp_matched_hidden": matched,
             "mlp_matched_layers": c.mlp_matched.layers,
         },
         "parameters": {"ae_set": set_parameter_count(c), "mlp": mlp_params, "mlp_matched": matched_params},
-        "inputs": {k: v for k, v in INPUTS.items() if k != "density_members" or c.members != "ae"},
+        "inputs": {k: v for k, v in INPUTS.items() if k != "density_members" or c.density_classifier != "none"},
         "class_prior": {
             "from": "training label counts",
             "use": {s: PRIOR_USE[s] for s in per_seed[0]["ae_set"]},
             "mlp": "learned",
             "density_members": "+ log prior",
         },
-        "training_loss": _loss_name(c.model),
+        "training_loss": _loss_name(c.autoencoder),
         "sigma_estimated_on": c.full.sigma_from,
         "latent_gaussian_fitted_on": c.full.density_from,
         "weights_from": c.weights_from,

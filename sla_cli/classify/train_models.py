@@ -43,7 +43,9 @@ def set_parameter_count(c, dim: int = 784, n_classes: int = 10) -> int:
 
 
 def _empty_set(c, dim: int, n_classes: int) -> AutoencoderSet:
-    return AutoencoderSet(n_classes, dim, c.model.hidden, c.model.latent, tied=True, learn_sigma=c.model.learn_sigma)
+    return AutoencoderSet(
+        n_classes, dim, c.autoencoder.hidden, c.autoencoder.latent, tied=True, learn_sigma=c.autoencoder.learn_sigma
+    )
 
 
 def matched_hidden(c, dim: int = 784, n_classes: int = 10) -> int:
@@ -61,13 +63,13 @@ def _train(kind: str, c, r: recipes.Recipe, train: Split, device, seed: int, lab
         return train_class_autoencoders(
             train,
             10,
-            c.model.hidden,
-            c.model.latent,
+            c.autoencoder.hidden,
+            c.autoencoder.latent,
             r,
             c.train.batch_size,
             c.train.lr,
-            c.model.loss,
-            c.model.learn_sigma,
+            c.autoencoder.loss,
+            c.autoencoder.learn_sigma,
             device,
             seed,
             label,

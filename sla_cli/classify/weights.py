@@ -36,10 +36,10 @@ def expected_configs(cfg, dim: int = 784, n_classes: int = 10) -> dict:
     ae = {
         "n_members": n_classes,
         "dim": dim,
-        "hidden": c.model.hidden,
-        "latent": c.model.latent,
+        "hidden": c.autoencoder.hidden,
+        "latent": c.autoencoder.latent,
         "tied": True,
-        "learn_sigma": bool(c.model.learn_sigma),
+        "learn_sigma": bool(c.autoencoder.learn_sigma),
     }
     return {
         "ae_set": ae,

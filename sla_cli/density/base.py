@@ -1,4 +1,4 @@
-"""What a density model is to `sla density` and to `sla classify classify.members=<name>`, and the
+"""What a density model is to `sla density` and to `sla classify classify.density_classifier=<name>`, and the
 registry that finds the models.
 
 A density model is one module in ``sla_cli/density/models/`` defining one subclass of ``DensityModel``
@@ -51,7 +51,7 @@ class DensityModel(nn.Module):
     # -- from the config ------------------------------------------------------------------------
     @classmethod
     def check(cls, cfg: DictConfig, key: str) -> None:
-        """Check the model's settings at ``key`` (``density.<name>`` or ``classify.member.<name>``),
+        """Check the model's settings at ``key`` (``density.<name>`` or ``classify.density.<name>``),
         raising a one-line ConfigError that names the key (sla_cli.config_checks helpers)."""
 
     @classmethod

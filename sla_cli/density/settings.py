@@ -10,9 +10,9 @@ Hydra gets them through two ConfigStore entries (``store``, called before every 
   takes it in its defaults list (``density_models@density``), so a new model's file is picked up with
   no line added anywhere.
 - the group ``density_settings``, one option per preset: the class models' settings of
-  ``sla classify classify.members=<model>`` (conf/classify.yaml: ``density_settings@classify.member:
+  ``sla classify classify.density_classifier=<model>`` (conf/classify.yaml: ``density_settings@classify.density:
   ${preset}``), i.e. sla density's settings at the same preset, less the keys only the density stage
-  reads (STAGE_ONLY). classify's YAML lists only what differs; ``classify.member.<key>=...`` overrides
+  reads (STAGE_ONLY). classify's YAML lists only what differs; ``classify.density.<key>=...`` overrides
   one on the command line as any key.
 """
 

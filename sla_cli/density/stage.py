@@ -53,7 +53,7 @@ def validate(cfg: DictConfig) -> None:
 
 def validate_settings(cfg: DictConfig, section: str, model: str) -> None:
     """The settings a density model trains and tests with, under ``section`` (``density``, or
-    ``classify.member`` for sla classify's class models): the shared keys and the model's own."""
+    ``classify.density`` for sla classify's class models): the shared keys and the model's own."""
     check_choice(cfg, f"{section}.train_binarization", binary_mnist.BINARIZATIONS)
     check_int(cfg, f"{section}.test_seed", 0, 2**32 - 3)
     if value(cfg, f"{section}.epochs") is not None:

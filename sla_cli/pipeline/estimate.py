@@ -144,7 +144,7 @@ def _disk(planned: PlannedStep, shapes: memory.Shapes) -> float:
         params = memory.set_parameters(c, d, cfg.model.hidden, cfg.model.latent, cfg.model.tied)
         return params * memory.F32 * (1 + CHECKPOINT_COPIES * (cfg.train.keep_checkpoints + 1)) + 2e6
     if kind == "classify":
-        m = cfg.classify.model
+        m = cfg.classify.autoencoder
         ae = memory.set_parameters(10, 784, m.hidden, m.latent)
         mlp = 784 * cfg.classify.mlp.hidden * 2
         return len(cfg.classify.seeds) * (ae + 4 * mlp) * memory.F32 + 2e6

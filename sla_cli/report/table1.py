@@ -114,7 +114,7 @@ def _model_rows(c: Stage) -> list[list[str]]:
                 cell(c, m, "nll", digits=4),
             ]
         )
-    if first(c, "density_members") is not None:  # classify.members=dae|made|vae
+    if first(c, "density_members") is not None:  # classify.density_classifier=dae|made|vae
         members = f"density models as class models ({text(c, 'density_members', 'members')})"
         rows.append(
             [

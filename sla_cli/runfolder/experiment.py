@@ -48,6 +48,14 @@ INVOCATION_LEAVES = ("resume", "stop_after")
 # Keys added after runs were made, at the value every older run had: left out of the experiment at
 # that value, so the folders made before the key existed stay the same runs (data.source: MNIST).
 DEFAULTS_OF_OLD = {"data.source": "mnist"}
+# Keys renamed after runs were made (sla_cli/commands.py RENAMED_KEYS): an experiment is read under
+# the old spelling and value, so a folder made before the rename is still the same run.
+OLD_SPELLINGS = {
+    "classify.density_classifier": ("members", {"none": "ae"}),
+    "classify.density": ("member", {}),
+    "classify.autoencoder": ("model", {}),
+    "metrics": ("eval", {}),
+}
 # What a mean over seeds averages out: `seed` (every command) and `classify.seeds`.
 SEED_LEAVES = frozenset({"seed", "seeds"})
 
@@ -61,8 +69,26 @@ def is_seed(key: str) -> bool:
     return key.rsplit(".", 1)[-1] in SEED_LEAVES
 
 
+def old_spellings(config: dict, back: bool = False) -> dict:
+    """A copy of ``config`` with every renamed key under its old name and value (see OLD_SPELLINGS);
+    ``back``: the other way, every old name under today's (what a message shows a user)."""
+    config = copy.deepcopy(config)
+    for path, (old, values) in OLD_SPELLINGS.items():
+        *parents, leaf = path.split(".")
+        node: Any = config
+        for p in parents:
+            node = node.get(p) if isinstance(node, dict) else None
+        src, dst = (old, leaf) if back else (leaf, old)
+        mapping = {b: a for a, b in values.items()} if back else values
+        if isinstance(node, dict) and src in node and dst not in node:
+            v = node.pop(src)
+            node[dst] = mapping.get(v, v) if isinstance(v, str) else v
+    return config
+
+
 def experiment(config: dict, less_seed: bool = False) -> dict:
-    """``config`` (plain nested dicts) less its how-to-run keys, and less the seeds if asked."""
+    """``config`` (plain nested dicts) less its how-to-run keys, and less the seeds if asked; renamed
+    keys under their old spelling."""
 
     def strip(node: Any, prefix: str) -> Any:
         if not isinstance(node, dict):
@@ -75,7 +101,7 @@ def experiment(config: dict, less_seed: bool = False) -> dict:
             and DEFAULTS_OF_OLD.get(f"{prefix}{k}", object()) != v
         }
 
-    return strip(config, "")
+    return strip(old_spellings(config), "")
 
 
 def identity(config: dict) -> str:
@@ -97,8 +123,8 @@ def flat(config: dict, prefix: str = "") -> dict[str, Any]:
 def differences(old: Any, new: Any, shown: int = 3) -> str:
     """The keys in which two configs (or resume keys) differ, as ``key: old -> new`` for the first
     ``shown`` of them and a count of the rest: what a refusal names instead of a whole config."""
-    a = flat(old) if isinstance(old, dict) else {"": old}
-    b = flat(new) if isinstance(new, dict) else {"": new}
+    a = flat(old_spellings(old, back=True)) if isinstance(old, dict) else {"": old}
+    b = flat(old_spellings(new, back=True)) if isinstance(new, dict) else {"": new}
     keys = [
         k
         for k in dict.fromkeys([*a, *b])

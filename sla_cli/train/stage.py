@@ -60,10 +60,10 @@ def validate(cfg: DictConfig) -> None:
     check_int(cfg, "train.stop_after", 0)
     if value(cfg, "train.device_data_mb") != "auto":
         check_float(cfg, "train.device_data_mb", 0)
-    check_int(cfg, "eval.test_digits", 1)
-    check_int(cfg, "eval.latent_digits", 2)
-    check_int(cfg, "eval.transfer_source", 0)
-    check_int(cfg, "eval.transfer_digits", 1, 10)
+    check_int(cfg, "metrics.test_digits", 1)
+    check_int(cfg, "metrics.latent_digits", 2)
+    check_int(cfg, "metrics.transfer_source", 0)
+    check_int(cfg, "metrics.transfer_digits", 1, 10)
 
 
 def run(cfg: DictConfig, out_dir: Path) -> None:

@@ -156,9 +156,9 @@ class Trainer:
         }
         run.save_json("metrics.json", metrics)
         if self.variant != "contrastive":  # transfer.png decodes: a contrastive model has no decoder
-            source = min(cfg.eval.transfer_source, self.data.n_contexts - 1)
+            source = min(cfg.metrics.transfer_source, self.data.n_contexts - 1)
             run.save_figure(
-                "transfer.png", transfer_figure(self.model, self.data, self.device, source, cfg.eval.transfer_digits)
+                "transfer.png", transfer_figure(self.model, self.data, self.device, source, cfg.metrics.transfer_digits)
             )
         run.save_figure("curves.png", curves_figure(self.state.rows, self.losses))
         run.describe(

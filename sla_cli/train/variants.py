@@ -99,7 +99,7 @@ def baseline_loss(
 def evaluate(variant: str, model, data: Dataset, device: torch.device, cfg: DictConfig) -> dict:
     """metrics.json's held-out numbers: the set's masked MSEs and floors for an autoencoder (the set,
     the shared one), the InfoNCE numbers for the contrastive encoders."""
-    e = cfg.eval
+    e = cfg.metrics
     if variant == "contrastive":
         return contrastive.evaluate(
             model, data, device, e.test_digits, e.latent_digits, cfg.train.batch_size, cfg.train.temperature, cfg.seed

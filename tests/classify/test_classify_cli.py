@@ -89,7 +89,7 @@ def test_smoke_run_writes_everything_with_sane_values(smoke_run):
 
 @pytest.mark.slow
 def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
-    """classify.model.learn_sigma=true adds the learned_sigma scoring; an extra anomaly folder gets its own
+    """classify.autoencoder.learn_sigma=true adds the learned_sigma scoring; an extra anomaly folder gets its own
     AUROC rows."""
     folder = tmp_path / "my_noise"
     folder.mkdir()
@@ -101,8 +101,8 @@ def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
         "classify",
         "preset=smoke",
         f"out={out}",
-        "classify.model.learn_sigma=true",
-        "classify.model.loss=mse",
+        "classify.autoencoder.learn_sigma=true",
+        "classify.autoencoder.loss=mse",
         f"classify.ood.extra=[{folder}]",
         "classify.train.epochs=1",
         "classify.test_size=200",
@@ -162,7 +162,7 @@ def _classify_from_saved(smoke_run, mnist_root, out, *extra):
 
 @pytest.mark.slow
 def test_saved_weights_with_another_architecture_is_one_line_error(smoke_run, mnist_root, tmp_path):
-    result = _classify_from_saved(smoke_run, mnist_root, tmp_path / "b", "classify.model.hidden=32")
+    result = _classify_from_saved(smoke_run, mnist_root, tmp_path / "b", "classify.autoencoder.hidden=32")
     assert_one_line_error(result, "architecture differs", "hidden=64", "32", code=1)
     assert not (tmp_path / "b").exists()
 
@@ -282,7 +282,7 @@ def test_bad_config_is_one_line_error(override, fragment, tmp_path):
         ("classify.seeds=[]", "classify.seeds"),
         ("classify.seeds=[1,1]", "classify.seeds"),
         ("classify.seeds=abc", "classify.seeds"),
-        ("classify.model.hidden=0", "classify.model.hidden"),
+        ("classify.autoencoder.hidden=0", "classify.autoencoder.hidden"),
         ("threads=-1", "threads"),
         ("classify.adversarial.eps=[0.1,2]", "classify.adversarial.eps"),
         ("classify.adversarial.scorings=[nope]", "classify.adversarial.scorings"),
@@ -301,11 +301,11 @@ def test_bad_config_values_are_refused_before_work(override, fragment):
 @pytest.mark.parametrize("preset", ["smoke", "demo", "paper"])
 def test_presets_compose_and_validate(preset):
     cfg = compose_config(BY_NAME["classify"], [f"preset={preset}"])
-    assert cfg.classify.model.latent == 16 or preset == "smoke"
+    assert cfg.classify.autoencoder.latent == 16 or preset == "smoke"
     if preset == "paper":
         assert (
             list(cfg.classify.seeds) == [0, 1, 2]
-            and cfg.classify.model.hidden == 2048
+            and cfg.classify.autoencoder.hidden == 2048
             and cfg.classify.mlp.hidden == 2048
         )
-    assert cfg.classify.model.loss == "mse"  # the paper's L2, at every preset
+    assert cfg.classify.autoencoder.loss == "mse"  # the paper's L2, at every preset

@@ -162,9 +162,9 @@ def test_validation_grid_keeps_each_models_best_and_never_sees_test():
             "classify.tune.epochs=[1,3]",
             "classify.tune.dropout=[0.0]",
             "classify.tune.weight_decay=[0.0]",
-            "classify.model.hidden=8",
+            "classify.autoencoder.hidden=8",
             "classify.mlp.hidden=8",
-            "classify.model.latent=2",
+            "classify.autoencoder.latent=2",
         ],
     ).classify
     g = torch.Generator().manual_seed(0)

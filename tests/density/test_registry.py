@@ -1,6 +1,6 @@
 """The recipe of CONTRIBUTING.md ("a new density model"), followed for a tiny model: one module and one
 settings file, nothing else touched; `sla density` trains and scores it and `sla classify
-classify.members=<it>` uses it as class models. Also: the models sla density finds, and bad values."""
+classify.density_classifier=<it>` uses it as class models. Also: the models sla density finds, and bad values."""
 
 from __future__ import annotations
 
@@ -101,17 +101,17 @@ def test_a_new_model_needs_one_module_and_one_settings_file(new_model, mnist_roo
 
 
 def test_a_new_model_serves_as_class_models(new_model):
-    from sla_cli.classify import density_members
+    from sla_cli.classify import density_classifier
 
     cfg = compose(
         "classify",
         "preset=smoke",
-        "classify.members=pixels",
-        "classify.member.epochs=3",
-        "classify.member.lr=0.05",
+        "classify.density_classifier=pixels",
+        "classify.density.epochs=3",
+        "classify.density.lr=0.05",
         "classify.ood.n=20",
     )
-    r = density_members.evaluate(cfg, 0, bands_data(), torch.device("cpu"))
+    r = density_classifier.evaluate(cfg, 0, bands_data(), torch.device("cpu"))
     assert r["members"] == "pixels" and r["accuracy"] > 0.95
 
 
@@ -127,5 +127,5 @@ def test_bad_values_are_one_line_errors():
     ):
         with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):
             compose("density", "preset=smoke", *override.split())
-    with pytest.raises(ConfigError, match="classify.member.made.n_masks=0 must be"):
-        compose("classify", "preset=smoke", "classify.members=made", "classify.member.made.n_masks=0")
+    with pytest.raises(ConfigError, match="classify.density.made.n_masks=0 must be"):
+        compose("classify", "preset=smoke", "classify.density_classifier=made", "classify.density.made.n_masks=0")

@@ -13,7 +13,7 @@ from sla_cli import runfolder
 from sla_cli.aggregate import summarize
 from sla_cli.aggregate.collect import RunFolder as SweepRun
 from sla_cli.report import collect as report_collect
-from sla_cli.runfolder.experiment import experiment, identity, is_how_to_run
+from sla_cli.runfolder.experiment import differences, experiment, identity, is_how_to_run
 
 CONFIG = {
     "seed": 0,
@@ -108,3 +108,26 @@ def test_a_run_recorded_under_an_older_identity_is_still_the_same_run(tmp_path):
     again = OmegaConf.create(changed("train.log_every", 1))  # a how-to-run key changed too
     with runfolder.Run(tmp_path, "model", again) as run:
         assert run.complete
+
+
+OLD = {
+    **CONFIG,
+    "eval": {"test_digits": 5},
+    "classify": {"members": "ae", "model": {"hidden": 8}, "member": {"epochs": 2}},
+}
+NEW = {
+    **CONFIG,
+    "metrics": {"test_digits": 5},
+    "classify": {"density_classifier": "none", "autoencoder": {"hidden": 8}, "density": {"epochs": 2}},
+}
+
+
+def test_a_renamed_key_is_the_same_experiment_under_either_spelling():
+    """classify.members=ae -> density_classifier=none, member -> density, model -> autoencoder, train's
+    eval -> metrics: a folder made before the renames is the same run for every reader."""
+    assert readers(NEW) == readers(OLD)
+    made = json.loads(json.dumps(NEW))
+    made["classify"]["density_classifier"] = "made"
+    assert identity(made) != identity(NEW)
+    text = differences(OLD, made)
+    assert text == "classify.density_classifier: none -> made"  # a message names today's spelling

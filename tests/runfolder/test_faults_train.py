@@ -23,8 +23,8 @@ TINY = (
     "train.steps=10",
     "train.log_every=5",
     "train.checkpoint_every=5",
-    "eval.test_digits=20",
-    "eval.latent_digits=10",
+    "metrics.test_digits=20",
+    "metrics.latent_digits=10",
 )
 
 

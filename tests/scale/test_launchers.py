@@ -17,8 +17,8 @@ TINY = (
     "threads=1",
     "train.steps=8",
     "train.checkpoint_every=4",
-    "eval.test_digits=20",
-    "eval.latent_digits=10",
+    "metrics.test_digits=20",
+    "metrics.latent_digits=10",
 )
 
 

@@ -26,8 +26,8 @@ def test_submitit_local_sweep_then_aggregate(tmp_path, mnist_root):
         f"dataset_dir={dataset}",
         "train.steps=6",
         "train.checkpoint_every=3",
-        "eval.test_digits=10",
-        "eval.latent_digits=6",
+        "metrics.test_digits=10",
+        "metrics.latent_digits=6",
         f"out={sweep}",
         env=SINGLE_THREAD_ENV,
     )

@@ -27,8 +27,8 @@ TRAIN = (
     "train.steps=12",
     "train.checkpoint_every=6",
     "train.log_every=3",
-    "eval.test_digits=20",
-    "eval.latent_digits=10",
+    "metrics.test_digits=20",
+    "metrics.latent_digits=10",
 )
 CLASSIFY = (
     "preset=smoke",

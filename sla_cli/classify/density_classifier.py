@@ -1,9 +1,9 @@
-"""`sla classify classify.members=made|vae|dae`: ten density models of `sla density` (any model of its
+"""`sla classify classify.density_classifier=made|vae|dae`: ten density models of `sla density` (any model of its
 registry, sla_cli/density/models/), one per class, as a Bayes classifier (class = argmax_c log p_c(x) +
 log prior(c), the prior from the training counts), beside the set of autoencoders (eq. 4) and the MLP.
-classify.members=ae (the default) adds nothing.
+classify.density_classifier=none (the default) adds nothing.
 
-The settings are sla density's (``classify.member``: see conf/classify.yaml and
+The settings are sla density's (``classify.density``: see conf/classify.yaml and
 sla_cli/density/settings.py), so the class models are the density models as `sla density` trains them:
 the same architecture, binarization of the training images, schedule and early stopping, each on its
 class's training images, validated on classify's validation images of its class (the best epoch's
@@ -32,16 +32,16 @@ from sla_cli.errors import ConfigError
 from sla_cli.runtime import console
 
 
-def members() -> tuple[str, ...]:
-    return ("ae", *base.registry())
+def choices() -> tuple[str, ...]:
+    return ("none", *base.registry())
 
 
 def validate(cfg: DictConfig) -> None:
-    kind = value(cfg, "classify.members")
-    if kind not in members():
-        raise ConfigError(f"classify.members={kind!r} must be one of {', '.join(members())}")
-    if kind != "ae":  # the settings are sla density's: checked by its own validator, under classify.member
-        validate_settings(cfg, "classify.member", kind)
+    kind = value(cfg, "classify.density_classifier")
+    if kind not in choices():
+        raise ConfigError(f"classify.density_classifier={kind!r} must be one of {', '.join(choices())}")
+    if kind != "none":  # the settings are sla density's: checked by its own validator, under classify.density
+        validate_settings(cfg, "classify.density", kind)
 
 
 @torch.no_grad()
@@ -84,11 +84,11 @@ def _train_class_models(kind: str, c: DictConfig, seed: int, data, device: torch
 
 
 def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | None:
-    """One seed: train the ten class models, then test accuracy and anomaly AUROCs; None for ae."""
-    kind = cfg.classify.members
-    if kind == "ae":
+    """One seed: train the ten class models, then test accuracy and anomaly AUROCs; None for none."""
+    kind = cfg.classify.density_classifier
+    if kind == "none":
         return None
-    c = cfg.classify.member
+    c = cfg.classify.density
     torch.manual_seed(seed)
     start = time.perf_counter()
     models, fits = _train_class_models(kind, c, seed, data, device)
@@ -115,14 +115,14 @@ def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | N
 
 
 def table_md(results: dict) -> str:
-    """A section for table.md ('' when classify.members=ae)."""
+    """A section for table.md ('' when classify.density_classifier=none)."""
     r = results.get("density_members")
     if not r:
         return ""
     kinds = list(r["ood"])
     return "\n".join(
         [
-            f"## Density models as class models (classify.members={r['members']}, Bayes with the training prior)",
+            f"## Density models as class models (classify.density_classifier={r['members']}, Bayes with the prior)",
             "",
             "| model | inputs | test acc. % | val acc. % | " + " | ".join(f"AUROC {k}" for k in kinds) + " |",
             "|---|---|---|---|" + "---|" * len(kinds),
@@ -140,7 +140,9 @@ def print_table(results: dict) -> None:
     r = results.get("density_members")
     if not r:
         return
-    t = Table(title=f"classify.members={r['members']}: ten density models (binarized inputs), Bayes with the prior")
+    t = Table(
+        title=f"classify.density_classifier={r['members']}: ten density models (binarized inputs), Bayes with the prior"
+    )
     for col in ("test acc. %", "val acc. %", "AUROC " + "/".join(r["ood"])):
         t.add_column(col)
     t.add_row(
