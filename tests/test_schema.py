@@ -259,3 +259,17 @@ def test_every_density_model_settings_file_matches_its_schema(name):
 )
 def test_the_cli_says_a_bad_value_in_one_line_with_exit_2(argv, message):
     assert_one_line_error(run_sla(*argv), message, code=2)
+
+
+def test_the_pipeline_keys_are_typed_too():
+    from sla_cli.pipeline.cli import _pipeline_settings
+    from sla_cli.schema.pipeline import Pipeline
+
+    assert set(OmegaConf.load(CONF / "pipeline.yaml").pipeline) == {f.name for f in dataclasses.fields(Pipeline)}
+    assert _pipeline_settings(["pipeline.skip=[classify]", "pipeline.dry_run=true"]).dry_run is True
+    for override, message in (
+        ("pipeline.confirm=maybe", "pipeline.confirm='maybe' must be true or false"),
+        ("pipeline.skip=classify", "pipeline.skip='classify' must be a list of stage folders"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            _pipeline_settings([override])

@@ -24,7 +24,7 @@ def section(cls: type) -> Any:
 
 
 def integer(low: int | None = None, high: int | None = None, **extra: Any) -> Any:
-    """An integer, within ``low``..``high`` when given (as config_checks.check_int)."""
+    """An integer, within ``low``..``high`` when given."""
     return given(kind="int", low=low, high=high, **extra)
 
 
@@ -33,19 +33,19 @@ def at_least(low: int) -> Any:
 
 
 def number(low: float | None = None, high: float | None = None, low_open: bool = False, **extra: Any) -> Any:
-    """A number (an integer too), >= low (> low if ``low_open``) and <= high (as check_float). Type such a
+    """A number (an integer too), >= low (> low if ``low_open``) and <= high. Type such a
     field ``Any``, not ``float``: OmegaConf would turn an integer as written (``lr=1``, ``fov_deg: 28``)
     into a float (1.0), and that changes the run's identity (its config's hash); ``validate`` checks it."""
     return given(kind="number", low=low, high=high, low_open=low_open, **extra)
 
 
 def one_of(*choices: Any, **extra: Any) -> Any:
-    """One of ``choices`` (as check_choice)."""
+    """One of ``choices``."""
     return given(kind="choice", choices=choices, **extra)
 
 
 def flag() -> Any:
-    """true or false (as check_bool)."""
+    """true or false."""
     return given(kind="bool")
 
 

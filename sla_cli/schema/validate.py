@@ -105,6 +105,9 @@ def type_error(error: BaseException, schema: type) -> str | None:
         return None
     key, v = str(seen.full_key), getattr(seen, "value", None)
     hint = _unwrap_optional(_hint_at(schema, key))[0]
+    meta = _metadata_at(schema, key)
+    if "message" in meta:
+        return f"{key}={v!r} must be {meta['message']}"
     if typing.get_origin(hint) is list:
         return f"{key}={v!r} must be a list"
     kind = _KIND_OF_TYPE.get(hint)
@@ -113,9 +116,17 @@ def type_error(error: BaseException, schema: type) -> str | None:
     return f"{key}={v!r} must be {_WORDS[kind]}"
 
 
+def _metadata_at(schema: Any, key: str) -> Mapping[str, Any]:
+    """The field metadata of dotted ``key`` in ``schema`` ({} if none)."""
+    parent, _, name = re.sub(r"\[.*", "", key).rpartition(".")
+    cls = _hint_at(schema, parent) if parent else schema
+    found = [f for f in dataclasses.fields(cls) if f.name == name] if dataclasses.is_dataclass(cls) else []
+    return found[0].metadata if found else {}
+
+
 def _hint_at(schema: Any, key: str) -> Any:
     """The type hint of dotted ``key`` in ``schema`` (``a.b[0]``: the list ``a.b``'s item type); None if unknown."""
-    hint = schema
+    hint: Any = schema
     for part in re.split(r"\.|(?=\[)", key):
         if part.startswith("["):
             hint = (typing.get_args(_unwrap_optional(hint)[0]) or (None,))[0]
