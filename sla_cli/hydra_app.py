@@ -29,12 +29,13 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from hydra_plugins.sla_launchers.resuming import register as register_launchers
-from sla_cli import interrupt, tracking
+from sla_cli import interrupt, schema, tracking
 from sla_cli.commands import RENAMED_KEYS, RENAMED_VALUES, Command
 from sla_cli.config_checks import validate_common
 from sla_cli.density import settings as density_settings
 from sla_cli.errors import USER_ERRORS, ConfigError, DataError
 from sla_cli.hydra_internals import hydra_args_parser, sweep_jobs
+from sla_cli.schema.validate import type_error, validate
 
 
 def conf_dir() -> Path:
@@ -86,6 +87,7 @@ def _quote_hint(override: str) -> str:
 def compose_config(cmd: Command, overrides: list[str], check_values: bool = True) -> DictConfig:
     """The job config as Hydra would build it, checked; raises ConfigError in one line."""
     density_settings.store(CONF_DIR)  # the density models' settings files, as Hydra config nodes
+    schema.store(CONF_DIR)  # the commands' typed schemas, first in each primary config's defaults
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None, job_name=cmd.config_name):
             cfg = compose(cmd.config_name, overrides=overrides)
@@ -93,7 +95,7 @@ def compose_config(cmd: Command, overrides: list[str], check_values: bool = True
         unknown = re.match(r"Could not override '([^']+)'\.\s+To append to your config use \+", str(e))
         if unknown:  # Hydra's hint (append with +) is the one thing not to do with a misspelt key
             raise ConfigError(unknown_key(cmd, unknown.group(1), overrides)) from None
-        raise ConfigError(one_line(str(e))) from None
+        raise ConfigError(type_error(e, schema.schema_of(cmd.config_name)) or one_line(str(e))) from None
     for override in overrides:  # `+key=value` adds a key no config knows: refused like a misspelt key
         key = override.lstrip("+").split("=", 1)[0] if override.startswith("+") else None
         if key and key.rsplit(".", 1)[0] not in getattr(cmd, "open_sections", ()):
@@ -106,7 +108,8 @@ def compose_config(cmd: Command, overrides: list[str], check_values: bool = True
 def check_config(cmd: Command, cfg: DictConfig) -> None:
     """A composed config's values, as the stage checks them; a ConfigError line otherwise."""
     validate_common(cfg)
-    importlib.import_module(cmd.module).validate(cfg)
+    validate(cfg, schema.schema_of(cmd.config_name))  # every key's range or choice (the types: at compose)
+    importlib.import_module(cmd.module).validate(cfg)  # what depends on other keys
     missing = sorted(OmegaConf.missing_keys(cfg))  # ??? in the YAML: a value only the user can give
     if missing:
         value = "DIR" if missing[0].endswith("_dir") else "VALUE"
@@ -284,6 +287,7 @@ def run_command(cmd: Command, argv: list[str]) -> None:
 
     register_launchers()  # conf/hydra/launcher/{slurm,local}.yaml: sla's submitit launchers
     density_settings.store(CONF_DIR)
+    schema.store(CONF_DIR)
     # Shell completion names the program by sys.argv[0]: the script completes `sla` (see __main__)
     sys.argv = ["sla" if args.shell_completion else f"sla {cmd.name}", *argv]
     app()

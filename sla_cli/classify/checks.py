@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from omegaconf import OmegaConf
 
-from sla_cli.classify import density_classifier, seed_checkpoints
+from sla_cli.classify import density_classifier
 from sla_cli.classify.scoring import SCORINGS
-from sla_cli.config_checks import check_bool, check_choice, check_float, check_int, value
+from sla_cli.config_checks import value
 from sla_cli.errors import ConfigError
 
 
@@ -39,40 +39,11 @@ def number_list(cfg, key: str, low: float, below: float | None = None) -> list:
 
 
 def validate(cfg) -> None:
+    """The lists, and what depends on other keys (each key's type and range: sla_cli/schema/classify.py)."""
     int_list(cfg, "classify.seeds", 0, 2**32 - 1)
-    check_choice(cfg, "classify.resume", seed_checkpoints.RESUME_CHOICES)
-    check_int(cfg, "classify.val_size", 10, 30000)
-    for key, low, high in (
-        ("classify.train_size", 100, 60000),
-        ("classify.test_size", 10, 10000),
-        ("classify.train_per_class", 1, 6000),
-    ):  # the split's smallest class: checked on load
-        if value(cfg, key) is not None:
-            check_int(cfg, key, low, high)
-    check_int(cfg, "classify.autoencoder.hidden", 1)
-    check_int(cfg, "classify.autoencoder.latent", 1, 784)
-    check_choice(cfg, "classify.autoencoder.loss", ("bce", "mse"))
-    check_bool(cfg, "classify.autoencoder.learn_sigma")
-    check_int(cfg, "classify.mlp.hidden", 1)
-    check_int(cfg, "classify.mlp.batch_size", 1)
-    check_int(cfg, "classify.mlp_matched.layers", 1, 4)
-    check_int(cfg, "classify.mlp_matched.batch_size", 1)
-    check_int(cfg, "classify.train.epochs", 1)
-    check_int(cfg, "classify.train.min_steps", 0)
-    check_int(cfg, "classify.train.batch_size", 1)
-    check_float(cfg, "classify.train.lr", 0, low_open=True)
-    check_bool(cfg, "classify.tune.enabled")
     int_list(cfg, "classify.tune.epochs", 1)
     number_list(cfg, "classify.tune.dropout", 0.0, 1.0)
     number_list(cfg, "classify.tune.weight_decay", 0.0)
-    check_int(cfg, "classify.stats.bootstrap", 100, 1_000_000)
-    check_float(cfg, "classify.full.jitter", 0)
-    check_int(cfg, "classify.full.batch", 1)
-    check_int(cfg, "classify.full.stats_per_class", 10)
-    check_choice(cfg, "classify.full.sigma_from", ("val", "train"))
-    check_choice(cfg, "classify.full.density_from", ("val", "train"))
-    check_int(cfg, "classify.calibrate.steps", 0)
-    check_int(cfg, "classify.ood.n", 2, 10000)
     extra = value(cfg, "classify.ood.extra")
     if not OmegaConf.is_list(extra) or not all(isinstance(p, str) and p for p in extra):
         raise ConfigError(f"classify.ood.extra={extra!r} must be a list of folders, e.g. [/data/letters]")
@@ -80,16 +51,12 @@ def validate(cfg) -> None:
     wf = value(cfg, "classify.weights_from")
     if wf is not None and not isinstance(wf, str):
         raise ConfigError("classify.weights_from must be null or the folder of an earlier sla classify run")
-    if wf is not None and check_bool(cfg, "classify.tune.enabled"):
+    if wf is not None and cfg.classify.tune.enabled:
         raise ConfigError("classify.tune.enabled=true trains a grid: it cannot evaluate saved weights (weights_from)")
     density_classifier.validate(cfg)
 
 
 def _check_attacks(cfg) -> None:
-    check_int(cfg, "classify.adversarial.n", 0, 10000)  # 0: no attacks (sweeps that only need accuracy)
-    check_int(cfg, "classify.adversarial.batch", 1)
-    check_int(cfg, "classify.adversarial.pgd_steps", 1)
-    check_int(cfg, "classify.adversarial.restarts", 1)
     eps = value(cfg, "classify.adversarial.eps")
     if not OmegaConf.is_list(eps) or not all(
         isinstance(e, (int, float)) and not isinstance(e, bool) and 0 < e <= 1 for e in eps

@@ -26,7 +26,6 @@ from sla_cli.errors import DataError
 from sla_cli.runtime import console
 
 DIR = "checkpoints"
-RESUME_CHOICES = ("auto", False)
 
 
 def file_name(seed: int) -> str:

@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import ClassVar
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from sla_cli.config_checks import value
 from sla_cli.errors import ConfigError
+from sla_cli.schema.density import ModelSettings
 
 # Folders holding model modules; a test of the recipe appends its own.
 MODEL_DIRS: list[Path] = [Path(__file__).parent / "models"]
@@ -42,6 +42,9 @@ class DensityModel(nn.Module):
     name: ClassVar[str] = ""  # the registry key: the module's and the settings file's name
     nll_kind: ClassVar[str] = "exact"  # exact | upper bound | none (no normalized likelihood: no test_nll)
     val_label: ClassVar[str] = "NLL (nats per image)"  # the y axis of curves.png
+    # The types and ranges of the model's settings (density.<name>.*): a dataclass of schema fields,
+    # a subclass of sla_cli.schema.density.ModelSettings (which holds ``epochs``)
+    settings: ClassVar[type] = ModelSettings
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -51,8 +54,8 @@ class DensityModel(nn.Module):
     # -- from the config ------------------------------------------------------------------------
     @classmethod
     def check(cls, cfg: DictConfig, key: str) -> None:
-        """Check the model's settings at ``key`` (``density.<name>`` or ``classify.density.<name>``),
-        raising a one-line ConfigError that names the key (sla_cli.config_checks helpers)."""
+        """Checks of the model's settings at ``key`` (``density.<name>`` or ``classify.density.<name>``)
+        beyond their schema's (``settings``): what depends on several keys; a one-line ConfigError."""
 
     @classmethod
     def build(cls, settings: DictConfig, d: int, seed: int) -> DensityModel:
@@ -120,14 +123,6 @@ class DensityModel(nn.Module):
         if last:
             p = grey.mean(0).clamp(1e-3, 1 - 1e-3)
             last[-1].bias.copy_(torch.log(p) - torch.log1p(-p))
-
-
-def check_widths(cfg: DictConfig, key: str) -> list[int]:
-    """A list of layer widths (a model's ``hidden``), or a one-line ConfigError naming ``key``."""
-    v = value(cfg, key)
-    if not OmegaConf.is_list(v) or not v or any(isinstance(h, bool) or not isinstance(h, int) or h < 1 for h in v):
-        raise ConfigError(f"{key}={v!r} must be a non-empty list of positive integers, e.g. [500]")
-    return list(v)
 
 
 def log_mean_exp(values: Tensor, dim: int = 0) -> Tensor:

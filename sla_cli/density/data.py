@@ -25,7 +25,6 @@ from torch import Tensor
 from data_gen.sources import load_split
 from sla_cli.errors import ConfigError
 
-BINARIZATIONS = ("dynamic", "fixed")
 OFFSETS = {"test": 0, "validation": 1, "train": 2}  # added to test_seed for each split's fixed draw
 
 

@@ -21,12 +21,12 @@ from torch import Tensor, nn
 from sla_cli import runfolder
 from sla_cli.density.base import DensityModel
 from sla_cli.runtime import autocast, console
+from sla_cli.schema.density import SCHEDULES
 from sla_cli.training import Checkpoints, EpochBatches, Log, TrainingDiverged, per_epoch
 from sla_cli.training import fit as engine_fit
 
 __all__ = ["SCHEDULES", "Fit", "Schedule", "TrainingDiverged", "fit"]  # TrainingDiverged: the engine's, for old imports
 
-SCHEDULES = ("cosine", "constant", "iwae")
 IWAE_STAGES = 8  # Burda et al.: stage i = 0..7 at lr * 10^(-i/7) for 3^i passes
 
 

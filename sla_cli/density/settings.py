@@ -18,26 +18,19 @@ Hydra gets them through two ConfigStore entries (``store``, called before every 
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from omegaconf import OmegaConf
+
+from sla_cli.schema.density import Density, Settings
 
 # Folders holding <name>.yaml model settings (conf/density/models of the checkout or the installed
 # package is added by ``model_conf_dirs``); a test of the "new density model" recipe appends its own.
 EXTRA_MODEL_CONF_DIRS: list[Path] = []
 # Density-stage keys that the class models of sla classify do not read (it has its own splits,
 # its own fixed binarization of test images and no samples figure).
-STAGE_ONLY = (
-    "model",
-    "train_size",
-    "test_size",
-    "val_size",
-    "test_binarization",
-    "n_samples",
-    "resume",
-    "stop_after",
-    "keep_checkpoints",
-)
+STAGE_ONLY = tuple(sorted({f.name for f in fields(Density)} - {f.name for f in fields(Settings)}))
 
 
 def model_conf_dirs(conf_dir: Path) -> list[Path]:

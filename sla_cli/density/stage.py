@@ -19,33 +19,24 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from sla_cli import runfolder
-from sla_cli.config_checks import check_choice, check_float, check_int, value
+from sla_cli.config_checks import value
 from sla_cli.density import base, report
 from sla_cli.density import data as binary_mnist
-from sla_cli.density.loop import SCHEDULES, Schedule, fit
+from sla_cli.density.loop import Schedule, fit
 from sla_cli.errors import ConfigError, DataError
 from sla_cli.runtime import console, resolve_device, seed_everything
+from sla_cli.schema.density import Settings
+from sla_cli.schema.validate import validate as validate_schema
 from sla_cli.training import checkpoint
 
 KIND = "density"
 D = 784
-RESUME_CHOICES = ("auto", True, False)
 
 
 def validate(cfg: DictConfig) -> None:
+    """The model, its settings, and what depends on other keys (types and ranges: sla_cli/schema/density.py)."""
     c = cfg.density
     base.get(value(cfg, "density.model"))
-    check_choice(cfg, "density.test_binarization", binary_mnist.BINARIZATIONS)
-    check_int(cfg, "density.val_size", 0, 59000)
-    for key, low, high in (("density.train_size", 10, 60000), ("density.test_size", 10, 10000)):
-        if value(cfg, key) is not None:
-            check_int(cfg, key, low, high)
-    check_int(cfg, "density.n_samples", 1)
-    check_int(cfg, "density.keep_checkpoints", 1)
-    resume = value(cfg, "density.resume")
-    if not (isinstance(resume, bool) or resume in RESUME_CHOICES):
-        raise ConfigError(f"density.resume={resume!r} must be auto, true or false")
-    check_int(cfg, "density.stop_after", 0)
     validate_settings(cfg, "density", c.model)
     if c.patience and not c.val_size:
         raise ConfigError(f"density.patience={c.patience} needs a validation split: density.val_size > 0")
@@ -54,20 +45,11 @@ def validate(cfg: DictConfig) -> None:
 def validate_settings(cfg: DictConfig, section: str, model: str) -> None:
     """The settings a density model trains and tests with, under ``section`` (``density``, or
     ``classify.density`` for sla classify's class models): the shared keys and the model's own."""
-    check_choice(cfg, f"{section}.train_binarization", binary_mnist.BINARIZATIONS)
-    check_int(cfg, f"{section}.test_seed", 0, 2**32 - 3)
-    if value(cfg, f"{section}.epochs") is not None:
-        check_int(cfg, f"{section}.epochs", 1)
-    for key in ("batch_size", "eval_batch", "iwae_k", "iwae_chunk"):
-        check_int(cfg, f"{section}.{key}", 1)
-    check_int(cfg, f"{section}.patience", 0)
-    check_float(cfg, f"{section}.lr", 0, low_open=True)
-    check_float(cfg, f"{section}.adam_eps", 0, low_open=True)
-    check_choice(cfg, f"{section}.schedule", SCHEDULES)
+    validate_schema(cfg, Settings, f"{section}.")  # classify.density's: typed Any when composed
     cls = base.get(model)
     if OmegaConf.select(cfg, f"{section}.{model}") is None:
         raise ConfigError(f"{section}.{model} is missing: a model's settings file is conf/density/models/{model}.yaml")
-    check_int(cfg, f"{section}.{model}.epochs", 1)
+    validate_schema(cfg, cls.settings, f"{section}.{model}.")
     cls.check(cfg, f"{section}.{model}")
 
 

@@ -21,34 +21,21 @@ from data_gen.mnist import COUNTS
 from data_gen.render import context_grids, make_renderer, masks
 from data_gen.sources import load_split
 from sla_cli import runfolder
-from sla_cli.config_checks import check_choice, check_float, check_int, value
+from sla_cli.config_checks import value
 from sla_cli.errors import ConfigError
 from sla_cli.pipeline.registry import DATASET_FILES
 from sla_cli.runtime import console, progress, resolve_device
+from sla_cli.schema.validate import check_integer
 
 KIND = "dataset"
 FILES = DATASET_FILES  # every name this stage writes, declared in the stage registry
-BACKENDS = ("auto", "sparse", "grid_sample")
 
 
 def validate(cfg: DictConfig) -> None:
+    """What depends on other keys (each key's type and range: sla_cli/schema/generate_cubes.py)."""
     mnist = value(cfg, "data.source") == "mnist"  # another source's counts are checked once it is read
-    check_int(cfg, "digits.train", 1, COUNTS["train"] if mnist else None)
-    check_int(cfg, "digits.test", 1, COUNTS["test"] if mnist else None)
-    check_int(cfg, "render.size", 8, 512)
-    check_int(cfg, "render.supersample", 1, 8)
-    check_choice(cfg, "render.backend", BACKENDS)
-    check_int(cfg, "render.chunk", 1)
-    check_float(cfg, "camera.elevation_deg", 1, 89)
-    check_float(cfg, "camera.distance", 1.0, low_open=True)
-    check_float(cfg, "camera.fov_deg", 1, 170)
-    check_int(cfg, "contexts.n_side", 1, 1000)
-    check_int(cfg, "contexts.n_top", 1, 1000)
-    check_int(cfg, "cubes.count", 1)
-    check_int(cfg, "cubes.digit", 0, 9)
-    if value(cfg, "cubes.compare_digit") is not None:
-        check_int(cfg, "cubes.compare_digit", 0, 9)
-    check_choice(cfg, "cubes.split", ("train", "test"))
+    check_integer(cfg, "digits.train", 1, COUNTS["train"] if mnist else None)
+    check_integer(cfg, "digits.test", 1, COUNTS["test"] if mnist else None)
     camera = Camera.from_config(cfg)
     if side_visible_limit_deg(camera) <= 0 or camera.distance * np.sin(np.radians(camera.elevation_deg)) <= 0.5:
         raise ConfigError(

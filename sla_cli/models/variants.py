@@ -12,8 +12,7 @@ from sla_cli.errors import DataError
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.models.encoder_set import EncoderSet
 from sla_cli.models.shared_ae import SharedAutoencoder
-
-VARIANTS = ("set", "shared_ae", "contrastive")
+from sla_cli.schema.train import VARIANTS
 
 
 def new_model(

@@ -48,8 +48,11 @@ def _pipeline_settings(overrides: list[str]):
     from omegaconf import OmegaConf
 
     from sla_cli.hydra_app import CONF_DIR, one_line
+    from sla_cli.schema.pipeline import PipelineConfig
+    from sla_cli.schema.validate import type_error, validate
 
-    cfg = OmegaConf.load(CONF_DIR / "pipeline.yaml")
+    cfg = OmegaConf.structured(PipelineConfig)  # the types; the values: conf/pipeline.yaml
+    cfg.merge_with(OmegaConf.load(CONF_DIR / "pipeline.yaml"))
     OmegaConf.set_struct(cfg, True)
     parser = OverridesParser.create()
     for text in overrides:
@@ -62,15 +65,9 @@ def _pipeline_settings(overrides: list[str]):
                 raise ConfigError(
                     f"unknown key {key}; the pipeline's own keys: {', '.join('pipeline.' + k for k in cfg.pipeline)}"
                 ) from None
-            raise ConfigError(f"bad override {text!r}: {one_line(str(e))}") from None
-    p = cfg.pipeline
-    if not all(isinstance(p[k], bool) for k in ("confirm", "report", "dry_run")):
-        raise ConfigError("pipeline.confirm, pipeline.report and pipeline.dry_run must be true or false")
-    if not OmegaConf.is_list(p.skip) or not all(isinstance(s, str) for s in p.skip):
-        raise ConfigError("pipeline.skip must be a list of stage folders, e.g. pipeline.skip=[classify]")
-    if p.made_by is not None and not isinstance(p.made_by, str):
-        raise ConfigError("pipeline.made_by must be text")
-    return p
+            raise ConfigError(type_error(e, PipelineConfig) or f"bad override {text!r}: {one_line(str(e))}") from None
+    validate(cfg, PipelineConfig)  # the types: OmegaConf's, on each override above
+    return cfg.pipeline
 
 
 def parse(argv: list[str]) -> tuple[str, Path, list[str], list[str]]:

@@ -144,7 +144,7 @@ def without_invocation_keys(cfg: DictConfig, section: str) -> DictConfig:
     """A copy of ``cfg`` less ``section``'s INVOCATION_LEAVES (train.resume, density.stop_after...):
     the config a stage records, the same for a resumed run as for one run straight through."""
     run_cfg = copy.deepcopy(cfg)
-    with open_dict(run_cfg):
+    with open_dict(run_cfg[section]):  # the section's own flag: a typed section (sla_cli/schema) refuses pop otherwise
         for key in INVOCATION_LEAVES:
             run_cfg[section].pop(key, None)
     return run_cfg

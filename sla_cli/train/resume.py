@@ -19,7 +19,6 @@ from sla_cli.train import variants
 from sla_cli.train.data import Dataset, same_dataset
 from sla_cli.training import checkpoint
 
-RESUME_CHOICES = ("auto", True, False)
 # What a checkpoint must agree on to be continued (train.steps may grow).
 RESUME_KEYS = (
     "batch_size",

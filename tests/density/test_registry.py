@@ -22,16 +22,22 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sla_cli.config_checks import check_float
+from dataclasses import dataclass
+from typing import Any
+
 from sla_cli.density.base import DensityModel
+from sla_cli.schema.density import ModelSettings
+from sla_cli.schema.fields import number
+
+
+@dataclass
+class PixelsSettings(ModelSettings):  # density.pixels.*: types and ranges (the values: pixels.yaml)
+    init_logit: Any = number(-10, 10)
 
 
 class Pixels(DensityModel):
     name = "pixels"
-
-    @classmethod
-    def check(cls, cfg, key):
-        check_float(cfg, f"{key}.init_logit", -10, 10)
+    settings = PixelsSettings
 
     @classmethod
     def build(cls, s, d, seed):

@@ -8,16 +8,30 @@ would otherwise wander into.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor
 
-from sla_cli.config_checks import check_choice, check_float, check_int
-from sla_cli.density.base import DensityModel, check_widths
+from sla_cli.density.base import DensityModel
 from sla_cli.density.models.vae import mlp
+from sla_cli.schema.density import ModelSettings, widths
+from sla_cli.schema.fields import at_least, integer, number, one_of
 
 NOISES = ("salt_pepper", "masking")
+
+
+@dataclass
+class DaeSettings(ModelSettings):  # conf/density/models/dae.yaml
+    hidden: list[int] = widths()
+    noise: str = one_of(*NOISES)
+    level: Any = number(0, 1, low_open=True)
+    walkback: int = at_least(1)
+    chain_steps: int = at_least(1)
+    chains: int = integer(1, 64)
 
 
 def corrupt(x: Tensor, noise: str, level: float) -> Tensor:
@@ -34,14 +48,7 @@ class Dae(DensityModel):
     nll_kind = "none"
     val_label = "one denoising step's cross-entropy (nats per image)"
 
-    @classmethod
-    def check(cls, cfg: DictConfig, key: str) -> None:
-        check_widths(cfg, f"{key}.hidden")
-        check_choice(cfg, f"{key}.noise", NOISES)
-        check_float(cfg, f"{key}.level", 0, 1, low_open=True)
-        check_int(cfg, f"{key}.walkback", 1)
-        check_int(cfg, f"{key}.chain_steps", 1)
-        check_int(cfg, f"{key}.chains", 1, 64)
+    settings = DaeSettings
 
     @classmethod
     def build(cls, s: DictConfig, d: int, seed: int, walkback: int = 1) -> Dae:

@@ -16,6 +16,7 @@ NLL (the paper's code validates on the ensemble: K times the cost, every epoch).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import pairwise
 
 import torch
@@ -23,8 +24,9 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from sla_cli.config_checks import check_bool, check_int
-from sla_cli.density.base import DensityModel, check_widths, log_mean_exp
+from sla_cli.density.base import DensityModel, log_mean_exp
+from sla_cli.schema.density import ModelSettings, widths
+from sla_cli.schema.fields import flag, integer
 
 
 def make_degrees(
@@ -62,15 +64,19 @@ def make_degrees(
     return degrees
 
 
+@dataclass
+class MadeSettings(ModelSettings):  # conf/density/models/made.yaml
+    hidden: list[int] = widths()
+    n_masks: int = integer(1, 4096)
+    order_agnostic: bool = flag()
+    connectivity_agnostic: bool = flag()
+    direct: bool = flag()
+
+
 class Made(DensityModel):
     name = "made"
 
-    @classmethod
-    def check(cls, cfg: DictConfig, key: str) -> None:
-        check_widths(cfg, f"{key}.hidden")
-        check_int(cfg, f"{key}.n_masks", 1, 4096)
-        for flag in ("order_agnostic", "connectivity_agnostic", "direct"):
-            check_bool(cfg, f"{key}.{flag}")
+    settings = MadeSettings
 
     @classmethod
     def build(cls, s: DictConfig, d: int, seed: int) -> Made:

@@ -9,6 +9,7 @@ paper's IWAE; train_k = 1 is its VAE. The validation number after each epoch is 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from itertools import pairwise
 
 import torch
@@ -16,8 +17,9 @@ import torch.nn.functional as F
 from omegaconf import DictConfig
 from torch import Tensor, nn
 
-from sla_cli.config_checks import check_int
-from sla_cli.density.base import DensityModel, check_widths
+from sla_cli.density.base import DensityModel
+from sla_cli.schema.density import ModelSettings, widths
+from sla_cli.schema.fields import at_least, integer
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -31,15 +33,18 @@ def mlp(sizes: list[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+@dataclass
+class VaeSettings(ModelSettings):  # conf/density/models/vae.yaml
+    hidden: list[int] = widths()
+    latent: int = at_least(1)
+    train_k: int = integer(1, 100000)
+
+
 class Vae(DensityModel):
     name = "vae"
     nll_kind = "upper bound"  # the IWAE-k estimate: -log p(x) <= it in expectation, tighter as k grows
 
-    @classmethod
-    def check(cls, cfg: DictConfig, key: str) -> None:
-        check_widths(cfg, f"{key}.hidden")
-        check_int(cfg, f"{key}.latent", 1)
-        check_int(cfg, f"{key}.train_k", 1, 100000)
+    settings = VaeSettings
 
     @classmethod
     def build(cls, s: DictConfig, d: int, seed: int) -> Vae:

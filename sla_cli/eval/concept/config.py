@@ -5,9 +5,9 @@ from __future__ import annotations
 from omegaconf import DictConfig, OmegaConf
 
 from data_gen import glyphs
-from sla_cli.config_checks import check_choice, check_float, check_int, value
+from sla_cli.config_checks import value
 from sla_cli.errors import ConfigError
-from sla_cli.eval.concept import maps
+from sla_cli.schema.eval_concept import BLANK_RULES
 
 
 def _list(cfg: DictConfig, key: str, ok, what: str, allow_empty: bool = False) -> list:
@@ -26,28 +26,19 @@ def _number(x) -> bool:
 
 
 def validate(cfg: DictConfig) -> None:
+    """What depends on other keys, and the lists (each key's type and range: sla_cli/schema/eval_concept.py)."""
     if OmegaConf.is_missing(cfg, "model_dir") or not isinstance(value(cfg, "model_dir"), str):
         raise ConfigError("model_dir=DIR is required: an `sla train` run folder")
-    check_choice(cfg, "concept.terms", maps.TERMS)
-    check_int(cfg, "concept.density_digits", 2)
-    check_int(cfg, "concept.chunk", 1)
-    check_float(cfg, "concept.select_fraction", 0, 0.9, low_open=True)
-    check_float(cfg, "concept.test_fraction", 0, 0.9, low_open=True)
     if float(value(cfg, "concept.select_fraction")) + float(value(cfg, "concept.test_fraction")) >= 1:
         raise ConfigError("concept.select_fraction + concept.test_fraction must be below 1: the rest is the fit split")
     _list(cfg, "concept.candidates.temperatures", lambda t: _number(t) and t > 0, "temperatures > 0")
     _list(
         cfg,
         "concept.candidates.blank_rules",
-        lambda r: r in maps.BLANK_RULES,
-        f"blank rules ({', '.join(maps.BLANK_RULES)})",
+        lambda r: r in BLANK_RULES,
+        f"blank rules ({', '.join(BLANK_RULES)})",
     )
     _list(cfg, "concept.candidates.peak_fractions", lambda f: _number(f) and 0 <= f <= 1, "numbers in 0..1")
-    for key in ("latent", "hidden", "steps", "batch_size", "restarts", "figure_columns", "texture_cubes"):
-        check_int(cfg, f"concept.{key}", 1)
-    check_float(cfg, "concept.lr", 0, low_open=True)
-    check_int(cfg, "concept.texture_digit", 0, 9)
-    check_choice(cfg, "concept.glyph", glyphs.NAMES)
     _list(
         cfg,
         "concept.texture_digits",
@@ -62,6 +53,3 @@ def validate(cfg: DictConfig) -> None:
         f"glyphs ({', '.join(glyphs.ONESHOT_NAMES)})",
         allow_empty=True,
     )
-    if value(cfg, "concept.source_context") is not None:
-        check_int(cfg, "concept.source_context", 0)
-    check_float(cfg, "concept.far_apart_deg", 0, 90)

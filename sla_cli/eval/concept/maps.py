@@ -35,8 +35,6 @@ from sla_cli.likelihood import LatentGaussian, score
 from sla_cli.models.ae_set import AutoencoderSet
 from sla_cli.runtime import autocast
 
-TERMS = ("recon", "full")
-BLANK_RULES = ("blank_ratio", "plain")
 NAME = {
     "blank_ratio": "masked reconstruction log-ratio to a blank face",
     "plain": "masked reconstruction log-likelihood",

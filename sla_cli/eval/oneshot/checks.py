@@ -6,11 +6,12 @@ import re
 
 from omegaconf import DictConfig, ListConfig
 
-from sla_cli.config_checks import check_choice, check_int, value
+from sla_cli.config_checks import value
 from sla_cli.errors import ConfigError
-from sla_cli.eval.oneshot.glyph_sets import MAX_CLASSES, MODES
+from sla_cli.eval.oneshot.glyph_sets import MAX_CLASSES
 from sla_cli.eval.oneshot.measure import ORACLE, OURS, PIXELS
 from sla_cli.eval.oneshot.report import NO_CROSS
+from sla_cli.schema.validate import check_integer
 
 BASELINE_NAME = re.compile(r"[a-z][a-z0-9_]*")
 RESERVED = (OURS, ORACLE, PIXELS, NO_CROSS)  # names the stage gives its own methods
@@ -23,7 +24,7 @@ def _folder_or_null(cfg: DictConfig, key: str) -> None:
 
 
 def _glyph_source(cfg: DictConfig) -> None:
-    mode = check_choice(cfg, "oneshot.glyphs", MODES)
+    mode = value(cfg, "oneshot.glyphs")
     given = value(cfg, "oneshot.glyphs_dir") is not None
     if mode == "dir" and not given:
         raise ConfigError("oneshot.glyphs=dir needs oneshot.glyphs_dir=FOLDER")
@@ -32,9 +33,7 @@ def _glyph_source(cfg: DictConfig) -> None:
     classes = value(cfg, "oneshot.classes")
     if classes is not None:
         top = MAX_CLASSES.get("builtin" if mode == "auto" and not given else mode)
-        check_int(cfg, "oneshot.classes", 2, top)
-    check_int(cfg, "oneshot.instances", 2)
-    check_int(cfg, "oneshot.typefaces", 2)
+        check_integer(cfg, "oneshot.classes", 2, top)
 
 
 def _glyph_seeds(cfg: DictConfig) -> None:
@@ -71,10 +70,7 @@ def _baseline_dirs(cfg: DictConfig) -> None:
 
 
 def validate(cfg: DictConfig) -> None:
-    source = value(cfg, "oneshot.source_context")
-    if source != "all" and (isinstance(source, bool) or not isinstance(source, int) or source < 0):
-        raise ConfigError(f"oneshot.source_context={source!r} must be a context index >= 0 or all")
-    check_int(cfg, "oneshot.chunk_contexts", 1)
+    """What depends on other keys, the lists and the names (types and ranges: sla_cli/schema/eval_oneshot.py)."""
     for key in ("oneshot.glyphs_dir", "oneshot.ablation_model_dir"):
         _folder_or_null(cfg, key)
     _glyph_source(cfg)

@@ -24,7 +24,6 @@ from sla_cli.errors import DataError
 from sla_cli.eval.oneshot.protocols import GlyphSet
 from sla_cli.runtime import console
 
-MODES = ("auto", "builtin", "fonts", "dir")
 MAX_CLASSES = {"builtin": len(ONESHOT_NAMES), "fonts": len(LETTERS)}  # a folder: however many it holds
 
 
