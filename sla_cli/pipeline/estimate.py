@@ -175,7 +175,7 @@ def _seconds(planned: PlannedStep, shapes: memory.Shapes, probe: Probe) -> float
         grid = 1
         if k.tune.enabled:
             grid = len(k.tune.dropout) * len(k.tune.weight_decay) * sum(k.tune.epochs) / k.train.epochs
-        step = probe.step_seconds(10, 784, k.model.hidden, k.model.latent, k.train.batch_size, cfg.threads)
+        step = probe.step_seconds(10, 784, k.autoencoder.hidden, k.autoencoder.latent, k.train.batch_size, cfg.threads)
         return len(k.seeds) * grid * steps * step * REF_CLASSIFY_OVERHEAD
     m = shapes.model or {"n_members": 100, "dim": 1024, "hidden": 128}
     work = m["n_members"] * m["dim"] * m["hidden"] / REF_EVAL_WORK
