@@ -246,7 +246,7 @@ def _remove_if_empty(folder: Path) -> None:
             sweep.rmdir()
 
 
-def _renamed(cmd: Command, key: str) -> str | None:
+def renamed_key(cmd: Command, key: str) -> str | None:
     """Today's spelling of ``key`` (``classify.model.hidden`` -> ``classify.autoencoder.hidden``), None if current."""
     for old, new in RENAMED_KEYS.get(cmd.name, {}).items():
         if key == old or key.startswith(f"{old}."):
@@ -254,18 +254,22 @@ def _renamed(cmd: Command, key: str) -> str | None:
     return None
 
 
-def renamed_overrides(cmd: Command, argv: list[str]) -> list[str]:
+def renamed_overrides(cmd: Command, argv: list[str], noted: set[str] | None = None) -> list[str]:
     """argv with deprecated key spellings (``dataset=``) replaced by today's (``dataset_dir=``), and
-    a renamed value with them (``classify.members=ae`` -> ``classify.density_classifier=none``)."""
+    a renamed value with them (``classify.members=ae`` -> ``classify.density_classifier=none``); one
+    note per old key (``noted``: the notes already given, when several stages read one override)."""
     out = []
     for arg in argv:
         key, eq, rest = arg.partition("=")
         sign = key[:1] if key[:1] in "+~" else ""
-        new = _renamed(cmd, key[len(sign) :]) if eq else None
+        new = renamed_key(cmd, key[len(sign) :]) if eq else None
         if new:
             values = RENAMED_VALUES.get(new, {})
             rest = ",".join(values.get(v, v) for v in rest.split(",")) if values else rest
-            print(f"sla {cmd.name}: note: {key}= is now {sign}{new}= (the old name still works)", file=sys.stderr)
+            if noted is None or key not in noted:
+                print(f"sla {cmd.name}: note: {key}= is now {sign}{new}= (the old name still works)", file=sys.stderr)
+            if noted is not None:
+                noted.add(key)
             arg = f"{sign}{new}={rest}"
         out.append(arg)
     return out

@@ -78,9 +78,19 @@ def _has_key(cfg: DictConfig, stage: Stage, key: str, adds: bool) -> bool:
     return _node(cfg, key) is not None
 
 
+def _renamed_key(step, body: str) -> str:
+    from sla_cli.hydra_app import renamed_key
+
+    key = body.split("=", 1)[0].lstrip("+~")
+    return renamed_key(step.stage, key) or key
+
+
 def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[str]]:
     """Each step folder's share of the user's overrides; ``base``: each stage's composed config."""
+    from sla_cli.hydra_app import renamed_overrides
+
     routed: dict[str, list[str]] = {s.folder: [] for s in PIPELINE}
+    noted: set[str] = set()
     for override in overrides:
         folder, key, body = _split(override)
         inputs = {k for s in PIPELINE for k in s.inputs}
@@ -90,12 +100,20 @@ def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[s
                 "before it); run that stage alone with `sla <command>` to point it elsewhere"
             )
         steps = [STEP_BY_FOLDER[folder]] if folder else list(PIPELINE)
-        takers = [s for s in steps if _has_key(base[s.stage.name], s.stage, key, body.startswith("+"))]
+        # an old spelling (classify.members=made) is read as the stage reads it, with the stage's note
+        # (never into an input the pipeline sets: model= stays train's model section, not oneshot's model_dir)
+        bodies = {
+            s.folder: body if _renamed_key(s, body) in inputs else renamed_overrides(s.stage, [body], noted)[0]
+            for s in steps
+        }
+        takers = [
+            s for s in steps if _has_key(base[s.stage.name], s.stage, _split(bodies[s.folder])[1], body.startswith("+"))
+        ]
         if not takers:
             where = f"stage {folder} ({folder and STEP_BY_FOLDER[folder].stage.name})" if folder else "no stage"
             raise ConfigError(f"unknown key {key}: {where} has it; `sla <command> --help` lists a stage's keys")
         for s in takers:
-            routed[s.folder].append(body)
+            routed[s.folder].append(bodies[s.folder])
     return routed
 
 

@@ -180,3 +180,18 @@ def test_anything_but_a_value_is_left_to_hydra(override):
 
     base = compose_config(BY_NAME["train"], ["preset=smoke"], check_values=False)
     assert _with_values(base, ["seed=1", override]) is None
+
+
+def test_old_spellings_reach_the_stages_that_read_them_with_one_note_each(tmp_path, capsys):
+    """classify.members=made and train's eval.* (renamed, commands.py RENAMED_KEYS) work through the
+    pipeline as through `sla <command>`; model= never becomes oneshot's model_dir (an input)."""
+    plan = compose_all(tmp_path / "out", "smoke", ["classify.members=made", "eval.test_digits=5"], [])
+    assert _cfg(plan, "classify").classify.density_classifier == "made"
+    assert _cfg(plan, "model").metrics.test_digits == 5 and _cfg(plan, "model_self_only").metrics.test_digits == 5
+    notes = capsys.readouterr().err.strip().splitlines()
+    assert notes == [
+        "sla classify: note: classify.members= is now classify.density_classifier= (the old name still works)",
+        "sla train: note: eval.test_digits= is now metrics.test_digits= (the old name still works)",
+    ]
+    with pytest.raises(ConfigError):
+        compose_all(tmp_path / "out", "smoke", ["model=/elsewhere"], [])
