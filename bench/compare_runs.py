@@ -1,7 +1,8 @@
 """Two roots of run folders made by two versions of the code with the same commands: are their numbers
 the same? For each run folder under A (matched by its path under B): every file the manifest lists,
-bit for bit by sha256 (tensors, arrays, figures), and for JSON files every value, less what differs
-between any two runs of one experiment (wall times, dates, paths, the code commit).
+bit for bit by sha256 (arrays, figures); where the bytes differ, JSON, CSV and torch files value by
+value (every tensor bit for bit), less what differs between any two runs of one experiment (wall
+times, dates, paths, the code commit).
 
     PYTHONPATH=. python bench/compare_runs.py A B [--markdown FILE]
 
@@ -12,6 +13,7 @@ Used for issue 25's check that the training engine left the demo's numbers uncha
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import re
 import sys
@@ -40,6 +42,31 @@ def numbers(node, prefix: str = "") -> dict[str, object]:
     return {prefix.rstrip("."): node}
 
 
+def _csv(path: Path) -> dict[str, object]:
+    """A metrics.csv as {row.column: value}, less the volatile columns (wall times)."""
+    rows = list(csv.DictReader(path.read_text().splitlines()))
+    return {f"{i}.{k}": v for i, row in enumerate(rows) for k, v in row.items() if not VOLATILE.search(k)}
+
+
+def _torch(path: Path) -> dict[str, object]:
+    """A checkpoint or weights file (weights only) as {dotted key: tensor or value}, less volatile keys
+    (the run_config's out path)."""
+    import torch
+
+    return numbers(torch.load(path, map_location="cpu", weights_only=True))
+
+
+def _same(x, y) -> bool:
+    import torch
+
+    if torch.is_tensor(x) or torch.is_tensor(y):
+        return torch.is_tensor(x) and torch.is_tensor(y) and x.dtype == y.dtype and torch.equal(x, y)
+    return x == y
+
+
+READERS = {".json": lambda p: numbers(json.loads(p.read_text())), ".csv": _csv, ".pt": _torch}
+
+
 def compare(a: Path, b: Path) -> list[tuple[str, str, str]]:
     """(run folder, file, verdict) for every file listed by a manifest under ``a``."""
     from sla_cli.runfolder import MANIFEST
@@ -58,10 +85,9 @@ def compare(a: Path, b: Path) -> list[tuple[str, str, str]]:
                 verdict = "missing in B"
             elif theirs[name] == digest:
                 verdict = "bit for bit"
-            elif name.endswith(".json"):
-                x = numbers(json.loads((folder / name).read_text()))
-                y = numbers(json.loads((other / name).read_text()))
-                diff = sorted(k for k in x.keys() | y.keys() if x.get(k) != y.get(k))
+            elif name.endswith((".json", ".csv", ".pt")):
+                x, y = (READERS[Path(name).suffix](f / name) for f in (folder, other))
+                diff = sorted(k for k in x.keys() | y.keys() if not _same(x.get(k), y.get(k)))
                 verdict = "same numbers" if not diff else f"DIFFERENT: {len(diff)} values, e.g. {', '.join(diff[:3])}"
             else:
                 verdict = "DIFFERENT bytes"
