@@ -64,7 +64,12 @@ def _same(x, y) -> bool:
     return x == y
 
 
-READERS = {".json": lambda p: numbers(json.loads(p.read_text())), ".csv": _csv, ".pt": _torch}
+def _text(path: Path) -> dict[str, object]:
+    """A markdown table page as {line number: line}, less the lines that report wall times."""
+    return {str(i): line for i, line in enumerate(path.read_text().splitlines()) if "seconds" not in line}
+
+
+READERS = {".json": lambda p: numbers(json.loads(p.read_text())), ".csv": _csv, ".pt": _torch, ".md": _text}
 
 
 def compare(a: Path, b: Path) -> list[tuple[str, str, str]]:
@@ -85,7 +90,7 @@ def compare(a: Path, b: Path) -> list[tuple[str, str, str]]:
                 verdict = "missing in B"
             elif theirs[name] == digest:
                 verdict = "bit for bit"
-            elif name.endswith((".json", ".csv", ".pt")):
+            elif Path(name).suffix in READERS:
                 x, y = (READERS[Path(name).suffix](f / name) for f in (folder, other))
                 diff = sorted(k for k in x.keys() | y.keys() if not _same(x.get(k), y.get(k)))
                 verdict = "same numbers" if not diff else f"DIFFERENT: {len(diff)} values, e.g. {', '.join(diff[:3])}"
