@@ -61,7 +61,7 @@ reproduce-paper: install
 pipeline: OUT ?= outputs/$(PRESET)
 pipeline: GOAL ?= pipeline
 pipeline:
-	$(SLA) pipeline preset=$(PRESET) out=$(OUT) device=$(DEVICE) \
+	$(SLA) pipeline preset=$(PRESET) run.out=$(OUT) run.device=$(DEVICE) \
 	    "pipeline.made_by='make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)$(if $(ARGS), ARGS=$(ARGS))'" $(ARGS)
 
 # The README's figures: copied from a finished `make demo` (OUT=outputs/demo) into docs/figures/.

@@ -1,8 +1,8 @@
 """The low-data regime (issue 21): the set of class autoencoders against both MLPs as the training
 images per class shrink. Reads a finished (or partly finished) classify sweep; trains nothing.
 
-    sla classify -m preset=demo device=cpu threads=1 classify.train_per_class=10,30,100,300,1000,null \\
-        classify.seeds=[0,1,2] classify.adversarial.n=0 out=outputs/low_data
+    sla classify -m preset=demo run.device=cpu run.threads=1 classify.train_per_class=10,30,100,300,1000,null \\
+        classify.seeds=[0,1,2] classify.adversarial.n=0 run.out=outputs/low_data
     PYTHONPATH=. python bench/classify_low_data.py outputs/low_data [--figure docs/figures/low_data.png]
 
 Writes SWEEP_DIR/low_data.md (accuracy mean ± std over seeds per N, and every paired set - MLP

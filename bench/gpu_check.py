@@ -59,7 +59,7 @@ PAPER_TRAIN_STEPS = 1000  # the paper preset's training run of the train step (2
 def step_commands(name: str, out: Path, cuda: bool, scale_script: Path) -> list[list[str]] | None:
     """The commands of one step (run in order), or None when it has nothing to run here."""
     py, sla = sys.executable, [sys.executable, "-m", "sla_cli"]
-    dev = ["device=cuda"] if cuda else ["device=cpu", "threads=1"]
+    dev = ["run.device=cuda"] if cuda else ["run.device=cpu", "run.threads=1"]
     if name == "tests":
         return [
             [
@@ -85,20 +85,20 @@ def step_commands(name: str, out: Path, cuda: bool, scale_script: Path) -> list[
         work = out / "work"
         if cuda:  # the paper's shapes (48x48, 100 contexts, hidden 2048, batch 256) on fewer digits: the same step
             data = ["preset=paper", "digits.train=4000", "digits.test=2000", "cubes.count=500"]
-            train = ["preset=paper", f"train.steps={PAPER_TRAIN_STEPS}", f"train.checkpoint_every={PAPER_TRAIN_STEPS}"]
+            train = ["preset=paper", f"train.steps={PAPER_TRAIN_STEPS}", f"run.checkpoint_every={PAPER_TRAIN_STEPS}"]
         else:
-            data, train = ["preset=smoke"], ["preset=smoke", "train.steps=40", "train.log_every=10"]
+            data, train = ["preset=smoke"], ["preset=smoke", "train.steps=40", "run.log_every=10"]
         return [
-            [*sla, "generate-cubes", *data, *dev, f"out={work / 'dataset'}", "overwrite=true"],
+            [*sla, "generate-cubes", *data, *dev, f"run.out={work / 'dataset'}", "run.overwrite=true"],
             [
                 *sla,
                 "train",
                 *train,
                 *dev,
                 f"dataset_dir={work / 'dataset'}",
-                f"out={work / 'model'}",
-                "overwrite=true",
-                "train.resume=false",
+                f"run.out={work / 'model'}",
+                "run.overwrite=true",
+                "run.resume=false",
             ],
         ]
     if name == "scale":
@@ -127,8 +127,8 @@ def step_commands(name: str, out: Path, cuda: bool, scale_script: Path) -> list[
                 *preset,
                 "classify.seeds=[0]",
                 *dev,
-                f"out={out / 'work' / 'classify'}",
-                "overwrite=true",
+                f"run.out={out / 'work' / 'classify'}",
+                "run.overwrite=true",
             ]
         ]
     raise ValueError(name)

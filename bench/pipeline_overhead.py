@@ -1,16 +1,16 @@
 """How long `sla pipeline` takes to say what it will do, and what it adds to the sum of its stages.
 
     PYTHONPATH=. python bench/pipeline_overhead.py [--checkout DIR ...] [--repeats 3] [--smoke]
-        [--work DIR] [-- extra overrides for every run, e.g. data.root=/data]
+        [--work DIR] [-- extra overrides for every run, e.g. run.data_root=/data]
 
 Two measures, each taken for every ``--checkout`` (default: this one) in turn, run after run
 (A B A B ...), so that checkouts compared side by side share the machine's load:
 
-- **pre-flight**: the wall time of ``sla pipeline preset=paper out=NEW device=cpu`` with no terminal,
+- **pre-flight**: the wall time of ``sla pipeline preset=paper run.out=NEW run.device=cpu`` with no terminal,
   which prints the pre-flight table and its one-line choice (exit 2: it asks for
   ``pipeline.confirm=false`` or refuses for disk or memory) and must write nothing; the script checks
   that NEW does not exist afterwards. Issue 24's target: 10 s on a 2-core CPU.
-- **overhead** (``--smoke``): one ``sla pipeline preset=smoke device=cpu threads=1`` into a fresh folder;
+- **overhead** (``--smoke``): one ``sla pipeline preset=smoke run.device=cpu run.threads=1`` into a fresh folder;
   the overhead is its wall time less the sum of the stages' own seconds (OUT/pipeline.json), i.e.
   start-up, imports, composing and checking every config, the pre-flight, the report and the exit.
   Then the same command again, where every stage is done and only verified: all of it overhead.
@@ -39,7 +39,17 @@ REPO = Path(__file__).resolve().parent.parent
 CPU: dict[Path, list[float]] = {}  # each run's CPU seconds (user + system): less at the mercy of the load
 
 
+def _spelt_for(checkout: Path, args: list[str]) -> list[str]:
+    """``args`` as ``checkout`` spells them: one from before the run: block (conf/common.yaml) takes
+    out=, device=, threads=, data.root= (today's sla still reads those, with a note)."""
+    if "\nrun:" in (checkout / "conf" / "common.yaml").read_text():
+        return args
+    old = {"run.out": "out", "run.device": "device", "run.threads": "threads", "run.data_root": "data.root"}
+    return [old.get(a.split("=", 1)[0], a.split("=", 1)[0]) + "=" + a.split("=", 1)[1] if "=" in a else a for a in args]
+
+
 def _sla(checkout: Path, args: list[str]) -> tuple[float, subprocess.CompletedProcess]:
+    args = _spelt_for(checkout, args)
     env = {**os.environ, "PYTHONPATH": str(checkout), "COLUMNS": "100"}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -59,7 +69,7 @@ def _sla(checkout: Path, args: list[str]) -> tuple[float, subprocess.CompletedPr
 
 def preflight_seconds(checkout: Path, work: Path, extra: list[str]) -> float:
     out = work / "preflight_out"
-    seconds, done = _sla(checkout, ["preset=paper", f"out={out}", "device=cpu", *extra])
+    seconds, done = _sla(checkout, ["preset=paper", f"run.out={out}", "run.device=cpu", *extra])
     if "pre-flight" not in done.stdout + done.stderr:
         sys.exit(f"{checkout}: no pre-flight table (exit {done.returncode}): {done.stderr.strip()[-300:]}")
     if out.exists():
@@ -71,7 +81,7 @@ def overhead_seconds(checkout: Path, work: Path, extra: list[str]) -> tuple[floa
     """(wall, the stages' sum, the wall of a rerun where every stage is done; nan if it failed)."""
     out = work / "smoke_out"
     shutil.rmtree(out, ignore_errors=True)
-    args = ["preset=smoke", f"out={out}", "device=cpu", "threads=1", *extra]
+    args = ["preset=smoke", f"run.out={out}", "run.device=cpu", "run.threads=1", *extra]
     wall, done = _sla(checkout, args)
     if done.returncode:
         sys.exit(f"{checkout}: the smoke pipeline failed (exit {done.returncode}): {done.stderr.strip()[-500:]}")
@@ -130,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nload average {os.getloadavg()[0]:.1f} at the end" if hasattr(os, "getloadavg") else "")
     for c in checkouts:
         print(f"{c}")
-        print(f"  pre-flight (preset=paper, device=cpu): {_summary(pre[c])}")
+        print(f"  pre-flight (preset=paper, run.device=cpu): {_summary(pre[c])}")
         print(f"  its CPU time:                          {_summary(pre_cpu[c])}")
         if over[c]:
             print(f"  smoke overhead (wall - stages):       {_summary([w - s for w, s, _ in over[c]])}")

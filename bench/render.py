@@ -149,7 +149,7 @@ def peak_memory(overrides: list[str]) -> dict:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-c", PEAK_CHILD, "generate-cubes", f"out={out}/ds", *overrides],
+            [sys.executable, "-c", PEAK_CHILD, "generate-cubes", f"run.out={out}/ds", *overrides],
             env=env,
             capture_output=True,
             text=True,
@@ -194,7 +194,7 @@ def main() -> None:
             peak_memory(
                 [
                     "preset=demo",
-                    "device=cpu",
+                    "run.device=cpu",
                     "render.size=48",
                     f"digits.train={n}",
                     "digits.test=100",

@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(":"),
             "PYTHONUNBUFFERED": "1",
         }
-        common = [f"device={a.device}", f"threads={a.threads}", f"data.root={Path(a.data_root).resolve()}"]
+        common = [f"run.device={a.device}", f"run.threads={a.threads}", f"run.data_root={Path(a.data_root).resolve()}"]
         runner, made, rate = Runner(a.budget_s, env), set(), None
         hold_the_study(root)
         runner.forward_signals()

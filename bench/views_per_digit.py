@@ -37,7 +37,7 @@ def run_one(dataset_dir: str, out: Path, k: int | None, schedule: str, extra: li
         "sla_cli",
         "train",
         f"dataset_dir={dataset_dir}",
-        f"out={folder}",
+        f"run.out={folder}",
         f"train.views_per_digit={'null' if k is None else k}",
         *SCHEDULES[schedule],
         *extra,

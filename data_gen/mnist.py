@@ -28,8 +28,8 @@ IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
 def _missing_message(root: Path, names: list[str]) -> str:
     return (
         f"MNIST not found under {root}/MNIST/raw: need {', '.join(names)} (gzip or raw); "
-        "set data.root=DIR or SLA_DATA_ROOT=DIR to the folder that holds MNIST/raw, "
-        "or pass data.download=true to fetch it there (needs internet)"
+        "set run.data_root=DIR or SLA_DATA_ROOT=DIR to the folder that holds MNIST/raw, "
+        "or pass run.download=true to fetch it there (needs internet)"
     )
 
 
@@ -110,7 +110,7 @@ def load_split(root: str | Path, split: str, download: bool = False) -> tuple[np
 
 
 def _download(root: Path) -> None:
-    """Let torchvision fetch the official files (needs internet; off unless data.download=true)."""
+    """Let torchvision fetch the official files (needs internet; off unless run.download=true)."""
     try:
         from torchvision.datasets import MNIST
 

@@ -1,6 +1,6 @@
 """Where the digits come from: ``data.source`` = ``mnist`` | ``idx:DIR`` | ``folder:DIR``.
 
-- ``mnist``: the four MNIST IDX files under ``data.root`` (``data_gen.mnist``).
+- ``mnist``: the four MNIST IDX files under ``run.data_root`` (``data_gen.mnist``).
 - ``idx:DIR``: any IDX quadruple laid out like MNIST's, in DIR or DIR/raw: a train and a test image
   file (``*train-images*idx3-ubyte``, ``*t10k-images*`` or ``*test-images*``, gzip or raw) and their
   label files (``idx1-ubyte``), 28x28 images, any counts. Fashion-MNIST and KMNIST use MNIST's own

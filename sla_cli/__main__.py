@@ -33,7 +33,7 @@ def _help() -> str:
     lines += [f"  {c.name:<{width}}  {c.summary}" for c in [*COMMANDS, *PLAIN_COMMANDS]]
     lines += [
         "",
-        "Every stage command takes preset=smoke|demo|paper seed=N device=auto|cpu|cuda out=DIR.",
+        "Every stage command takes preset=smoke|demo|paper seed=N run.device=auto|cpu|cuda run.out=DIR.",
         "`sla <command> --help` shows its config (for pipeline, report, aggregate and verify: their arguments);",
         "`-m key=a,b` sweeps; `sla <command> -sc install=bash` prints shell completion; `sla --version`.",
     ]

@@ -48,9 +48,28 @@ GROUPS = {"eval": [c.name for c in COMMANDS if c.name.startswith("eval ")]}  # `
 # Keys renamed so that a name says one thing: a folder input always ends in _dir (`model` is an
 # architecture in train and was a folder in eval); classify's `members`/`member` (the density family
 # beside the set, and its settings) and `model` (the autoencoders' shape, one of three models there);
-# train's `eval:` (its held-out measures, not `sla eval`). The old spelling keeps working, with a
-# one-line note; a key renamed with its sub-keys (classify.model.hidden) follows its parent. Run
-# identities hash the old spellings (runfolder/experiment.py OLD_SPELLINGS): a rename changes no run.
+# train's `eval:` (its held-out measures, not `sla eval`); and every how-to-run key into the `run:` block
+# (conf/common.yaml), so that a run's identity is its config less `run:`. The old spelling keeps working,
+# with a one-line note; a key renamed with its sub-keys (classify.model.hidden) follows its parent. Run
+# identities hash the old spellings (runfolder/experiment.py OLD_SPELLINGS, OLD_HOW_TO_RUN): a rename
+# changes no run.
+RUN_KEYS = {
+    "out": "run.out",
+    "overwrite": "run.overwrite",
+    "device": "run.device",
+    "threads": "run.threads",
+    "precision": "run.precision",
+    "progress_every": "run.progress_every",
+    "logger": "run.logger",
+    "data.root": "run.data_root",
+    "data.download": "run.download",
+}  # every stage command's, and `sla pipeline`'s own
+# Each stage's section's how-to-run leaves, into run: (only the commands that have them).
+STAGE_RUN_KEYS = {
+    "train": ("resume", "stop_after", "keep_checkpoints", "checkpoint_every", "log_every"),
+    "density": ("resume", "stop_after", "keep_checkpoints"),
+    "classify": ("resume",),
+}
 RENAMED_KEYS = {
     "train": {"dataset": "dataset_dir", "eval": "metrics"},
     "eval oneshot": {"model": "model_dir"},
@@ -62,5 +81,9 @@ RENAMED_KEYS = {
         "classify.model": "classify.autoencoder",
     },
 }
+for _stage in STAGES:
+    RENAMED_KEYS.setdefault(_stage.name, {}).update(RUN_KEYS)
+    for _leaf in STAGE_RUN_KEYS.get(_stage.name, ()):
+        RENAMED_KEYS[_stage.name][f"{_stage.name}.{_leaf}"] = f"run.{_leaf}"
 # Values renamed with their key: classify.members=ae (the set alone) is classify.density_classifier=none.
 RENAMED_VALUES = {"classify.density_classifier": {"ae": "none"}}

@@ -53,16 +53,16 @@ def check_finite_numbers(cfg: DictConfig) -> None:
 
 
 def check_out_not_input(cfg: DictConfig) -> None:
-    """A run never writes into a folder it reads (`train dataset_dir=X out=X`): inputs end in _dir."""
+    """A run never writes into a folder it reads (`train dataset_dir=X run.out=X`): inputs end in _dir."""
     data = _resolved(cfg)
-    out = data.get("out")
+    out = (data.get("run") or {}).get("out")
     if not isinstance(out, str):
         return
     out_path = Path(out).expanduser().resolve()
     for key, v in leaves(data):
         if key.split(".")[-1].endswith("_dir") and isinstance(v, str) and v != "???":
             if Path(v).expanduser().resolve() == out_path:
-                raise ConfigError(f"out={out} is the input folder {key}; a run writes into a folder of its own")
+                raise ConfigError(f"run.out={out} is the input folder {key}; a run writes into a folder of its own")
 
 
 def validate_common(cfg: DictConfig) -> None:
@@ -70,9 +70,9 @@ def validate_common(cfg: DictConfig) -> None:
     range or a choice (those are in sla_cli/schema/common.py)."""
     check_finite_numbers(cfg)
     check_out_not_input(cfg)
-    tracking.check_available(cfg.logger)
-    if not isinstance(value(cfg, "data.root"), str):
-        raise ConfigError("data.root must be a folder path")
+    tracking.check_available(cfg.run.logger)
+    if not isinstance(value(cfg, "run.data_root"), str):
+        raise ConfigError("run.data_root must be a folder path")
     if OmegaConf.select(cfg, "data.source") is not None:  # stages that read images (generate-cubes, classify, density)
         from data_gen.sources import parse
 

@@ -3,7 +3,7 @@
 Hydra reports bad overrides as several lines and a hint about stack traces. So before Hydra
 launches, every job's config (each point of a `-m` sweep too) is composed with Hydra's compose
 API and checked: the stage's ``validate``, its ``out`` folder (not a file, writable, not one of
-its inputs) and ``device=cuda`` against the machine. A bad value fails before any work is done.
+its inputs) and ``run.device=cuda`` against the machine. A bad value fails before any work is done.
 Faults that only show while a job runs -- a full disk, memory it cannot have, Ctrl-C or SIGTERM --
 end in one line here, in one place for every stage.
 """
@@ -143,7 +143,7 @@ def precheck(cmd: Command, overrides: list[str], multirun: bool, check_values: b
     cfgs = [compose_config(cmd, job, check_values) for job in jobs]
     if check_values:
         for cfg in cfgs:
-            check_out(cfg.out)
+            check_out(cfg.run.out)
         check_devices(cfgs)
 
 
@@ -152,25 +152,27 @@ def check_out(out: str) -> None:
     passes permission checks that /proc or a read-only mount still refuse)."""
     path = Path(out)
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"out={out} is a file, not a folder; choose another out=DIR")
+        raise ConfigError(f"run.out={out} is a file, not a folder; choose another run.out=DIR")
     probe = path
     while not probe.exists():
         probe = probe.parent
     if not probe.is_dir():
-        raise ConfigError(f"out={out}: {probe} is a file, not a folder")
+        raise ConfigError(f"run.out={out}: {probe} is a file, not a folder")
     try:
         os.rmdir(tempfile.mkdtemp(prefix=".sla-probe-", dir=probe))
     except OSError as e:
-        raise ConfigError(f"out={out} cannot be written ({probe}: {e.strerror}); choose another out=DIR") from None
+        raise ConfigError(
+            f"run.out={out} cannot be written ({probe}: {e.strerror}); choose another run.out=DIR"
+        ) from None
 
 
 def check_devices(cfgs: list[DictConfig]) -> None:
-    """device=cuda in any job of a sweep fails before the first job runs (torch only if asked)."""
-    if any(cfg.get("device") == "cuda" for cfg in cfgs):
+    """run.device=cuda in any job of a sweep fails before the first job runs (torch only if asked)."""
+    if any(cfg.run.device == "cuda" for cfg in cfgs):
         import torch
 
         if not torch.cuda.is_available():
-            raise ConfigError("device=cuda but no CUDA device is visible (use device=auto or device=cpu)")
+            raise ConfigError("run.device=cuda but no CUDA device is visible (use run.device=auto or run.device=cpu)")
 
 
 def run_job(cmd: Command, cfg: DictConfig, out_dir: Path) -> None:
@@ -179,10 +181,10 @@ def run_job(cmd: Command, cfg: DictConfig, out_dir: Path) -> None:
     from sla_cli import distributed, memory  # these import torch: only once a job really runs
     from sla_cli.runtime import configure, resolve_device
 
-    configure(cfg.threads, cfg.precision, cfg.get("progress_every", 0))
-    memory.check(cmd.name, cfg, resolve_device(cfg.device))  # before anything is allocated or removed
-    out_dir = distributed.setup(cfg.device, Path(out_dir))  # under torchrun, ranks > 0 write to a scratch copy
-    tracking.configure(cfg.get("logger", "none") if distributed.rank() == 0 else "none", out_dir)
+    configure(cfg.run.threads, cfg.run.precision, cfg.run.progress_every)
+    memory.check(cmd.name, cfg, resolve_device(cfg.run.device))  # before anything is allocated or removed
+    out_dir = distributed.setup(cfg.run.device, Path(out_dir))  # under torchrun, ranks > 0 write to a scratch copy
+    tracking.configure(cfg.run.logger if distributed.rank() == 0 else "none", out_dir)
     try:
         importlib.import_module(cmd.module).run(cfg, out_dir)
     finally:
@@ -226,7 +228,7 @@ def _environment_error(e: BaseException, out_dir: Path) -> DataError | None:
     if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
         return DataError(
             f"no space left on the device of {out_dir} ({e.filename or 'writing'}); "
-            "free space or choose another out=DIR"
+            "free space or choose another run.out=DIR"
         )
     if isinstance(e, OSError) and e.strerror:
         return DataError(f"{e.filename or out_dir}: {e.strerror}")

@@ -24,7 +24,7 @@ from sla_cli.console import console  # noqa: F401  (stages import it from here)
 from sla_cli.errors import ConfigError
 
 # oneDNN's AMX bf16 kernels die with SIGILL on hosts (VMs) that advertise AMX without enabling its
-# tile state (precision=bf16 on CPU); capping oneDNN at AVX512-BF16 is safe everywhere. oneDNN
+# tile state (run.precision=bf16 on CPU); capping oneDNN at AVX512-BF16 is safe everywhere. oneDNN
 # reads this once, at its first op of any kind (fp32 too), so it is set on import, before any work.
 os.environ.setdefault("ONEDNN_MAX_CPU_ISA", "AVX512_CORE_BF16")
 
@@ -33,7 +33,7 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device=cuda but no CUDA device is visible (use device=auto or device=cpu)")
+        raise ConfigError("run.device=cuda but no CUDA device is visible (use run.device=auto or run.device=cpu)")
     return torch.device(name)
 
 

@@ -1,8 +1,8 @@
-"""``logger=tensorboard``: each run's scalars (the training log's rows, the numbers of its JSON files)
+"""``run.logger=tensorboard``: each run's scalars (the training log's rows, the numbers of its JSON files)
 and figures also go to TensorBoard event files, beside the run folders: ``<out>/../tb/<run name>``
-(for `sla pipeline out=OUT`: OUT/tb/model, OUT/tb/classify, ...; ``tensorboard --logdir OUT/tb``).
+(for `sla pipeline run.out=OUT`: OUT/tb/model, OUT/tb/classify, ...; ``tensorboard --logdir OUT/tb``).
 
-Off by default (``logger=none``). TensorBoard is an optional extra (``pip install -e '.[tensorboard]'``):
+Off by default (``run.logger=none``). TensorBoard is an optional extra (``pip install -e '.[tensorboard]'``):
 it is imported only when asked for, and asking without it is one line before any work. The CSV and
 JSON files of a run folder stay the record; the event files are a view of them, not listed in any
 manifest.
@@ -23,8 +23,8 @@ _state: dict[str, Any] = {"writer": None}
 def check_available(logger: str) -> None:
     if logger == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
         raise ConfigError(
-            "logger=tensorboard needs the tensorboard package, which is not installed: "
-            "pip install -e '.[tensorboard]' (or logger=none)"
+            "run.logger=tensorboard needs the tensorboard package, which is not installed: "
+            "pip install -e '.[tensorboard]' (or run.logger=none)"
         )
 
 
@@ -34,7 +34,7 @@ def log_dir(out_dir: Path) -> Path:
 
 
 def configure(logger: str, out_dir: Path) -> None:
-    """Start (or, with logger=none, stop) writing events for the run in ``out_dir``."""
+    """Start (or, with run.logger=none, stop) writing events for the run in ``out_dir``."""
     close()
     if logger != "tensorboard":
         return

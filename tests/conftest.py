@@ -25,7 +25,7 @@ def smoke_dataset(tmp_path_factory, mnist_root) -> Path:
     from helpers.stages import run_stage
 
     out = tmp_path_factory.mktemp("smoke") / "dataset"
-    run_stage("generate-cubes", "preset=smoke", f"data.root={mnist_root}", out=out)
+    run_stage("generate-cubes", "preset=smoke", f"run.data_root={mnist_root}", out=out)
     return out
 
 

@@ -14,7 +14,7 @@ from sla_cli import runfolder
 
 
 def run(folder, numbers: dict, weights: np.ndarray, seconds: float = 1.0) -> None:
-    cfg = OmegaConf.create({"preset": "smoke", "seed": 0, "device": "cpu", "threads": 1, "overwrite": False})
+    cfg = OmegaConf.create({"preset": "smoke", "seed": 0, "run": {"device": "cpu", "threads": 1, "overwrite": False}})
     with runfolder.Run(folder, "model", cfg) as r:
         r.save_json("metrics.json", numbers)
         r.save_npy("weights.npy", weights)

@@ -1,4 +1,4 @@
-"""The GPU's bf16 autocast path, run on CPU with precision=bf16: training and scoring must work in
+"""The GPU's bf16 autocast path, run on CPU with run.precision=bf16: training and scoring must work in
 mixed precision.
 
 No GPU is needed: CPU autocast uses the same bf16 op lists, so a float32/bf16 mix-up in a stage
@@ -34,7 +34,7 @@ def test_autocast_on_cpu_follows_the_precision_setting(restore_precision, precis
 
 @pytest.mark.slow
 def test_train_learns_under_bf16(restore_precision, smoke_dataset, tmp_path):
-    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "precision=bf16", out=tmp_path)
+    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "run.precision=bf16", out=tmp_path)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert all(math.isfinite(v) for v in metrics.values() if isinstance(v, float))
     assert metrics["test_cross_mse"] < metrics["mean_image_mse"]
@@ -43,7 +43,12 @@ def test_train_learns_under_bf16(restore_precision, smoke_dataset, tmp_path):
 @pytest.mark.slow
 def test_classify_runs_under_bf16(restore_precision, mnist_root, tmp_path):
     run_stage(
-        "classify", "preset=smoke", f"data.root={mnist_root}", "classify.train.epochs=1", "precision=bf16", out=tmp_path
+        "classify",
+        "preset=smoke",
+        f"run.data_root={mnist_root}",
+        "classify.train.epochs=1",
+        "run.precision=bf16",
+        out=tmp_path,
     )
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["mlp"]["accuracy"] > 0.5

@@ -51,7 +51,7 @@ REQUIRED = {
 def test_every_config_composes_for_every_preset(cmd, preset):
     cfg = compose_config(cmd, [f"preset={preset}", *REQUIRED.get(cmd.name, [])])
     assert cfg.preset == preset
-    assert cfg.seed == 0 and cfg.device == "auto"
+    assert cfg.seed == 0 and cfg.run.device == "auto"
 
 
 @pytest.mark.slow
@@ -83,8 +83,8 @@ def test_cfg_job_still_rejects_an_override_that_does_not_compose():
         ("nosuchkey=1", "nosuchkey"),
         ("seed=-1", "seed"),
         ("seed=abc", "seed"),
-        ("device=gpu", "device"),
-        ("overwrite=maybe", "overwrite"),
+        ("run.device=gpu", "device"),
+        ("run.overwrite=maybe", "overwrite"),
         ("seed=[1", "seed"),
     ],
 )
@@ -94,7 +94,7 @@ def test_bad_override_is_one_line_error_naming_the_key(override, fragment):
 
 @pytest.mark.slow
 def test_sweep_is_checked_before_any_job_runs(tmp_path):
-    result = run_sla("generate-cubes", "-m", "seed=0,-5", f"out={tmp_path / 'sweep'}")
+    result = run_sla("generate-cubes", "-m", "seed=0,-5", f"run.out={tmp_path / 'sweep'}")
     assert_one_line_error(result, "seed=-5", code=2)
     assert not (tmp_path / "sweep").exists()
 
@@ -111,7 +111,7 @@ def test_missing_required_folder_is_named():
 
 def test_compose_config_raises_config_error_for_bad_value():
     with pytest.raises(ConfigError, match="device"):
-        compose_config(COMMANDS[0], ["device=tpu"])
+        compose_config(COMMANDS[0], ["run.device=tpu"])
 
 
 def test_makefile_names_the_common_jobs():
@@ -131,7 +131,7 @@ def test_multirun_writes_one_complete_folder_per_job(tmp_path, mnist_root):
         "digits.train=20",
         "digits.test=10",
         "cubes.count=4",
-        f"out={sweep}",
+        f"run.out={sweep}",
         env={"SLA_DATA_ROOT": str(mnist_root)},
     )
     assert result.returncode == 0, result.stderr

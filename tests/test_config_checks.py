@@ -1,5 +1,5 @@
 """Issue 9, before any work: NaN and infinity in a config, out that is an input, a file or
-unwritable, device=cuda in a sweep, unquoted paths Hydra cannot parse, memory a run cannot have,
+unwritable, run.device=cuda in a sweep, unquoted paths Hydra cannot parse, memory a run cannot have,
 and MNIST files that are corrupt, unreadable or missing. Each is one line, no folder made."""
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def test_nan_or_infinity_anywhere_in_a_config_is_refused(command, override, key)
 
 def test_out_equal_to_an_input_folder_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="is the input folder dataset_dir"):
-        compose("train", f"dataset_dir={tmp_path}", f"out={tmp_path}/.")
+        compose("train", f"dataset_dir={tmp_path}", f"run.out={tmp_path}/.")
 
 
 def test_out_that_is_a_file_or_unwritable_is_refused(tmp_path):
@@ -66,12 +66,12 @@ def test_out_on_a_read_only_mount_is_refused(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_device_cuda_in_any_sweep_job_fails_before_the_first(tmp_path):
-    with pytest.raises(ConfigError, match="device=cuda but no CUDA device"):
-        precheck(BY_NAME["generate-cubes"], [f"out={tmp_path}/sweep", "device=cpu,cuda", "preset=smoke"], True)
+    with pytest.raises(ConfigError, match="run.device=cuda but no CUDA device"):
+        precheck(BY_NAME["generate-cubes"], [f"run.out={tmp_path}/sweep", "run.device=cpu,cuda", "preset=smoke"], True)
     assert not (tmp_path / "sweep").exists()
 
 
-@pytest.mark.parametrize("override", ["out=données", "out=my dir (1)"])
+@pytest.mark.parametrize("override", ["run.out=données", "run.out=my dir (1)"])
 def test_paths_hydra_cannot_parse_get_a_quoting_hint(override):
     with pytest.raises(ConfigError, match="bad override") as e:
         precheck(BY_NAME["classify"], [override], False)
@@ -154,7 +154,7 @@ def test_corrupt_mnist_fails_the_stage_in_one_line_and_leaves_no_folder(mnist_co
     path.write_bytes(gzip.compress(b"x" * 100)[:-12] + bytes(12))  # a bad CRC and length
     out = tmp_path / "out"
     with pytest.raises(InputDataError, match="train-labels-idx1-ubyte.gz is truncated or corrupt"):
-        run_stage(command, "preset=smoke", f"data.root={mnist_copy}", out=out)
+        run_stage(command, "preset=smoke", f"run.data_root={mnist_copy}", out=out)
     assert not out.exists()
 
 

@@ -1,7 +1,7 @@
 """The CUDA paths, on a GPU: skipped where no CUDA device is visible (CI); `make gpu-check` runs them.
 
 - generate-cubes' CUDA renderer (one grid_sample) against the sparse operator the CPU uses;
-- `sla train` and `sla classify` in bf16 autocast on CUDA (precision=auto), learning;
+- `sla train` and `sla classify` in bf16 autocast on CUDA (run.precision=auto), learning;
 - `sla train` killed and resumed on CUDA ends where the uninterrupted run ends.
 """
 
@@ -46,7 +46,7 @@ def test_cuda_grid_sample_renderer_matches_the_sparse_one(mnist_root, supersampl
 
 
 def test_train_learns_in_bf16_on_cuda(smoke_dataset, tmp_path):
-    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "device=cuda", out=tmp_path)
+    run_stage("train", "preset=smoke", f"dataset_dir={smoke_dataset}", "run.device=cuda", out=tmp_path)
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["device"].startswith("cuda")
     assert all(math.isfinite(v) for v in metrics.values() if isinstance(v, float))
@@ -55,7 +55,12 @@ def test_train_learns_in_bf16_on_cuda(smoke_dataset, tmp_path):
 
 def test_classify_runs_in_bf16_on_cuda(mnist_root, tmp_path):
     run_stage(
-        "classify", "preset=smoke", f"data.root={mnist_root}", "classify.train.epochs=1", "device=cuda", out=tmp_path
+        "classify",
+        "preset=smoke",
+        f"run.data_root={mnist_root}",
+        "classify.train.epochs=1",
+        "run.device=cuda",
+        out=tmp_path,
     )
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["device"].startswith("cuda")
@@ -71,16 +76,16 @@ def test_resume_on_cuda_ends_where_the_uninterrupted_run_ends(mnist_root, tmp_pa
     dataset = make_dataset(tmp_path / "data", mnist_root, n_train=200, n_test=50)
     short = (
         "preset=smoke",
-        "device=cuda",
+        "run.device=cuda",
         "train.steps=60",
-        "train.log_every=10",
-        "train.checkpoint_every=20",
+        "run.log_every=10",
+        "run.checkpoint_every=20",
         f"dataset_dir={dataset}",
     )
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
     run_stage("train", *short, out=straight)
-    run_stage("train", *short, "train.stop_after=30", out=resumed)
-    run_stage("train", *short, "train.resume=true", out=resumed)
+    run_stage("train", *short, "run.stop_after=30", out=resumed)
+    run_stage("train", *short, "run.resume=true", out=resumed)
     final = {d: torch.load(d / "model.pt", weights_only=True)["state_dict"] for d in (straight, resumed)}
     distance = _relative(final[straight], final[resumed])
     assert max(distance.values()) <= RESUME_RTOL, distance

@@ -1,4 +1,4 @@
-"""Seeds make runs repeatable; device=auto/cpu/cuda resolve as documented."""
+"""Seeds make runs repeatable; run.device=auto/cpu/cuda resolve as documented."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_auto_picks_cuda_only_when_present():
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_cuda_without_gpu_is_a_config_error():
-    with pytest.raises(ConfigError, match="device=cuda"):
+    with pytest.raises(ConfigError, match="run.device=cuda"):
         resolve_device("cuda")
 
 

@@ -3,8 +3,9 @@
 Shortly before a job's time limit (or on preemption) submitit signals it and calls the launcher's
 ``checkpoint``; the stock one requeues the very same call, which would start `sla train` again from
 step 0 -- and `sla train` refuses to start over a folder holding checkpoints of an unfinished run.
-These requeue it with train.resume=true, so the job continues from its last checkpoint. Commands
-without a train.resume key are requeued unchanged (they start again).
+These requeue it with run.resume=true, so the job continues from its last checkpoint. Commands
+that do not checkpoint mid-run (no run.stop_after key: all but train and density) are requeued
+unchanged (they start again; classify's run.resume=auto reads back the seeds it had finished).
 
 conf/hydra/launcher/slurm.yaml and local.yaml name these classes. Hydra imports this module at every
 start-up (plugin discovery): without the `cluster` extra it defines nothing and costs nothing.
@@ -21,14 +22,15 @@ try:
 except ImportError:  # no cluster extra: no launchers to offer
     LocalLauncher = SlurmLauncher = None
 
-RESUME = "train.resume=true"
+RESUME = "run.resume=true"
 
 
 def requeue_overrides(config: DictConfig | None, overrides: list[str]) -> list[str]:
-    """A job's overrides for its requeued run: train.resume=true for commands that resume."""
-    if config is None or OmegaConf.select(config, "train.resume", default=None) is None:
+    """A job's overrides for its requeued run: run.resume=true for commands that checkpoint mid-run
+    (Hydra gets argv with old spellings renamed: a train.resume= is a run.resume= here)."""
+    if config is None or OmegaConf.select(config, "run.stop_after", default=None) is None:
         return list(overrides)
-    kept = [o for o in overrides if o.lstrip("+~").split("=", 1)[0] != "train.resume"]
+    kept = [o for o in overrides if o.lstrip("+~").split("=", 1)[0] != "run.resume"]
     return [*kept, RESUME]
 
 

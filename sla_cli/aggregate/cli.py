@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
         "per experiment (runs whose configs are equal less the seed and the how-to-run keys). Incomplete "
         "folders are listed, not averaged; a corrupt one refuses the aggregate.",
     )
-    p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the out=DIR of the sweep (one folder per job)")
+    p.add_argument("sweep_dir", metavar="SWEEP_DIR", help="the run.out=DIR of the sweep (one folder per job)")
     return p
 
 

@@ -41,7 +41,7 @@ def find_runs(sweep_dir: Path) -> list[RunFolder]:
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
         raise DataError(
-            f"{sweep_dir} does not exist or is not a folder (expected the out=DIR of an `sla ... -m` sweep)"
+            f"{sweep_dir} does not exist or is not a folder (expected the run.out=DIR of an `sla ... -m` sweep)"
         )
     refuse_non_sweep(sweep_dir)
     runs = [read_run(p) for p in _job_folders(sweep_dir)]
@@ -54,7 +54,7 @@ def refuse_non_sweep(folder: Path) -> None:
     """One run folder, or a pipeline's run root (stages of different kinds, not repeats), is no sweep."""
     if (folder / runfolder.MANIFEST).exists() or (folder / runfolder.CONFIG).exists():
         raise DataError(
-            f"{folder} is one run folder, not a sweep: give the out=DIR of an `sla <command> -m ...` "
+            f"{folder} is one run folder, not a sweep: give the run.out=DIR of an `sla <command> -m ...` "
             f"sweep (whose run folders are SWEEP_DIR/0, SWEEP_DIR/1, ...); "
             f"`sla verify {folder}` checks one run"
         )

@@ -36,7 +36,7 @@ def read_sweep(sweep_dir: Path) -> list[dict]:
     manifest are skipped: a sweep still running or a job that died)."""
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.is_dir():
-        raise DataError(f"{sweep_dir} is not a folder (expected the out=DIR of an `sla classify -m` sweep)")
+        raise DataError(f"{sweep_dir} is not a folder (expected the run.out=DIR of an `sla classify -m` sweep)")
     runs = []
     for folder in sorted(p for p in sweep_dir.iterdir() if p.is_dir() and (p / MANIFEST).exists()):
         manifest = read_manifest(folder, "classify")

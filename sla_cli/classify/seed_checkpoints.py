@@ -5,7 +5,7 @@ had not finished, instead of training every seed again.
 After each seed, ``checkpoints/seed<N>.pt`` (not in the manifest, so a failed run keeps it) holds
 what the run needs of that seed: its numbers, which test images each model got right, its
 validation grid, its weights, and for the first seed the arrays its figures are drawn from. Rerunning
-the same command on the unfinished folder reads them back (``classify.resume=auto``, the default;
+the same command on the unfinished folder reads them back (``run.resume=auto``, the default;
 ``false`` trains every seed again). A checkpoint counts only when the experiment is the same less
 ``classify.seeds`` (so ``seeds=[0,1,2,3,4]`` can extend a killed ``[0,1,2]``). The folder is removed
 once the run is complete.
@@ -67,7 +67,7 @@ def save(run: runfolder.Run, cfg, seed: int, result: SeedResult) -> None:
 def load(run: runfolder.Run, cfg, seed: int) -> SeedResult | None:
     """The seed's result saved by an earlier, killed run of the same experiment, or None."""
     path = run.out_dir / file_name(seed)
-    if cfg.classify.resume is False or cfg.overwrite or not path.is_file():
+    if cfg.run.resume is False or cfg.run.overwrite or not path.is_file():
         return None
     try:
         blob = runfolder.load_torch(path, "classify seed checkpoint")
@@ -82,7 +82,7 @@ def load(run: runfolder.Run, cfg, seed: int) -> SeedResult | None:
         return None
     console.print(
         f"seed {seed}: read back from {path} (an earlier run of this experiment finished it; "
-        "classify.resume=false trains it again)",
+        "run.resume=false trains it again)",
         soft_wrap=True,
     )
     return SeedResult(numbers, correct, tuning, blob["weights"], arrays)

@@ -91,9 +91,9 @@ def run(cfg, out_dir: Path) -> None:
         for seed in c.seeds:
             weights.load_from_run(c.weights_from, seed, cfg, torch.device("cpu"))
     extra = ood.load_extra(c.ood.extra, c.ood.n)  # so do unreadable anomaly folders
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.run.device)
     data = mnist_data.load(
-        cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.seed, cfg.data.source
+        cfg.run.data_root, cfg.run.download, device, c.val_size, c.train_size, c.test_size, cfg.seed, cfg.data.source
     )
     if c.train_per_class is not None:  # and so does a class too small for train_per_class
         mnist_data.check_per_class(data.train, c.train_per_class, N_CLASSES)

@@ -1,13 +1,13 @@
-"""`sla density density.model=<name> out=DIR`: one density model (sla_cli/density/models/<name>.py)
+"""`sla density density.model=<name> run.out=DIR`: one density model (sla_cli/density/models/<name>.py)
 trained on binarized MNIST with a validation split (curves, early stopping, the best epoch's weights
 kept), then scored once on the test set; writes density.json, samples.png, curves.png (manifest
 kind "density").
 
-Resume is the default, as in `sla train`: ``density.resume=auto`` continues an unfinished run of the
+Resume is the default, as in `sla train`: ``run.resume=auto`` continues an unfinished run of the
 same config in ``out`` from each member's last checkpoint (``<member>/checkpoints/``), so the same
 command run again goes on where it stopped; ``true`` insists; ``false`` refuses a folder holding
-checkpoints unless overwrite=true starts again. Checkpoints of other members (an unfinished run of
-another ``density.model``) are never taken over without overwrite=true.
+checkpoints unless run.overwrite=true starts again. Checkpoints of other members (an unfinished run of
+another ``density.model``) are never taken over without run.overwrite=true.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def validate_settings(cfg: DictConfig, section: str, model: str) -> None:
     cls.check(cfg, f"{section}.{model}")
 
 
-def schedule(c: DictConfig, model: str) -> Schedule:
-    """Training settings as the loop takes them (``c``: the density settings)."""
+def schedule(c: DictConfig, model: str, run: DictConfig | None = None) -> Schedule:
+    """Training settings as the loop takes them (``c``: the density settings; ``run``: the stage's
+    run: block, whose checkpoints and early stop sla classify's class models do not have)."""
     epochs = c.epochs if c.epochs is not None else c[model].epochs
     return Schedule(
         epochs,
@@ -63,14 +64,9 @@ def schedule(c: DictConfig, model: str) -> Schedule:
         c.schedule,
         c.adam_eps,
         c.patience,
-        c.get("keep_checkpoints", 2),
-        c.get("stop_after", 0),
+        run.keep_checkpoints if run is not None else 2,
+        run.stop_after if run is not None else 0,
     )
-
-
-def identity_cfg(cfg: DictConfig) -> DictConfig:
-    """The config the run records: less density.resume and density.stop_after (runfolder.experiment)."""
-    return runfolder.without_invocation_keys(cfg, "density")
 
 
 def resume_key(cfg: DictConfig) -> dict:
@@ -80,7 +76,7 @@ def resume_key(cfg: DictConfig) -> dict:
     c = {k: v for k, v in c.items() if k not in base.registry() or k == cfg.density.model}
     c.pop("epochs")
     c[cfg.density.model].pop("epochs")
-    ident = {"seed": cfg.seed, "threads": cfg.threads, "density": c}
+    ident = {"seed": cfg.seed, "threads": cfg.run.threads, "density": c}
     if cfg.data.source != "mnist":  # only then, so MNIST runs keep the identity (and resume) they had before
         ident["data_source"] = cfg.data.source
     return ident
@@ -89,11 +85,11 @@ def resume_key(cfg: DictConfig) -> dict:
 def run(cfg: DictConfig, out_dir: Path) -> None:
     out_dir = Path(out_dir)
     c = cfg.density
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.run.device)
     data = binary_mnist.load(
-        cfg.data.root, cfg.data.download, device, c.val_size, c.train_size, c.test_size, cfg.data.source
+        cfg.run.data_root, cfg.run.download, device, c.val_size, c.train_size, c.test_size, cfg.data.source
     )
-    with runfolder.Run(out_dir, KIND, identity_cfg(cfg)) as run:
+    with runfolder.Run(out_dir, KIND, cfg) as run:
         if run.complete:
             return
         resume = resume_decision(cfg, out_dir)  # under the folder's lock
@@ -108,30 +104,30 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
 
 def resume_decision(cfg: DictConfig, out_dir: Path) -> bool:
     """Whether this run continues from the checkpoints in ``out_dir`` (see the module doc). Starting
-    again (overwrite=true) removes the checkpoints there; another model's are refused without it."""
+    again (run.overwrite=true) removes the checkpoints there; another model's are refused without it."""
     c, ours = cfg.density, set(base.get(cfg.density.model).member_names())
     found = {p.name for p in out_dir.iterdir() if p.is_dir() and checkpoint.list_checkpoints(p)}
-    if found - ours and not cfg.overwrite:
+    if found - ours and not cfg.run.overwrite:
         raise DataError(
             f"{out_dir} holds checkpoints of an unfinished density run of other members "
-            f"({', '.join(sorted(found - ours))}), not of density.model={c.model}; choose another out=DIR "
-            "or pass overwrite=true to start again"
+            f"({', '.join(sorted(found - ours))}), not of density.model={c.model}; choose another run.out=DIR "
+            "or pass run.overwrite=true to start again"
         )
     if not found & ours:
-        if c.resume is True:
-            console.print(f"[yellow]density.resume=true but {out_dir} holds no checkpoint: starting from epoch 0")
+        if cfg.run.resume is True:
+            console.print(f"[yellow]run.resume=true but {out_dir} holds no checkpoint: starting from epoch 0")
         _start_again(out_dir, found)
         return False
-    if c.resume is False or (c.resume == "auto" and cfg.overwrite):
-        if not cfg.overwrite:
+    if cfg.run.resume is False or (cfg.run.resume == "auto" and cfg.run.overwrite):
+        if not cfg.run.overwrite:
             raise DataError(
-                f"{out_dir} holds checkpoints of an unfinished run and density.resume=false; "
-                "drop it to continue the run or pass overwrite=true to start again"
+                f"{out_dir} holds checkpoints of an unfinished run and run.resume=false; "
+                "drop it to continue the run or pass run.overwrite=true to start again"
             )
         _start_again(out_dir, found)
         return False
     console.print(
-        f"resuming the unfinished run in {out_dir} (density.resume=false refuses, overwrite=true starts again)",
+        f"resuming the unfinished run in {out_dir} (run.resume=false refuses, run.overwrite=true starts again)",
         soft_wrap=True,
     )
     return True
@@ -167,7 +163,7 @@ def _train(
             lambda: binarizer.train(data.train),
             val,
             c.eval_batch,
-            schedule(c, c.model),
+            schedule(c, c.model, cfg.run),
             device,
             binarizer.generator,
             run,
@@ -176,7 +172,7 @@ def _train(
         )
         if not fits[name].finished:
             console.print(
-                f"stopped after epoch {fits[name].epoch} of {name} as asked (density.stop_after); "
+                f"stopped after epoch {fits[name].epoch} of {name} as asked (run.stop_after); "
                 "the same command without it continues"
             )
             return None

@@ -90,8 +90,10 @@ def _write_cubes(
 
 def run(cfg: DictConfig, out_dir: Path) -> None:
     # Every input is read and checked before the run folder is touched: a bad MNIST file fails
-    # with an overwritten dataset still complete (overwrite=true replaces it only from the first write).
-    mnist = {split: load_split(cfg.data.source, cfg.data.root, split, cfg.data.download) for split in ("train", "test")}
+    # with an overwritten dataset still complete (run.overwrite=true replaces it only from the first write).
+    mnist = {
+        split: load_split(cfg.data.source, cfg.run.data_root, split, cfg.run.download) for split in ("train", "test")
+    }
     for split, (images, _) in mnist.items():
         if cfg.digits[split] > len(images):
             raise ConfigError(
@@ -102,7 +104,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
         if run.complete:
             return
         started = time.perf_counter()
-        device = resolve_device(cfg.device)
+        device = resolve_device(cfg.run.device)
         torch.manual_seed(cfg.seed)
         camera = Camera.from_config(cfg)
         contexts = make_contexts(camera, cfg.contexts.n_side, cfg.contexts.n_top)

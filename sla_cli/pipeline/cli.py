@@ -1,4 +1,4 @@
-"""`sla pipeline preset=... out=... [key=value ...]`: the whole paper in one command, in this process.
+"""`sla pipeline preset=... run.out=... [key=value ...]`: the whole paper in one command, in this process.
 
 Every stage of the registry's pipeline (generate-cubes, train, classify, the self-only ablation and
 the one-shot baselines, eval oneshot, eval concept) writes OUT/<stage>, then OUT/report.md. First
@@ -17,15 +17,16 @@ from sla_cli import interrupt
 from sla_cli.errors import USER_ERRORS, ConfigError
 
 USAGE = (
-    "usage: sla pipeline [preset=smoke|demo|paper] [out=DIR] [key=value ...] [FOLDER:key=value ...] [pipeline.KEY=...]"
+    "usage: sla pipeline [preset=smoke|demo|paper] [run.out=DIR] [key=value ...] [FOLDER:key=value ...] "
+    "[pipeline.KEY=...]"
 )
 DESCRIPTION = """\
 Runs every stage into OUT/<stage> (default OUT: outputs/<preset>) and writes OUT/report.md.
 
-  preset=P              every stage's preset (default demo)
-  out=DIR               the run root
-  key=value             to every stage whose config has the key (seed, device, threads, train.steps, ...)
-  FOLDER:key=value      to one stage only, e.g. model_self_only:train.steps=500
+  preset=P                  every stage's preset (default demo)
+  run.out=DIR               the run root
+  key=value                 to every stage whose config has the key (seed, run.device, run.threads, train.steps, ...)
+  FOLDER:key=value          to one stage only, e.g. model_self_only:train.steps=500
   pipeline.confirm=false    run a plan that would take hours on a CPU without asking (scripts)
   pipeline.skip=[a,b]       stages not to run (and those that need them)
   pipeline.report=false     no report at the end
@@ -82,14 +83,17 @@ def parse(argv: list[str]) -> tuple[str, Path, list[str], list[str]]:
         key, eq, value = arg.partition("=")
         if not eq:
             raise ConfigError(f"bad argument {arg!r}: expected key=value")
+        if key == "out":  # the old spelling (RUN_KEYS), read as the stages read it: with one note
+            print("sla pipeline: note: out= is now run.out= (the old name still works)", file=sys.stderr)
+            key = "run.out"
         if key == "preset":
             preset = value
-        elif key == "out":
+        elif key == "run.out":
             out = Path(value)
         elif key.startswith("pipeline."):
             own.append(arg)
             continue
-        if key != "out":
+        if key != "run.out":
             stage_args.append(arg)
     from sla_cli.config_checks import PRESETS
 
@@ -118,7 +122,7 @@ def main(argv: list[str]) -> int:
         from sla_cli.pipeline.preflight import Machine, preflight
         from sla_cli.runtime import resolve_device
 
-        devices = {str(p.cfg.device) for p in plan.active()}
+        devices = {str(p.cfg.run.device) for p in plan.active()}
         device = resolve_device("cuda" if "cuda" in devices else "auto" if "auto" in devices else "cpu")
         est = preflight(plan, Machine.here(device, out), settings.confirm, dry_run=settings.dry_run)
     except USER_ERRORS as e:

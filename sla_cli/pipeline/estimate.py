@@ -142,7 +142,7 @@ def _disk(planned: PlannedStep, shapes: memory.Shapes) -> float:
     if kind == "model":
         c, d, _ = shapes.dataset
         params = memory.set_parameters(c, d, cfg.model.hidden, cfg.model.latent, cfg.model.tied)
-        return params * memory.F32 * (1 + CHECKPOINT_COPIES * (cfg.train.keep_checkpoints + 1)) + 2e6
+        return params * memory.F32 * (1 + CHECKPOINT_COPIES * (cfg.run.keep_checkpoints + 1)) + 2e6
     if kind == "classify":
         m = cfg.classify.autoencoder
         ae = memory.set_parameters(10, 784, m.hidden, m.latent)
@@ -166,7 +166,7 @@ def _seconds(planned: PlannedStep, shapes: memory.Shapes, probe: Probe) -> float
         return (
             left
             * REF_TRAIN_OVERHEAD
-            * probe.step_seconds(c, d, cfg.model.hidden, cfg.model.latent, t.batch_size, cfg.threads)
+            * probe.step_seconds(c, d, cfg.model.hidden, cfg.model.latent, t.batch_size, cfg.run.threads)
         )
     if kind == "classify":
         k = cfg.classify
@@ -175,7 +175,9 @@ def _seconds(planned: PlannedStep, shapes: memory.Shapes, probe: Probe) -> float
         grid = 1
         if k.tune.enabled:
             grid = len(k.tune.dropout) * len(k.tune.weight_decay) * sum(k.tune.epochs) / k.train.epochs
-        step = probe.step_seconds(10, 784, k.autoencoder.hidden, k.autoencoder.latent, k.train.batch_size, cfg.threads)
+        step = probe.step_seconds(
+            10, 784, k.autoencoder.hidden, k.autoencoder.latent, k.train.batch_size, cfg.run.threads
+        )
         return len(k.seeds) * grid * steps * step * REF_CLASSIFY_OVERHEAD
     m = shapes.model or {"n_members": 100, "dim": 1024, "hidden": 128}
     work = m["n_members"] * m["dim"] * m["hidden"] / REF_EVAL_WORK

@@ -1,6 +1,6 @@
 """The pipeline's plan: each step's config, composed and checked, and the state of its folder.
 
-Overrides are routed by key: ``preset``, ``seed``, ``device``... go to every stage; a stage key
+Overrides are routed by key: ``preset``, ``seed``, ``run.device``... go to every stage; a stage key
 (``train.steps``, ``classify.seeds``) to every step whose stage has it; ``FOLDER:key=value``
 (``model_self_only:train.steps=500``) to that step alone. A key no stage knows is refused like an
 unknown key of any command. The folders a step reads (``dataset_dir``, ``model_dir``...) are set
@@ -94,7 +94,7 @@ def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[s
     for override in overrides:
         folder, key, body = _split(override)
         inputs = {k for s in PIPELINE for k in s.inputs}
-        if key in inputs or key == "out":
+        if key in inputs or key in ("run.out", "out"):
             raise ConfigError(
                 f"{key} is set by the pipeline (each stage writes OUT/<stage> and reads the folders "
                 "before it); run that stage alone with `sla <command>` to point it elsewhere"
@@ -121,7 +121,7 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
     """Every step's config, checked as `sla <command>` checks it; a ConfigError line otherwise.
 
     Hydra composes each stage once (at the preset); a step's settings that only set existing values
-    (``device=cpu``, ``train.cross_steps=0``, its input folders, ``out``) are applied to a copy of it,
+    (``run.device=cpu``, ``train.cross_steps=0``, its input folders, ``out``) are applied to a copy of it,
     as Hydra applies them after composing. A step with any other override (a config group, ``+key``)
     is composed by Hydra in full. Composing took about 0.5-1 s a time: once per step made the
     pre-flight of the paper preset miss its 10 s on a busy 2-core machine."""
@@ -150,7 +150,7 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
             skipped = f"needs {step.inputs[required[0]]}/, which is skipped"
         inputs = [f"{k}={out / f}" for k, f in step.inputs.items() if f not in feeds]
         own = [] if absent else list(step.overrides)
-        settings = [*routed[step.folder], *own, *inputs, f"out={out / step.folder}"]
+        settings = [*routed[step.folder], *own, *inputs, f"run.out={out / step.folder}"]
         try:
             cfg = _with_values(base[step.stage.name], settings)
             if cfg is None:
@@ -224,15 +224,15 @@ def folder_state(planned: PlannedStep) -> tuple[str, str, int]:
     overwritten)."""
     folder, stage = planned.folder, planned.stage
     if folder.exists() and not folder.is_dir():
-        raise DataError(f"{folder} is a file, not a folder; choose another out=DIR")
+        raise DataError(f"{folder} is a file, not a folder; choose another run.out=DIR")
     manifest_path = folder / runfolder.MANIFEST
     new = runfolder.config_dict(recorded_config(planned), folder)
     if manifest_path.exists():
         old = runfolder.load_manifest(manifest_path)
         if old["kind"] == stage.kind and runfolder.identity(old["config"]) == runfolder.identity(new):
             return "done", "", 0
-        if planned.cfg.get("overwrite"):
-            return "rerun", "overwrite=true replaces the run there", 0
+        if planned.cfg.run.overwrite:
+            return "rerun", "run.overwrite=true replaces the run there", 0
         changed = runfolder.differences(runfolder.experiment(old["config"]), runfolder.experiment(new))
         what = (
             f"another kind of run ({old['kind']})"
@@ -240,7 +240,7 @@ def folder_state(planned: PlannedStep) -> tuple[str, str, int]:
             else f"a different {stage.kind} run ({changed})"
         )
         raise DataError(
-            f"{folder} already holds {what}; choose another out=DIR, pass overwrite=true, "
+            f"{folder} already holds {what}; choose another run.out=DIR, pass run.overwrite=true, "
             f"or {stage.name} settings that match"
         )
     from sla_cli.training.checkpoint import list_checkpoints

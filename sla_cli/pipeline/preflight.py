@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from omegaconf import OmegaConf
 from rich.table import Table
 
 from sla_cli import memory
@@ -73,7 +74,7 @@ def _device_text(device) -> str:
 
 
 def table(plan: Plan, est: dict[str, StepNeeds], machine: Machine, probe: Probe) -> Table:
-    t = Table(title=f"sla pipeline: pre-flight for preset={plan.preset}, out={plan.out}", title_justify="left")
+    t = Table(title=f"sla pipeline: pre-flight for preset={plan.preset}, run.out={plan.out}", title_justify="left")
     for name, justify in (
         ("#", "right"),
         ("stage", "left"),
@@ -129,7 +130,7 @@ def check_fits(plan: Plan, est: dict[str, StepNeeds], machine: Machine) -> None:
     if machine.disk is not None and total_disk > machine.disk:
         raise ConfigError(
             f"the plan writes about {memory.size(total_disk)} under {plan.out} but only "
-            f"{memory.size(machine.disk)} is free there; free space, choose out=DIR on a larger disk"
+            f"{memory.size(machine.disk)} is free there; free space, choose run.out=DIR on a larger disk"
             + (f", or use preset={SMALLER[plan.preset]}" if plan.preset in SMALLER else "")
         )
     if machine.memory is None:
@@ -154,23 +155,23 @@ def _memory_way_out(plan: Plan, planned, parts: memory.Parts, machine: Machine) 
     else:
         ways.append("lower that setting")
     if getattr(machine.device, "type", "cpu") != "cuda":
-        ways.append("run on a GPU with more memory (device=cuda)")
+        ways.append("run on a GPU with more memory (run.device=cuda)")
     if plan.preset in SMALLER:
         ways.append(f"use a smaller preset (preset={SMALLER[plan.preset]})")
     return ", ".join(ways[:-1]) + f" or {ways[-1]}" if len(ways) > 1 else ways[0]
 
 
 def check_sources(plan: Plan) -> None:
-    """MNIST, where a step still to run reads it (``data.source=mnist`` without ``data.download``):
-    missing, the reader's own one line (it names the folder and points at data.download=true), now
+    """MNIST, where a step still to run reads it (``data.source=mnist`` without ``run.download``):
+    missing, the reader's own one line (it names the folder and points at run.download=true), now
     rather than once the pipeline has started and its first stage has failed."""
     from data_gen import mnist
 
     for planned in plan.active():
-        data = planned.cfg.get("data")
-        if planned.state == "done" or data is None or data.get("source", "mnist") != "mnist" or data.get("download"):
+        run, source = planned.cfg.run, OmegaConf.select(planned.cfg, "data.source", default="mnist")
+        if planned.state == "done" or source != "mnist" or run.download:
             continue
-        root = Path(str(data.root))
+        root = Path(str(run.data_root))
         for split in mnist.COUNTS:
             if any(mnist.find_file(root, mnist.FILES[(split, kind)]) is None for kind in ("images", "labels")):
                 mnist.load_split(root, split)  # raises InputDataError: the message every stage gives
@@ -201,7 +202,7 @@ def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, co
     if not sys.stdin.isatty():
         raise ConfigError(
             f"preset={plan.preset} on a CPU would run for about {duration(total)}; pass "
-            "pipeline.confirm=false to run it anyway, device=cuda on a GPU machine, or preset=demo"
+            "pipeline.confirm=false to run it anyway, run.device=cuda on a GPU machine, or preset=demo"
         )
     answer = console.input("Run it on this CPU anyway? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):

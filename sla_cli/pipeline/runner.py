@@ -120,7 +120,7 @@ def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool) -> in
                             f"{planned.folder} already holds this run (hashes verified): skipped", soft_wrap=True
                         )
                     except SlaError as e:
-                        outcome, reason = "failed", f"{e}; overwrite=true runs it again"
+                        outcome, reason = "failed", f"{e}; run.overwrite=true runs it again"
                 else:
                     outcome, reason = _run_one(planned)
                 seconds = time.perf_counter() - started

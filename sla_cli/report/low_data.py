@@ -1,4 +1,4 @@
-"""The low-data regime (issue 21), shown when RUN_ROOT holds a low_data/ folder: the out=DIR of an
+"""The low-data regime (issue 21), shown when RUN_ROOT holds a low_data/ folder: the run.out=DIR of an
 `sla classify -m classify.train_per_class=10,30,...` sweep (bench/classify_low_data.py prints the
 command). Each job's results.json is read through its manifest's sha256; the figure is drawn anew
 from those numbers every time the report is built, so it cannot disagree with the table beside it.

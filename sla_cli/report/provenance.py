@@ -15,11 +15,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def device(run: RunFolder) -> str:
-    """As the stage recorded it (manifest, else its metrics); never guessed from device=auto."""
+    """As the stage recorded it (manifest, else its metrics); never guessed from run.device=auto."""
     found = run.manifest.get("device") or (run.data or {}).get("device")
     if found:
         return escape(found)
-    return f"not recorded (device={escape(run.manifest['config'].get('device', '?'))})"
+    config = run.manifest["config"]
+    said = (config.get("run") or {}).get("device", config.get("device", "?"))  # a folder made before run: had device
+    return f"not recorded (run.device={escape(str(said))})"
 
 
 def wall_time(run: RunFolder) -> str:

@@ -37,7 +37,7 @@ def disk_full(final: Path, needed: int | None, written: int | None = None) -> Da
     need = f"{needed:,} bytes needed" if needed else f"more than the {written or 0:,} bytes written needed"
     return DataError(
         f"no space left in {final.parent} for {final.name}: {need}, "
-        f"{'?' if free is None else f'{free:,}'} free (free some space or choose another out=DIR)"
+        f"{'?' if free is None else f'{free:,}'} free (free some space or choose another run.out=DIR)"
     )
 
 

@@ -3,8 +3,12 @@
 A config key is a *how-to-run* key when changing it cannot change any number a run writes beyond
 float rounding: where the folder lies, whether it may replace another run, the hardware and its
 arithmetic, where the input files lie, and the bookkeeping of one invocation (resuming, stopping
-early, how often rows and checkpoints are written, how many checkpoints stay). Everything else,
-the seed included, is the *experiment*. Used by:
+early, how often rows and checkpoints are written, how many checkpoints stay). They all live in the
+config's ``run:`` block (conf/common.yaml); a run's *experiment* is its config less ``run:``, the seed
+included. A config.yaml written before ``run:`` existed held them at the top level (``out``,
+``device``...), under ``data:`` (``data.root``, ``data.download``) and in a stage's section
+(``train.resume``, ``density.keep_checkpoints``...): those spellings are how-to-run too (OLD_HOW_TO_RUN),
+so an old folder keeps its identity. Used by:
 
 - ``identity``: the hash in every manifest.json; a folder holding a complete run of the same
   identity is "nothing to do", whatever the how-to-run keys of the new command;
@@ -14,12 +18,13 @@ the seed included, is the *experiment*. Used by:
 
 Decided deliberately:
 
-- ``data.root`` and ``data.download`` are how-to-run: they say where MNIST lies (CI's
+- ``run.data_root`` and ``run.download`` are how-to-run: they say where MNIST lies (CI's
   ../shared/data, a user's ./data) and whether it may be fetched, not what it is. sla checks the
   IDX files' magic numbers, counts and shapes, but not their content: a folder holding another
   dataset in MNIST's format under MNIST's names would be taken for MNIST.
-- ``precision`` is how-to-run like ``device`` (``auto`` picks it from the device): bf16 against
+- ``run.precision`` is how-to-run like ``run.device`` (``auto`` picks it from the device): bf16 against
   float32 changes rounding, not the experiment; ``manifest.json`` records the device.
+- ``data.source`` (which images) is the experiment: it stays outside ``run:``.
 - Chunk and batch sizes that only bound memory (``oneshot.chunk_contexts``, ``density.iwae_chunk``,
   ``train.device_data_mb``...) stay part of the experiment: some of them change the order in which
   random numbers are drawn, so they can change results beyond rounding.
@@ -34,17 +39,18 @@ import hashlib
 import json
 from typing import Any
 
-from omegaconf import DictConfig, open_dict
-
-# Keys of conf/common.yaml (dotted) that are how-to-run.
-HOW_TO_RUN = frozenset(
+# The block of how-to-run keys (conf/common.yaml, sla_cli/schema/common.py).
+RUN = "run"
+# Where the keys of run: lived before it existed (dotted, as a config.yaml of then holds them): read as
+# how-to-run, so a folder made then is the same run.
+OLD_HOW_TO_RUN = frozenset(
     {"out", "overwrite", "device", "threads", "precision", "data.root", "data.download", "progress_every", "logger"}
 )
-# Leaf names that are how-to-run in any stage's section (train.resume, density.keep_checkpoints, ...).
-HOW_TO_RUN_LEAVES = frozenset({"resume", "stop_after", "keep_checkpoints", "checkpoint_every", "log_every"})
-# How-to-run leaves that concern one invocation only: left out of the config.yaml and manifest a
-# stage writes, so a run stopped and resumed leaves the same folder as one run straight through.
-INVOCATION_LEAVES = ("resume", "stop_after")
+# ... and the leaf names that were how-to-run in any stage's section (train.resume, density.keep_checkpoints, ...).
+OLD_HOW_TO_RUN_LEAVES = frozenset({"resume", "stop_after", "keep_checkpoints", "checkpoint_every", "log_every"})
+# run: keys that concern one invocation only: left out of the config.yaml and manifest a stage
+# writes, so a run stopped and resumed leaves the same folder as one run straight through.
+INVOCATION_KEYS = ("resume", "stop_after")
 # Keys added after runs were made, at the value every older run had: left out of the experiment at
 # that value, so the folders made before the key existed stay the same runs (data.source: MNIST).
 DEFAULTS_OF_OLD = {"data.source": "mnist"}
@@ -61,8 +67,14 @@ SEED_LEAVES = frozenset({"seed", "seeds"})
 
 
 def is_how_to_run(key: str) -> bool:
-    """Whether the dotted config key ``key`` says how a run is carried out, not what it computes."""
-    return key in HOW_TO_RUN or ("." in key and key.rsplit(".", 1)[1] in HOW_TO_RUN_LEAVES)
+    """Whether the dotted config key ``key`` says how a run is carried out, not what it computes:
+    ``run`` and its keys, or a key's spelling from before ``run:`` existed."""
+    return (
+        key == RUN
+        or key.startswith(f"{RUN}.")
+        or key in OLD_HOW_TO_RUN
+        or ("." in key and key.rsplit(".", 1)[1] in OLD_HOW_TO_RUN_LEAVES)
+    )
 
 
 def is_seed(key: str) -> bool:
@@ -88,7 +100,9 @@ def old_spellings(config: dict, back: bool = False) -> dict:
 
 def experiment(config: dict, less_seed: bool = False) -> dict:
     """``config`` (plain nested dicts) less its how-to-run keys, and less the seeds if asked; renamed
-    keys under their old spelling."""
+    keys under their old spelling. Before ``run:`` every config had a ``data:`` section (data.root
+    lived there), which the experiment kept, emptied: a config with ``run:`` gets it back, so its
+    identity is that of the same config spelt the old way."""
 
     def strip(node: Any, prefix: str) -> Any:
         if not isinstance(node, dict):
@@ -101,7 +115,10 @@ def experiment(config: dict, less_seed: bool = False) -> dict:
             and DEFAULTS_OF_OLD.get(f"{prefix}{k}", object()) != v
         }
 
-    return strip(old_spellings(config), "")
+    config = old_spellings(config)
+    if isinstance(config.get(RUN), dict) and not isinstance(config.get("data"), dict):
+        config["data"] = {}
+    return strip(config, "")
 
 
 def identity(config: dict) -> str:
@@ -140,11 +157,11 @@ def _show(v: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def without_invocation_keys(cfg: DictConfig, section: str) -> DictConfig:
-    """A copy of ``cfg`` less ``section``'s INVOCATION_LEAVES (train.resume, density.stop_after...):
+def without_invocation_keys(config: dict) -> dict:
+    """``config`` (plain data, changed in place) less run.resume and run.stop_after (INVOCATION_KEYS):
     the config a stage records, the same for a resumed run as for one run straight through."""
-    run_cfg = copy.deepcopy(cfg)
-    with open_dict(run_cfg[section]):  # the section's own flag: a typed section (sla_cli/schema) refuses pop otherwise
-        for key in INVOCATION_LEAVES:
-            run_cfg[section].pop(key, None)
-    return run_cfg
+    run = config.get(RUN)
+    if isinstance(run, dict):
+        for key in INVOCATION_KEYS:
+            run.pop(key, None)
+    return config

@@ -35,7 +35,7 @@ class FolderLock:
                 os.close(fd)
                 raise DataError(
                     f"{self.path.parent} is in use by another sla run (pid {holder or '?'}); "
-                    "wait for it to end or choose another out=DIR"
+                    "wait for it to end or choose another run.out=DIR"
                 ) from None
             try:
                 same = os.path.samestat(os.fstat(fd), os.stat(self.path))

@@ -15,13 +15,13 @@ import re
 import time
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, cast
 
 from omegaconf import DictConfig, OmegaConf
 
 from sla_cli.errors import DataError
 from sla_cli.runfolder.atomic import write_json
-from sla_cli.runfolder.experiment import identity
+from sla_cli.runfolder.experiment import RUN, identity, without_invocation_keys
 
 MANIFEST = "manifest.json"
 CONFIG = "config.yaml"
@@ -38,10 +38,11 @@ def sha256(path: Path, chunk: int = BLOCK) -> str:
 
 
 def config_dict(cfg: DictConfig, out_dir: Path) -> dict:
-    """The resolved config as plain data, with ``out`` set to the folder actually written."""
-    data = OmegaConf.to_container(cfg, resolve=True)
-    data["out"] = str(out_dir)
-    return data
+    """The resolved config as plain data, as a run records it: ``run.out`` set to the folder actually
+    written, less the keys of one invocation (run.resume, run.stop_after)."""
+    data = cast(dict, OmegaConf.to_container(cfg, resolve=True))
+    data.setdefault(RUN, {})["out"] = str(out_dir)
+    return without_invocation_keys(data)
 
 
 def finish(out_dir: Path, kind: str, cfg: DictConfig, files: list[str], **extra: Any) -> dict:

@@ -3,7 +3,7 @@
 On entry the folder is made and locked (one writer at a time), stale temporaries of dead
 processes are removed, and the folder is checked; nothing in it changes yet. A folder that holds
 the same complete run is verified against its hashes and reported (``run.complete``); one that
-holds another run, or files that are not an sla run's, is refused unless overwrite=true.
+holds another run, or files that are not an sla run's, is refused unless run.overwrite=true.
 
 Files go through ``run.save_*`` (atomic, recorded for the manifest). The first write is the moment
 an overwritten run stops being valid: its manifest is removed then, not before, so every check a
@@ -92,7 +92,7 @@ class Run:
         self.extra: dict[str, Any] = {}
         self.complete = False
         self.manifest: dict | None = None
-        self.replacing: dict | None = None  # the manifest of the run overwrite=true replaces
+        self.replacing: dict | None = None  # the manifest of the run run.overwrite=true replaces
         self._incomplete = self._writing = self._was_empty = False
         self._lock: FolderLock | None = None
 
@@ -100,11 +100,11 @@ class Run:
     def __enter__(self) -> Run:
         out = self.out_dir
         if out.exists() and not out.is_dir():
-            raise DataError(f"out={out} is a file, not a folder; choose another out=DIR")
+            raise DataError(f"run.out={out} is a file, not a folder; choose another run.out=DIR")
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise DataError(f"cannot create out={out} ({e.strerror}); choose another out=DIR") from None
+            raise DataError(f"cannot create run.out={out} ({e.strerror}); choose another run.out=DIR") from None
         self._lock = FolderLock(out).acquire()
         self._started = time.perf_counter()
         try:
@@ -118,20 +118,20 @@ class Run:
 
     def _check(self) -> None:
         out, kind = self.out_dir, self.kind
-        overwrite = bool(self.cfg.get("overwrite", False))
+        overwrite = bool(OmegaConf.select(self.cfg, "run.overwrite", default=False))
         if (out / MANIFEST).exists():
             try:
                 old = load_manifest(out / MANIFEST)
             except DataError as e:
                 if not overwrite:
-                    raise DataError(f"{e}; pass overwrite=true to replace the run") from None
+                    raise DataError(f"{e}; pass run.overwrite=true to replace the run") from None
                 old = {"kind": "unknown", "sha256": {}}  # nothing of it is trusted, nothing of it removed
             if overwrite:
                 for name in old["sha256"]:  # what overwrite will remove: refused before anything changes
                     if (real := leaves(out, name)) is not None:
                         raise DataError(
                             f"{out / MANIFEST} names {name}, which leads outside {out} through a "
-                            f"symbolic link (to {real}); remove that run by hand or choose another out=DIR"
+                            f"symbolic link (to {real}); remove that run by hand or choose another run.out=DIR"
                         )
                 self.replacing = old
                 return
@@ -140,7 +140,7 @@ class Run:
                 try:
                     verify_files(out, old)
                 except DataError as e:
-                    raise DataError(f"{e}; overwrite=true runs it again") from None
+                    raise DataError(f"{e}; run.overwrite=true runs it again") from None
                 from sla_cli.console import console
 
                 self.complete, self.manifest = True, old
@@ -155,10 +155,10 @@ class Run:
                 if old["kind"] != kind
                 else f"a different {kind} run ({changed})"
             )
-            raise DataError(f"{out} already holds {what}; choose another out=DIR or pass overwrite=true")
+            raise DataError(f"{out} already holds {what}; choose another run.out=DIR or pass run.overwrite=true")
         if not overwrite and _holds_foreign_files(out, kind):
             raise DataError(
-                f"{out} is not empty and holds no sla {kind} run; choose another out=DIR or pass overwrite=true"
+                f"{out} is not empty and holds no sla {kind} run; choose another run.out=DIR or pass run.overwrite=true"
             )
 
     # -- exit: manifest on success; on failure, leave nothing behind that holds nothing ------------
@@ -243,7 +243,7 @@ class Run:
         self.extra.update(fields)
 
     def leave_incomplete(self) -> None:
-        """End this run without a manifest: the folder stays incomplete (e.g. train.stop_after)."""
+        """End this run without a manifest: the folder stays incomplete (e.g. run.stop_after)."""
         self._incomplete = True
 
     def save_text(self, name: str, text: str) -> Path:
@@ -252,7 +252,7 @@ class Run:
 
     def save_json(self, name: str, obj: Any) -> Path:
         write_json(path := self.path(name), obj)
-        tracking.numbers(f"{self.kind}/{Path(name).stem}", obj)  # logger=tensorboard; nothing otherwise
+        tracking.numbers(f"{self.kind}/{Path(name).stem}", obj)  # run.logger=tensorboard; nothing otherwise
         return path
 
     def save_npy(self, name: str, array: np.ndarray) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sla_cli.schema.common import Common, DataWithSource
+from sla_cli.schema.common import Common, Data, Run
 from sla_cli.schema.fields import at_least, flag, given, integer, number, one_of, section
 
 SIDES = ("val", "train")
@@ -86,7 +86,6 @@ class Adversarial:
 @dataclass
 class Classify:
     seeds: list[int] = given()
-    resume: Any = one_of(*RESUME)
     val_size: int = integer(10, 30000)
     train_size: int | None = integer(100, 60000)
     train_per_class: int | None = integer(1, 6000)
@@ -107,6 +106,12 @@ class Classify:
 
 
 @dataclass
+class ClassifyRun(Run):
+    resume: Any = one_of(*RESUME)  # the seeds a killed run had finished: read back (auto) or trained again
+
+
+@dataclass
 class ClassifyConfig(Common):
-    data: DataWithSource = section(DataWithSource)
+    run: ClassifyRun = section(ClassifyRun)
+    data: Data = section(Data)
     classify: Classify = section(Classify)

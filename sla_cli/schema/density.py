@@ -13,7 +13,7 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from sla_cli.schema.common import Common, DataWithSource
+from sla_cli.schema.common import Common, Data, Resumable
 from sla_cli.schema.fields import at_least, given, integer, number, one_of, section
 
 BINARIZATIONS = ("dynamic", "fixed")  # sla_cli.density.data
@@ -47,9 +47,6 @@ class Density(Settings):
     train_size: int | None = integer(10, 60000)
     test_size: int | None = integer(10, 10000)
     n_samples: int = at_least(1)
-    resume: Any = one_of("auto", True, False, message="auto, true or false")
-    stop_after: int = at_least(0)
-    keep_checkpoints: int = at_least(1)
 
 
 @dataclass
@@ -72,7 +69,8 @@ def with_models(base: type, models: list[str]) -> type:
 
 @dataclass
 class DensityConfig(Common):
-    data: DataWithSource = section(DataWithSource)
+    run: Resumable = section(Resumable)
+    data: Data = section(Data)
     density: Density = section(Density)
 
 

@@ -51,4 +51,4 @@ def flag() -> Any:
 
 # Options a field's check takes (``extra`` above):
 #   also="auto": a word accepted besides the range (train.device_data_mb: auto or a number);
-#   message="...": the words after "must be" when the value fails (train.resume: "auto, true or false").
+#   message="...": the words after "must be" when the value fails (run.resume: "auto, true or false").

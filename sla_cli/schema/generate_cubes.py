@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sla_cli.schema.common import Common, DataWithSource
+from sla_cli.schema.common import Common, Data
 from sla_cli.schema.fields import at_least, given, integer, number, one_of, section
 
 BACKENDS = ("auto", "sparse", "grid_sample")
@@ -48,7 +48,7 @@ class Cubes:
 
 @dataclass
 class GenerateCubes(Common):
-    data: DataWithSource = section(DataWithSource)
+    data: Data = section(Data)
     digits: Digits = section(Digits)
     render: Render = section(Render)
     camera: Camera = section(Camera)

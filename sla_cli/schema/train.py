@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sla_cli.schema.common import Common
+from sla_cli.schema.common import Common, Resumable
 from sla_cli.schema.fields import at_least, flag, given, integer, number, one_of, section
 
-RESUME = ("auto", True, False)
 VARIANTS = ("set", "shared_ae", "contrastive")  # sla_cli.models.variants builds each
 
 
@@ -18,6 +17,12 @@ class Model:
     latent: int = at_least(1)
     tied: bool = flag()
     learn_sigma: bool = flag()
+
+
+@dataclass
+class TrainRun(Resumable):
+    log_every: int = at_least(1)
+    checkpoint_every: int = at_least(1)
 
 
 @dataclass
@@ -32,11 +37,6 @@ class Train:
     cross_steps: int = at_least(0)
     cross_weight: Any = number(0)
     views_per_digit: int | None = at_least(1)
-    log_every: int = at_least(1)
-    checkpoint_every: int = at_least(1)
-    keep_checkpoints: int = at_least(1)
-    resume: Any = one_of(*RESUME, message="auto, true or false")
-    stop_after: int = at_least(0)
     device_data_mb: Any = number(0, also="auto")  # auto, or megabytes
 
 
@@ -50,6 +50,7 @@ class Metrics:
 
 @dataclass
 class TrainConfig(Common):
+    run: TrainRun = section(TrainRun)
     dataset_dir: str = given()  # ???: required (dataset_dir=DIR)
     model: Model = section(Model)
     train: Train = section(Train)

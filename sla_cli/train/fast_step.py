@@ -19,7 +19,7 @@ MKL or PyTorch release that sums differently fails there, not silently in a run.
 
 It covers what `sla train` runs on CPU by default: tied weights, a fixed sigma, float32 without
 autocast, self and cross steps, with or without ``train.views_per_digit``. Everything else
-(learn_sigma, tied=false, schedule=mixed, precision=bf16, CUDA) takes autograd's path
+(learn_sigma, tied=false, schedule=mixed, run.precision=bf16, CUDA) takes autograd's path
 (``loop.train_step`` decides).
 """
 

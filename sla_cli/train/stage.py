@@ -1,4 +1,4 @@
-"""`sla train dataset_dir=DIR out=DIR`: C context autoencoders, self- and cross-trained into one latent space.
+"""`sla train dataset_dir=DIR run.out=DIR`: C context autoencoders, self- and cross-trained into one latent space.
 
 Reads an `sla generate-cubes` folder, trains the set (``loop``), checkpoints as it goes
 (``checkpoint``), then writes model.pt, metrics.csv/json, transfer.png, curves.png and, last,

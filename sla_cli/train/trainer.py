@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import cast
 
 import torch
 from omegaconf import DictConfig, OmegaConf
@@ -32,7 +33,7 @@ __all__ = ["Trainer", "TrainingDiverged", "device_name"]  # TrainingDiverged: th
 class Trainer:
     def __init__(self, cfg: DictConfig, run: runfolder.Run, data: Dataset, resume_from: dict | None):
         self.cfg, self.run_folder, self.out_dir, self.data = cfg, run, run.out_dir, data
-        self.device = resolve_device(cfg.device)
+        self.device = resolve_device(cfg.run.device)
         self.generator = seed_everything(cfg.seed)
         m, self.variant = cfg.model, cfg.train.variant
         self.model = new_model(self.variant, data.n_contexts, data.dim, m.hidden, m.latent, m.tied, m.learn_sigma)
@@ -46,19 +47,19 @@ class Trainer:
         self.resume_from = resume_from
 
     def run(self) -> bool:
-        """Train to train.steps (True, the run's files written) or to train.stop_after (False; False
+        """Train to train.steps (True, the run's files written) or to run.stop_after (False; False
         too on torchrun's ranks > 0, which write nothing)."""
         t = self.cfg.train
         checkpoints = Checkpoints(
             self.run_folder,
-            t.checkpoint_every,
-            t.keep_checkpoints,
+            self.cfg.run.checkpoint_every,
+            self.cfg.run.keep_checkpoints,
             key=resume_key(self.cfg),
             extra=lambda: {"dataset": self.data.identity},
             on_save=self._write_csv,
         )
         log = Log(
-            t.log_every,
+            self.cfg.run.log_every,
             MeanLosses(self.losses),
             "train",
             lambda state, _: _loss_text(state.rows[-1], self.losses),
@@ -71,7 +72,7 @@ class Trainer:
             None if own_step else self._baseline_loss,
             constant(t.lr),
             steps=t.steps,
-            stop_at=t.stop_after,
+            stop_at=self.cfg.run.stop_after,
             optimizer=self.optimizer,
             step=self._step if own_step else None,
             log=log,
@@ -82,8 +83,7 @@ class Trainer:
         )
         if not self.state.finished:
             console.print(
-                f"stopped after step {self.state.step} as asked (train.stop_after); "
-                f"the same command without it continues"
+                f"stopped after step {self.state.step} as asked (run.stop_after); the same command without it continues"
             )
             return False
         if distributed.rank() > 0:  # torchrun: rank 0 evaluates and writes; the others' copies would be thrown away
@@ -142,7 +142,9 @@ class Trainer:
             "steps": self.state.step,
             "seed": cfg.seed,
             "variant": self.variant,
-            "run_config": OmegaConf.to_container(identity_cfg(cfg), resolve=True),
+            "run_config": runfolder.without_invocation_keys(
+                cast(dict, OmegaConf.to_container(identity_cfg(cfg), resolve=True))
+            ),
         }
         run.save_torch("model.pt", model_file)
         with console.status("evaluating on held-out test digits"):

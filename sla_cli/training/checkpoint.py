@@ -42,7 +42,7 @@ def list_checkpoints(out_dir: Path) -> list[tuple[int, Path]]:
 def save(run: runfolder.Run, step: int, state: dict, keep: int, subfolder: str = "") -> Path:
     """Write step ``step``'s checkpoint through the run (atomic), into ``subfolder``/checkpoints/ of
     its folder, then prune: checkpoints of later steps belong to a run this one replaces
-    (overwrite=true), and only the newest ``keep`` stay."""
+    (run.overwrite=true), and only the newest ``keep`` stay."""
     path = run.unlisted_path(path_for(Path(subfolder), step).as_posix())
     runfolder.save_torch(path, state)
     found = list_checkpoints(run.out_dir / subfolder)
@@ -132,6 +132,6 @@ class Checkpoints:
             raise DataError(
                 f"{path} was made with other settings "
                 f"({runfolder.differences(state.get('resume_key'), self.key)}); "
-                "resume with the same ones or pass overwrite=true"
+                "resume with the same ones or pass run.overwrite=true"
             )
         return state, path

@@ -182,7 +182,7 @@ def fit(
                 row = meter.row(state.step, state.seconds + time.perf_counter() - clock) if at_log else None
                 if row is not None:
                     state.rows.append(row)
-                    tracking.row(log.label, row)  # logger=tensorboard; nothing otherwise
+                    tracking.row(log.label, row)  # run.logger=tensorboard; nothing otherwise
                 if at_log and stop_when is not None and state.step < end and stop_when(state):
                     state.stopped_early, end = True, state.step
                     at_checkpoint = checkpoints is not None

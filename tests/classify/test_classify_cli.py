@@ -20,7 +20,7 @@ from sla_cli.hydra_app import compose_config
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory, mnist_root):
     out = tmp_path_factory.mktemp("classify") / "run"
-    result = run_sla("classify", "preset=smoke", f"out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla("classify", "preset=smoke", f"run.out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
     assert result.returncode == 0, result.stderr[-3000:]
     return out, result
 
@@ -100,7 +100,7 @@ def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
     result = run_sla(
         "classify",
         "preset=smoke",
-        f"out={out}",
+        f"run.out={out}",
         "classify.autoencoder.learn_sigma=true",
         "classify.autoencoder.loss=mse",
         f"classify.ood.extra=[{folder}]",
@@ -126,7 +126,7 @@ def test_learned_sigma_mse_and_extra_anomalies_end_to_end(mnist_root, tmp_path):
 @pytest.mark.slow
 def test_bad_extra_anomaly_folder_is_one_line_error(tmp_path):
     result = run_sla(
-        "classify", "preset=smoke", f"out={tmp_path / 'o'}", f"classify.ood.extra=[{tmp_path / 'nowhere'}]"
+        "classify", "preset=smoke", f"run.out={tmp_path / 'o'}", f"classify.ood.extra=[{tmp_path / 'nowhere'}]"
     )
     assert_one_line_error(result, "classify.ood.extra", "nowhere", code=1)
     assert not (tmp_path / "o").exists()
@@ -143,7 +143,7 @@ def test_weights_load_with_weights_only(smoke_run):
 def test_rerun_into_the_same_folder_is_a_no_op(smoke_run, mnist_root):
     out, _ = smoke_run
     before = (out / "manifest.json").read_text()
-    result = run_sla("classify", "preset=smoke", f"out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    result = run_sla("classify", "preset=smoke", f"run.out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
     assert result.returncode == 0 and "nothing to do" in result.stderr
     assert (out / "manifest.json").read_text() == before
 
@@ -153,7 +153,7 @@ def _classify_from_saved(smoke_run, mnist_root, out, *extra):
     return run_sla(
         "classify",
         "preset=smoke",
-        f"out={out}",
+        f"run.out={out}",
         f"classify.weights_from={smoke_run[0]}",
         *extra,
         env={"SLA_DATA_ROOT": str(mnist_root)},
@@ -189,7 +189,7 @@ def test_low_data_two_seeds_and_the_grid_end_to_end(mnist_root, tmp_path):
     result = run_sla(
         "classify",
         "preset=smoke",
-        f"out={out}",
+        f"run.out={out}",
         "classify.train_per_class=20",
         "classify.seeds=[0,1]",
         "classify.adversarial.n=0",
@@ -221,7 +221,7 @@ def test_train_per_class_beyond_a_class_is_one_line_error_before_writing(mnist_r
     result = run_sla(
         "classify",
         "preset=smoke",
-        f"out={tmp_path / 'o'}",
+        f"run.out={tmp_path / 'o'}",
         "classify.train_per_class=400",
         env={"SLA_DATA_ROOT": str(mnist_root)},
     )
@@ -234,7 +234,7 @@ def test_weights_from_a_non_classify_folder_is_one_line_error(mnist_root, tmp_pa
     result = run_sla(
         "classify",
         "preset=smoke",
-        f"out={tmp_path / 'b'}",
+        f"run.out={tmp_path / 'b'}",
         f"classify.weights_from={tmp_path}",
         env={"SLA_DATA_ROOT": str(mnist_root)},
     )
@@ -243,7 +243,7 @@ def test_weights_from_a_non_classify_folder_is_one_line_error(mnist_root, tmp_pa
 
 @pytest.mark.slow
 def test_missing_mnist_is_one_line_error(tmp_path):
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'o'}", env={"SLA_DATA_ROOT": "/nowhere"})
+    result = run_sla("classify", "preset=smoke", f"run.out={tmp_path / 'o'}", env={"SLA_DATA_ROOT": "/nowhere"})
     assert_one_line_error(result, "MNIST not found", code=1)
     assert not (tmp_path / "o" / "manifest.json").exists()
 
@@ -258,7 +258,9 @@ def test_corrupt_mnist_is_one_line_error(tmp_path, mnist_root):
             (raw / "train-images-idx3-ubyte").write_bytes(data[:5000])  # truncated
         elif not f.name.startswith("train-images"):
             shutil.copy(f, raw / f.name)
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path / 'o'}", env={"SLA_DATA_ROOT": str(tmp_path / "fake")})
+    result = run_sla(
+        "classify", "preset=smoke", f"run.out={tmp_path / 'o'}", env={"SLA_DATA_ROOT": str(tmp_path / "fake")}
+    )
     assert_one_line_error(result, "truncated", code=1)
 
 
@@ -271,7 +273,7 @@ def test_corrupt_mnist_is_one_line_error(tmp_path, mnist_root):
     ],
 )
 def test_bad_config_is_one_line_error(override, fragment, tmp_path):
-    result = run_sla("classify", "preset=smoke", override, f"out={tmp_path / 'o'}")
+    result = run_sla("classify", "preset=smoke", override, f"run.out={tmp_path / 'o'}")
     assert_one_line_error(result, fragment, code=2)
     assert not (tmp_path / "o").exists()
 
@@ -283,7 +285,7 @@ def test_bad_config_is_one_line_error(override, fragment, tmp_path):
         ("classify.seeds=[1,1]", "classify.seeds"),
         ("classify.seeds=abc", "classify.seeds"),
         ("classify.autoencoder.hidden=0", "classify.autoencoder.hidden"),
-        ("threads=-1", "threads"),
+        ("run.threads=-1", "threads"),
         ("classify.adversarial.eps=[0.1,2]", "classify.adversarial.eps"),
         ("classify.adversarial.scorings=[nope]", "classify.adversarial.scorings"),
         ("classify.adversarial.restarts=0", "classify.adversarial.restarts"),

@@ -34,9 +34,7 @@ def fake_run(folder, per_class, accuracies_by_seed: list[dict], n_test=200):
         {
             "preset": "smoke",
             "seed": 0,
-            "device": "cpu",
-            "threads": 1,
-            "overwrite": False,
+            "run": {"device": "cpu", "threads": 1, "overwrite": False},
             "classify": {"train_per_class": per_class},
         }
     )

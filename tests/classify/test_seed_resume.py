@@ -1,4 +1,4 @@
-"""classify.resume: a run over several seeds that is killed continues at the first unfinished seed."""
+"""run.resume: a run over several seeds that is killed continues at the first unfinished seed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sla_cli.classify import stage
 
 SMALL = (
     "preset=smoke",
-    "device=cpu",
+    "run.device=cpu",
     "classify.seeds=[0,1]",
     "classify.adversarial.n=0",
     "classify.test_size=100",
@@ -73,7 +73,7 @@ def test_a_checkpoint_counts_only_for_the_same_experiment_less_the_seeds(tmp_pat
 
     key = seed_checkpoints.key(compose("classify", *SMALL), tmp_path)
     assert key == seed_checkpoints.key(compose("classify", *SMALL, "classify.seeds=[0,1,2,3,4]"), tmp_path)
-    assert key == seed_checkpoints.key(compose("classify", *SMALL, "classify.resume=false", "threads=2"), tmp_path)
+    assert key == seed_checkpoints.key(compose("classify", *SMALL, "run.resume=false", "run.threads=2"), tmp_path)
     assert key != seed_checkpoints.key(compose("classify", *SMALL, "classify.train.lr=0.002"), tmp_path)
 
 
@@ -84,5 +84,5 @@ def test_resume_false_trains_every_seed_again(mnist_root, tmp_path, monkeypatch)
     trained: list[int] = []
     one_seed = stage._one_seed
     monkeypatch.setattr(stage, "_one_seed", lambda cfg, seed, *a: (trained.append(seed), one_seed(cfg, seed, *a))[1])
-    run_stage("classify", *SMALL, "classify.resume=false", out=out)
+    run_stage("classify", *SMALL, "run.resume=false", out=out)
     assert trained == [0, 1]

@@ -71,7 +71,7 @@ def test_missing_folder_names_the_files_and_the_setting(tmp_path):
     assert "\n" not in message
     for name in FILES.values():
         assert name in message
-    assert "SLA_DATA_ROOT" in message and "data.root" in message
+    assert "SLA_DATA_ROOT" in message and "run.data_root" in message
 
 
 @pytest.mark.parametrize("compress", [True, False])

@@ -1,4 +1,4 @@
-"""The GPU's bf16 autocast path on CPU (precision=bf16): each density model trains and evaluates."""
+"""The GPU's bf16 autocast path on CPU (run.precision=bf16): each density model trains and evaluates."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def test_density_learns_under_bf16(restore_precision, mnist_root, tmp_path, mode
         "density",
         "preset=smoke",
         f"density.model={model}",
-        f"data.root={mnist_root}",
-        "precision=bf16",
+        f"run.data_root={mnist_root}",
+        "run.precision=bf16",
         "density.train_size=500",
         "density.test_size=50",
         "density.n_samples=2",

@@ -53,7 +53,7 @@ def test_smoke_cli_trains_plain_and_walkback(tmp_path, mnist_root):
         "preset=smoke",
         "density.model=dae",
         "density.dae.noise=masking",
-        f"out={out}",
+        f"run.out={out}",
         env={"SLA_DATA_ROOT": str(mnist_root)},
     )
     assert r.returncode == 0, r.stderr
@@ -75,15 +75,15 @@ def test_two_member_run_resumes_to_the_same_numbers(tmp_path, mnist_root):
     args = (
         "preset=smoke",
         "density.model=dae",
-        f"data.root={mnist_root}",
+        f"run.data_root={mnist_root}",
         "density.epochs=3",
         "density.train_size=200",
         "density.test_size=50",
         "density.dae.hidden=[16]",
     )
     run_stage("density", *args, out=tmp_path / "whole")
-    run_stage("density", *args, "density.stop_after=1", out=tmp_path / "parts")  # plain stops after epoch 1
-    run_stage("density", *args, "density.resume=true", "density.stop_after=2", out=tmp_path / "parts")
-    run_stage("density", *args, "density.resume=true", out=tmp_path / "parts")
+    run_stage("density", *args, "run.stop_after=1", out=tmp_path / "parts")  # plain stops after epoch 1
+    run_stage("density", *args, "run.resume=true", "run.stop_after=2", out=tmp_path / "parts")
+    run_stage("density", *args, "run.resume=true", out=tmp_path / "parts")
     whole, parts = (json.loads((tmp_path / d / "density.json").read_text()) for d in ("whole", "parts"))
     assert parts["members"] == whole["members"]

@@ -15,7 +15,7 @@ from sla_cli.classify import density_classifier
 
 @pytest.fixture
 def one_thread():
-    """Small matmuls on a busy CPU: one thread, as the smoke preset's threads=1 would set."""
+    """Small matmuls on a busy CPU: one thread, as the smoke preset's run.threads=1 would set."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

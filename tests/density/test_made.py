@@ -111,7 +111,9 @@ from helpers.stages import run_stage  # noqa: E402
 @pytest.mark.slow
 def test_smoke_cli_writes_an_exact_nll_below_a_coin_per_pixel(tmp_path, mnist_root):
     out = tmp_path / "made"
-    r = run_sla("density", "preset=smoke", "density.model=made", f"out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    r = run_sla(
+        "density", "preset=smoke", "density.model=made", f"run.out={out}", env={"SLA_DATA_ROOT": str(mnist_root)}
+    )
     assert r.returncode == 0, r.stderr
     result = json.loads((out / "density.json").read_text())
     manifest = json.loads((out / "manifest.json").read_text())
@@ -134,7 +136,7 @@ def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
     args = (
         "preset=smoke",
         "density.model=made",
-        f"data.root={mnist_root}",
+        f"run.data_root={mnist_root}",
         "density.made.hidden=[32]",
         "density.made.direct=false",
         "density.n_samples=2",
@@ -142,9 +144,9 @@ def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
         "density.test_size=50",
     )
     run_stage("density", *args, out=tmp_path / "whole")
-    run_stage("density", *args, "density.stop_after=1", out=tmp_path / "parts")
+    run_stage("density", *args, "run.stop_after=1", out=tmp_path / "parts")
     assert not (tmp_path / "parts" / "manifest.json").exists()  # stopped on purpose: incomplete
-    run_stage("density", *args, "density.resume=true", out=tmp_path / "parts")
+    run_stage("density", *args, "run.resume=true", out=tmp_path / "parts")
     whole, parts = (json.loads((tmp_path / d / "density.json").read_text()) for d in ("whole", "parts"))
     assert parts["test_nll_nats"] == whole["test_nll_nats"]
     clocks = ("train_seconds", "cpu_seconds")
@@ -158,5 +160,5 @@ def test_stop_then_resume_equals_an_uninterrupted_run(tmp_path, mnist_root):
 @pytest.mark.slow
 def test_bad_model_name_is_one_line(tmp_path):
     assert_one_line_error(
-        run_sla("density", "preset=smoke", "density.model=pixelcnn", f"out={tmp_path}"), "density.model", code=2
+        run_sla("density", "preset=smoke", "density.model=pixelcnn", f"run.out={tmp_path}"), "density.model", code=2
     )

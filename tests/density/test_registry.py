@@ -89,7 +89,7 @@ def test_a_new_model_needs_one_module_and_one_settings_file(new_model, mnist_roo
         "density",
         "preset=smoke",
         "density.model=pixels",
-        f"data.root={mnist_root}",
+        f"run.data_root={mnist_root}",
         "density.pixels.init_logit=-1.0",
         out=out,
     )

@@ -66,7 +66,9 @@ def test_smoke_cli_iwae_below_elbo(tmp_path, mnist_root):
     from helpers.cli import run_sla
 
     out = tmp_path / "vae"
-    r = run_sla("density", "preset=smoke", "density.model=vae", f"out={out}", env={"SLA_DATA_ROOT": str(mnist_root)})
+    r = run_sla(
+        "density", "preset=smoke", "density.model=vae", f"run.out={out}", env={"SLA_DATA_ROOT": str(mnist_root)}
+    )
     assert r.returncode == 0, r.stderr
     result = json.loads((out / "density.json").read_text())
     assert result["iwae_k"] == 20 and result["test_nll_kind"] == "upper bound"

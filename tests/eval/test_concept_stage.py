@@ -33,7 +33,7 @@ KEYS = NUMBERS | {
     "selection",
     "paper",
 }
-SMOKE = ("preset=smoke", "threads=1", "device=cpu")
+SMOKE = ("preset=smoke", "run.threads=1", "run.device=cpu")
 
 
 @pytest.fixture(scope="session")
@@ -44,9 +44,9 @@ def smoke_concept(tmp_path_factory, smoke_model, mnist_root):
         "eval concept",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"data.root={mnist_root}",
-        "threads=1",
-        "device=cpu",
+        f"run.data_root={mnist_root}",
+        "run.threads=1",
+        "run.device=cpu",
         out=out,
     )
     return out
@@ -124,9 +124,9 @@ def test_a_second_run_into_the_same_folder_does_nothing(smoke_concept, smoke_mod
         "eval concept",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"data.root={mnist_root}",
-        "threads=1",
-        "device=cpu",
+        f"run.data_root={mnist_root}",
+        "run.threads=1",
+        "run.device=cpu",
         out=smoke_concept,
     )
     assert (smoke_concept / "manifest.json").read_text() == before
@@ -142,9 +142,9 @@ def test_the_gpu_bf16_path_runs_on_cpu(smoke_model, tmp_path, mnist_root):
         "concept",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"out={tmp_path / 'out'}",
-        "precision=bf16",
-        "device=cpu",
+        f"run.out={tmp_path / 'out'}",
+        "run.precision=bf16",
+        "run.device=cpu",
         env=env,
     )
     assert result.returncode == 0, result.stderr
@@ -173,7 +173,7 @@ def test_a_dataset_without_cubes_is_a_one_line_error(smoke_dataset, smoke_model,
         "concept",
         "preset=smoke",
         f"model_dir={model}",
-        f"out={tmp_path / 'out'}",
+        f"run.out={tmp_path / 'out'}",
         env={"SLA_DATA_ROOT": str(mnist_root), "OMP_NUM_THREADS": "1"},
     )
     assert_one_line_error(result, "no rotating cubes", CUBE_FILES[0])
@@ -188,7 +188,7 @@ def test_an_empty_select_split_is_a_one_line_error_before_anything_is_written(sm
             "eval concept",
             *SMOKE,
             f"model_dir={smoke_model}",
-            f"data.root={mnist_root}",
+            f"run.data_root={mnist_root}",
             "concept.select_fraction=0.001",
             out=out,
         )
@@ -204,7 +204,7 @@ def test_full_terms_still_run_and_say_so(smoke_model, tmp_path, mnist_root):
         "eval concept",
         *SMOKE,
         f"model_dir={smoke_model}",
-        f"data.root={mnist_root}",
+        f"run.data_root={mnist_root}",
         "concept.terms=full",
         "concept.candidates.temperatures=[0.7]",
         "concept.candidates.blank_rules=[blank_ratio]",

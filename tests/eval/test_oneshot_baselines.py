@@ -26,7 +26,7 @@ def baselines(tmp_path_factory, smoke_dataset):
         run_stage(
             "train",
             "preset=smoke",
-            "device=cpu",
+            "run.device=cpu",
             f"dataset_dir={smoke_dataset}",
             f"train.variant={variant}",
             "train.steps=200",
@@ -51,8 +51,8 @@ def test_both_baselines_get_rows_with_intervals(smoke_model, baselines, tmp_path
         "eval oneshot",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"out={out}",
-        "device=cpu",
+        f"run.out={out}",
+        "run.device=cpu",
         f"oneshot.baseline_model_dirs.shared_ae={baselines / 'shared_ae'}",
         f"oneshot.baseline_model_dirs.contrastive={baselines / 'contrastive'}",
     )
@@ -81,7 +81,7 @@ def test_both_baselines_get_rows_with_intervals(smoke_model, baselines, tmp_path
 def test_a_contrastive_model_is_refused_where_a_decoder_is_needed(baselines, tmp_path, command):
     out = tmp_path / "out"
     result = run_sla(
-        *command, "preset=smoke", f"model_dir={baselines / 'contrastive'}", f"out={out}", "device=cpu", env=ENV
+        *command, "preset=smoke", f"model_dir={baselines / 'contrastive'}", f"run.out={out}", "run.device=cpu", env=ENV
     )
     assert_one_line_error(result, f"model_dir={baselines / 'contrastive'}", "train.variant=contrastive")
     assert not out.exists()
@@ -94,8 +94,8 @@ def test_eval_concept_refuses_a_shared_autoencoder(baselines, tmp_path):
         "concept",
         "preset=smoke",
         f"model_dir={baselines / 'shared_ae'}",
-        f"out={tmp_path / 'out'}",
-        "device=cpu",
+        f"run.out={tmp_path / 'out'}",
+        "run.device=cpu",
         env=ENV,
     )
     assert_one_line_error(result, "train.variant=shared_ae", "per-context decoders")

@@ -22,7 +22,9 @@ ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def _oneshot(model, out, *extra):
-    return run_sla("eval", "oneshot", "preset=smoke", f"model_dir={model}", f"out={out}", "device=cpu", *extra, env=ENV)
+    return run_sla(
+        "eval", "oneshot", "preset=smoke", f"model_dir={model}", f"run.out={out}", "run.device=cpu", *extra, env=ENV
+    )
 
 
 @pytest.mark.slow
@@ -85,8 +87,8 @@ def test_png_folder_every_source_in_process(smoke_model, tmp_path):
         "eval oneshot",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"out={out}",
-        "device=cpu",
+        f"run.out={out}",
+        "run.device=cpu",
         f"oneshot.glyphs_dir={_write_folder(tmp_path / 'glyphs')}",
         "oneshot.source_context=all",
     )
@@ -120,8 +122,8 @@ def test_font_letters_over_two_glyph_draws(smoke_model, tmp_path):
         "eval oneshot",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"out={out}",
-        "device=cpu",
+        f"run.out={out}",
+        "run.device=cpu",
         "oneshot.glyphs=fonts",
         "oneshot.classes=4",
         "oneshot.typefaces=12",
@@ -147,8 +149,8 @@ def test_omniglot_folder_draws_characters(smoke_model, tmp_path):
         "eval oneshot",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"out={out}",
-        "device=cpu",
+        f"run.out={out}",
+        "run.device=cpu",
         f"oneshot.glyphs_dir={root}",
         "oneshot.classes=2",
         "oneshot.glyph_seeds=[0,1,2]",
@@ -183,8 +185,8 @@ def test_bad_inputs_are_refused_before_the_run(smoke_model, tmp_path, case):
             "eval oneshot",
             "preset=smoke",
             f"model_dir={model}",
-            f"out={tmp_path / 'out'}",
-            "device=cpu",
+            f"run.out={tmp_path / 'out'}",
+            "run.device=cpu",
             f"oneshot.glyphs_dir={glyphs}",
         )
     assert str(named) in str(err.value) and "\n" not in str(err.value)
@@ -207,8 +209,8 @@ def test_no_fonts_is_one_line_naming_the_packages(smoke_model, tmp_path):
         "oneshot",
         "preset=smoke",
         f"model_dir={smoke_model}",
-        f"out={out}",
-        "device=cpu",
+        f"run.out={out}",
+        "run.device=cpu",
         "oneshot.glyphs=fonts",
         env={**ENV, "PATH": str(tmp_path)},
     )
@@ -229,8 +231,8 @@ def test_too_few_fonts_or_one_omniglot_character_refused_before_the_run(smoke_mo
                 "eval oneshot",
                 "preset=smoke",
                 f"model_dir={smoke_model}",
-                f"out={tmp_path / 'out'}",
-                "device=cpu",
+                f"run.out={tmp_path / 'out'}",
+                "run.device=cpu",
                 *overrides,
             )
         assert message in str(err.value) and "\n" not in str(err.value)

@@ -32,7 +32,7 @@ ARRAYS = [
 
 def generate(mnist_root: Path, out: Path, *extra: str):
     """The CLI run of the session's smoke dataset (tests/conftest.py), into ``out``."""
-    return run_sla("generate-cubes", "preset=smoke", f"out={out}", f"data.root={mnist_root}", *extra)
+    return run_sla("generate-cubes", "preset=smoke", f"run.out={out}", f"run.data_root={mnist_root}", *extra)
 
 
 def test_writes_every_array_with_its_manifest(smoke_dataset):
@@ -48,7 +48,7 @@ def test_writes_every_array_with_its_manifest(smoke_dataset):
     assert labels.shape == indices.shape == (300,) and len(set(indices.tolist())) == 300
     from data_gen.mnist import load_split
 
-    mnist_images, mnist_labels = load_split(Path(manifest["config"]["data"]["root"]), "train")
+    mnist_images, mnist_labels = load_split(Path(manifest["config"]["run"]["data_root"]), "train")
     assert np.array_equal(labels, mnist_labels[indices])  # labels belong to the digits rendered
     masks = np.load(smoke_dataset / "masks.npy")
     # A warp keeps mean intensity, so a face's ink is the digit's ink scaled by its area over 28x28.
@@ -147,7 +147,7 @@ def test_another_seed_gives_other_digits(mnist_root, smoke_dataset, tmp_path):
 def test_refuses_an_out_folder_holding_a_different_dataset(mnist_root, smoke_dataset):
     before = {p.name: p.stat().st_mtime_ns for p in smoke_dataset.iterdir()}
     result = generate(mnist_root, smoke_dataset, "seed=7")
-    assert_one_line_error(result, "already holds a different dataset", "overwrite=true", code=1)
+    assert_one_line_error(result, "already holds a different dataset", "run.overwrite=true", code=1)
     assert {p.name: p.stat().st_mtime_ns for p in smoke_dataset.iterdir()} == before
 
 
@@ -190,7 +190,7 @@ def test_validate_names_the_bad_key(override, fragment):
 @pytest.mark.parametrize("override,fragment", [BAD[0], BAD[6], BAD[11]])
 def test_bad_inputs_are_one_line_errors(tmp_path, override, fragment):
     out = tmp_path / "never"
-    result = run_sla("generate-cubes", "preset=smoke", f"out={out}", override)
+    result = run_sla("generate-cubes", "preset=smoke", f"run.out={out}", override)
     assert_one_line_error(result, fragment, code=2)
     assert not out.exists()
 
@@ -198,6 +198,6 @@ def test_bad_inputs_are_one_line_errors(tmp_path, override, fragment):
 @pytest.mark.slow
 def test_missing_mnist_is_a_one_line_error(tmp_path):
     out = tmp_path / "ds"
-    result = run_sla("generate-cubes", "preset=smoke", f"out={out}", f"data.root={tmp_path / 'nowhere'}")
+    result = run_sla("generate-cubes", "preset=smoke", f"run.out={out}", f"run.data_root={tmp_path / 'nowhere'}")
     assert_one_line_error(result, "MNIST not found", code=1)
     assert not (out / "manifest.json").exists()

@@ -48,7 +48,7 @@ def case_name(command: str, preset: str, extra: tuple[str, ...]) -> str:
 
 
 def hashes(command: str, preset: str, extra: tuple[str, ...]) -> tuple[str, str]:
-    """(the run's identity, sha256[:16] of its whole resolved config less data.root) as the stage records it."""
+    """(the run's identity, sha256[:16] of its whole resolved config less run.data_root) as the stage records it."""
     from sla_cli import runfolder
     from sla_cli.commands import BY_NAME
     from sla_cli.hydra_app import compose_config
@@ -56,10 +56,10 @@ def hashes(command: str, preset: str, extra: tuple[str, ...]) -> tuple[str, str]
     cmd = BY_NAME[command]
     needs = [o for o in INPUTS if o.split("=")[0] in ("dataset_dir" if command == "train" else "model_dir",)]
     needs = needs if command in ("train", "eval oneshot", "eval concept") else []
-    cfg = compose_config(cmd, [f"preset={preset}", "out=/out/run", *needs, *extra], check_values=False)
+    cfg = compose_config(cmd, [f"preset={preset}", "run.out=/out/run", *needs, *extra], check_values=False)
     module = importlib.import_module(cmd.module)
     recorded = runfolder.config_dict(getattr(module, "identity_cfg", lambda c: c)(cfg), OUT)
-    recorded["data"].pop("root")  # SLA_DATA_ROOT's value: the machine's, not the config's
+    recorded["run"].pop("data_root")  # SLA_DATA_ROOT's value: the machine's, not the config's
     whole = hashlib.sha256(json.dumps(recorded, sort_keys=True).encode()).hexdigest()[:16]
     return runfolder.identity(recorded), whole
 

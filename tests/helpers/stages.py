@@ -19,5 +19,5 @@ def run_stage(command: str, *overrides: str, out: Path | None = None):
     from sla_cli.hydra_app import run_job
 
     cfg = compose(command, *overrides)
-    run_job(BY_NAME[command], cfg, Path(out if out is not None else cfg.out))
+    run_job(BY_NAME[command], cfg, Path(out if out is not None else cfg.run.out))
     return cfg

@@ -61,7 +61,7 @@ def make_dataset(
             "n_train": n_train,
             "n_test": n_test,
             "seed": seed,
-            "overwrite": True,
+            "run": {"overwrite": True},
         }
     )
     grids = context_grids(n_contexts, size)

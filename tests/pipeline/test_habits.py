@@ -89,5 +89,5 @@ def test_no_mnist_points_at_download(tmp_path):
     from data_gen.errors import InputDataError
     from data_gen.mnist import load_split
 
-    with pytest.raises(InputDataError, match="data.download=true"):
+    with pytest.raises(InputDataError, match="run.download=true"):
         load_split(tmp_path, "train")

@@ -22,11 +22,11 @@ from sla_cli.pipeline.registry import BY_KIND
 # second level): this checks the pipeline's control, not what the stages learn
 ARGS = [
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "pipeline.skip=[classify]",
     "train.steps=120",
-    "train.checkpoint_every=40",
+    "run.checkpoint_every=40",
     "concept.steps=60",
 ]
 
@@ -34,7 +34,7 @@ ARGS = [
 def start(out: Path, mnist_root: Path, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(REPO), "SLA_DATA_ROOT": str(mnist_root)}
     return subprocess.Popen(
-        [sys.executable, "-m", "sla_cli", "pipeline", *ARGS, f"out={out}", *extra],
+        [sys.executable, "-m", "sla_cli", "pipeline", *ARGS, f"run.out={out}", *extra],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

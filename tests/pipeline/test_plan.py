@@ -44,7 +44,7 @@ def test_a_steps_own_overrides_win_and_its_inputs_are_the_folders_before_it(plan
     assert oneshot.model_dir == str(plan.out / "model")
     assert oneshot.oneshot.ablation_model_dir == str(plan.out / "model_self_only")
     for step in PIPELINE:
-        assert _cfg(plan, step.folder).out == str(plan.out / step.folder)
+        assert _cfg(plan, step.folder).run.out == str(plan.out / step.folder)
 
 
 def test_baseline_steps_run_where_this_sla_has_their_option(plan):
@@ -150,14 +150,14 @@ def test_each_steps_config_is_the_one_hydra_composes_for_its_whole_command_line(
             *routed[p.name],
             *p.step.overrides,
             *[f"{k}={plan.out / f}" for k, f in p.step.inputs.items()],
-            f"out={plan.out / p.name}",
+            f"run.out={plan.out / p.name}",
         ]
         hydra = compose_config(p.stage, job, check_values=False)
         assert OmegaConf.to_yaml(p.cfg) == OmegaConf.to_yaml(hydra), p.name
         assert OmegaConf.is_struct(p.cfg) and OmegaConf.is_struct(hydra)
 
 
-@pytest.mark.parametrize("override", ["train.steps=7", "device=cpu", "model_dir=/x", "classify.seeds=[1,2]"])
+@pytest.mark.parametrize("override", ["train.steps=7", "run.device=cpu", "model_dir=/x", "classify.seeds=[1,2]"])
 def test_a_value_override_is_applied_without_composing_again(override):
     from sla_cli.hydra_app import compose_config
     from sla_cli.pipeline.plan import _with_values
@@ -195,3 +195,20 @@ def test_old_spellings_reach_the_stages_that_read_them_with_one_note_each(tmp_pa
     ]
     with pytest.raises(ConfigError):
         compose_all(tmp_path / "out", "smoke", ["model=/elsewhere"], [])
+
+
+def test_old_spellings_of_run_keys_reach_every_stage_with_one_note_each(tmp_path, capsys):
+    """device=, data.root= (every stage's) and train.resume= (the train steps') are run.* through the
+    pipeline, with one note per old key; out= stays the pipeline's own (refused as a stage's)."""
+    plan = compose_all(tmp_path / "out", "smoke", ["device=cpu", "data.root=/d", "train.resume=false"], [])
+    assert all(p.cfg.run.device == "cpu" and p.cfg.run.data_root == "/d" for p in plan.steps)
+    assert _cfg(plan, "model").run.resume is False and _cfg(plan, "model_self_only").run.resume is False
+    assert _cfg(plan, "classify").run.resume == "auto"  # train.resume is train's, not classify's
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "sla generate-cubes: note: device= is now run.device= (the old name still works)",
+        "sla generate-cubes: note: data.root= is now run.data_root= (the old name still works)",
+        "sla train: note: train.resume= is now run.resume= (the old name still works)",
+    ]
+    for out in ("out=/x", "run.out=/x", "model:run.out=/x"):
+        with pytest.raises(ConfigError, match="is set by the pipeline"):
+            compose_all(tmp_path / "out", "smoke", [out], [])

@@ -28,10 +28,10 @@ def one_line(capsys) -> str:
 def test_a_plan_too_large_for_the_disk_is_one_line_and_writes_nothing(tmp_path, monkeypatch, capsys):
     simulate(monkeypatch, 64 * GIB, 10 * 2**20)
     out = tmp_path / "out"
-    assert cli.main(["preset=demo", f"out={out}", "device=cpu"]) == 2
+    assert cli.main(["preset=demo", f"run.out={out}", "run.device=cpu"]) == 2
     line = one_line(capsys)
     assert "the plan writes about" in line and "10 MiB is free" in line
-    assert "choose out=DIR" in line and "preset=smoke" in line
+    assert "choose run.out=DIR" in line and "preset=smoke" in line
     assert not out.exists()
 
 
@@ -39,20 +39,20 @@ def test_a_plan_too_large_for_the_disk_is_one_line_and_writes_nothing(tmp_path, 
 def test_a_plan_too_large_for_memory_names_the_stage_and_the_way_out(tmp_path, monkeypatch, capsys):
     simulate(monkeypatch, 4 * GIB, 1000 * GIB)
     out = tmp_path / "out"
-    assert cli.main(["preset=paper", f"out={out}", "device=cpu", "train.device_data_mb=16384"]) == 2
+    assert cli.main(["preset=paper", f"run.out={out}", "run.device=cpu", "train.device_data_mb=16384"]) == 2
     line = one_line(capsys)
     assert "stage model:" in line and "train.device_data_mb" in line and "preset=demo" in line
     assert not out.exists()
 
 
 def fake_mnist(folder) -> str:
-    """A data.root whose MNIST files exist (the pre-flight only looks for them)."""
+    """A run.data_root whose MNIST files exist (the pre-flight only looks for them)."""
     from data_gen.mnist import FILES
 
     (folder / "MNIST" / "raw").mkdir(parents=True)
     for name in FILES.values():
         (folder / "MNIST" / "raw" / name).write_bytes(b"")
-    return f"data.root={folder}"
+    return f"run.data_root={folder}"
 
 
 @pytest.mark.slow
@@ -61,13 +61,15 @@ def test_the_paper_preset_on_a_cpu_asks_and_without_a_terminal_is_refused(tmp_pa
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     out = tmp_path / "out"
     data = fake_mnist(tmp_path / "data")
-    assert cli.main(["preset=paper", f"out={out}", "device=cpu", data]) == 2
+    assert cli.main(["preset=paper", f"run.out={out}", "run.device=cpu", data]) == 2
     captured = capsys.readouterr().err
     assert "warning: preset=paper on a CPU: about" in captured
     assert "pass pipeline.confirm=false to run it anyway" in captured.splitlines()[-1]
     assert "pre-flight for preset=paper" in captured and "model" in captured  # the table came first
     assert not out.exists()
-    assert cli.main(["preset=paper", f"out={out}", "device=cpu", data, "pipeline.dry_run=true"]) == 0  # the plan only
+    assert (
+        cli.main(["preset=paper", f"run.out={out}", "run.device=cpu", data, "pipeline.dry_run=true"]) == 0
+    )  # the plan only
     assert "warning: preset=paper on a CPU" in capsys.readouterr().err
     assert not out.exists()
 
@@ -114,10 +116,10 @@ def test_device_data_mb_takes_auto_or_megabytes(value):
 def test_no_mnist_is_one_line_pointing_at_download_before_anything_is_written(tmp_path, monkeypatch, capsys):
     simulate(monkeypatch, 1000 * GIB, 1000 * GIB)
     out = tmp_path / "out"
-    assert cli.main(["preset=smoke", f"out={out}", "device=cpu", f"data.root={tmp_path / 'empty'}"]) == 1
+    assert cli.main(["preset=smoke", f"run.out={out}", "run.device=cpu", f"run.data_root={tmp_path / 'empty'}"]) == 1
     line = one_line(capsys)
-    assert "MNIST not found under" in line and "data.download=true" in line
+    assert "MNIST not found under" in line and "run.download=true" in line
     assert not out.exists()
     data = fake_mnist(tmp_path / "data")  # found: the pre-flight goes on (and stops at its dry run)
-    assert cli.main(["preset=smoke", f"out={out}", "device=cpu", data, "pipeline.dry_run=true"]) == 0
+    assert cli.main(["preset=smoke", f"run.out={out}", "run.device=cpu", data, "pipeline.dry_run=true"]) == 0
     assert not out.exists()

@@ -55,7 +55,7 @@ def test_a_stage_without_a_terminal_prints_progress_lines(smoke_dataset, tmp_pat
         "preset=smoke",
         f"dataset_dir={smoke_dataset}",
         "train.steps=200",
-        "progress_every=50",
+        "run.progress_every=50",
         out=tmp_path / "model",
     )
     lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("train: ")]

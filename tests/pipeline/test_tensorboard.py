@@ -1,4 +1,4 @@
-"""logger=tensorboard: a run's scalars and figures as TensorBoard events beside its folder (an
+"""run.logger=tensorboard: a run's scalars and figures as TensorBoard events beside its folder (an
 optional extra: these tests need the `tensorboard` package, and check the refusal without it)."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ HAVE_TENSORBOARD = importlib.util.find_spec("tensorboard") is not None
 def test_asking_for_tensorboard_without_it_is_one_line_before_any_work(tmp_path):
     from helpers.cli import assert_one_line_error, run_sla
 
-    result = run_sla("train", "preset=smoke", "dataset_dir=x", "logger=tensorboard", f"out={tmp_path / 'm'}")
-    assert_one_line_error(result, "logger=tensorboard needs the tensorboard package", "[tensorboard]", code=2)
+    result = run_sla("train", "preset=smoke", "dataset_dir=x", "run.logger=tensorboard", f"run.out={tmp_path / 'm'}")
+    assert_one_line_error(result, "run.logger=tensorboard needs the tensorboard package", "[tensorboard]", code=2)
     assert not (tmp_path / "m").exists()
 
 
@@ -33,8 +33,8 @@ def test_train_writes_readable_event_files_next_to_its_run_folder(smoke_dataset,
         "preset=smoke",
         f"dataset_dir={smoke_dataset}",
         "train.steps=100",
-        "train.log_every=25",
-        "logger=tensorboard",
+        "run.log_every=25",
+        "run.logger=tensorboard",
         out=out,
     )
     events = tmp_path / "runs" / "tb" / "model"

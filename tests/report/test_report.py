@@ -27,7 +27,9 @@ def _png(path: Path) -> None:
 
 def write_run(folder: Path, kind: str, config: dict, files: dict, **extra) -> None:
     """A complete run folder as a stage leaves it: config.yaml, the files, manifest.json last."""
-    cfg = OmegaConf.create({"preset": "smoke", "seed": 0, "device": "auto", "threads": 1, "overwrite": False, **config})
+    cfg = OmegaConf.create(
+        {"preset": "smoke", "seed": 0, "run": {"device": "auto", "threads": 1, "overwrite": False}, **config}
+    )
     with runfolder.Run(folder, kind, cfg) as run:
         for name, content in files.items():
             if name.endswith(".png"):
@@ -402,7 +404,7 @@ def test_wall_time_from_the_manifest_else_from_file_times(tmp_path):
     assert row(text, "classify/")[4] == "≈ 100 s (file times)"
     assert row(text, "dataset/")[4] == "not recorded"
     assert row(text, "oneshot/")[4] == "2.1 s (the stage's timer)"
-    assert row(text, "dataset/")[3] == "not recorded (device=auto)" and row(text, "classify/")[3] == "cpu"
+    assert row(text, "dataset/")[3] == "not recorded (run.device=auto)" and row(text, "classify/")[3] == "cpu"
 
 
 def test_report_is_rewritten_atomically(complete_root):

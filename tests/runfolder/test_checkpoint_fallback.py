@@ -14,11 +14,11 @@ from sla_cli.training import checkpoint
 
 TINY = (
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "train.steps=15",
-    "train.log_every=5",
-    "train.checkpoint_every=5",
+    "run.log_every=5",
+    "run.checkpoint_every=5",
     "metrics.test_digits=20",
     "metrics.latent_digits=10",
 )
@@ -48,7 +48,7 @@ def test_train_resumes_from_the_checkpoint_before_a_truncated_latest_one(tmp_pat
     dataset = make_dataset(tmp_path / "cubes", mnist_root, n_train=100, n_test=30)
     run_stage("train", *TINY, f"dataset_dir={dataset}", out=tmp_path / "whole")
     parts = tmp_path / "parts"
-    run_stage("train", *TINY, f"dataset_dir={dataset}", "train.stop_after=10", out=parts)
+    run_stage("train", *TINY, f"dataset_dir={dataset}", "run.stop_after=10", out=parts)
     assert [s for s, _ in checkpoint.list_checkpoints(parts)] == [5, 10]
     cut_short(checkpoint.path_for(parts, 10))
     capsys.readouterr()

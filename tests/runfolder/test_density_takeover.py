@@ -1,5 +1,5 @@
 """Issue 27, item 3: `sla density` never takes over a folder holding another model's unfinished run,
-and resumes its own by default (density.resume=auto), as `sla train` does."""
+and resumes its own by default (run.resume=auto), as `sla train` does."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sla_cli.training import checkpoint
 
 TINY = (
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "density.train_size=100",
     "density.test_size=20",
     "density.n_samples=2",
@@ -34,20 +34,20 @@ VAE = (
 @pytest.mark.slow
 def test_another_model_never_takes_over_an_unfinished_run(tmp_path, mnist_root):
     out = tmp_path / "density"
-    root = f"data.root={mnist_root}"
-    run_stage("density", *TINY, *MADE, root, "density.stop_after=1", out=out)  # an interrupted MADE run
+    root = f"run.data_root={mnist_root}"
+    run_stage("density", *TINY, *MADE, root, "run.stop_after=1", out=out)  # an interrupted MADE run
     saved = checkpoint.list_checkpoints(out / "made")
     assert saved and not (out / "manifest.json").exists()
     first_epoch = checkpoint.load(saved[-1][1])["rows"]
     with pytest.raises(DataError, match=r"checkpoints of an unfinished density run of other members \(made\)"):
         run_stage("density", *TINY, *VAE, root, out=out)
     assert checkpoint.list_checkpoints(out / "made") == saved
-    with pytest.raises(DataError, match="density.resume=false"):
-        run_stage("density", *TINY, *MADE, root, "density.resume=false", out=out)
+    with pytest.raises(DataError, match="run.resume=false"):
+        run_stage("density", *TINY, *MADE, root, "run.resume=false", out=out)
     run_stage("density", *TINY, *MADE, root, out=out)  # the same command, without stop_after, continues
     result = json.loads((out / "density.json").read_text())
     assert result["curves"]["made"][:1] == first_epoch  # epoch 1 restored (its time too), not trained again
-    run_stage("density", *TINY, *VAE, root, "overwrite=true", out=out)  # asked: starts again
+    run_stage("density", *TINY, *VAE, root, "run.overwrite=true", out=out)  # asked: starts again
     assert json.loads((out / "manifest.json").read_text())["model"] == "vae"
     assert not (out / "made").exists()
 
@@ -55,6 +55,6 @@ def test_another_model_never_takes_over_an_unfinished_run(tmp_path, mnist_root):
 def test_density_resume_takes_auto_true_false():
     from helpers.stages import compose
 
-    assert compose("density", "preset=smoke").density.resume == "auto"
-    with pytest.raises(ConfigError, match="density.resume='sometimes' must be auto, true or false"):
-        compose("density", "preset=smoke", "density.resume=sometimes")
+    assert compose("density", "preset=smoke").run.resume == "auto"
+    with pytest.raises(ConfigError, match="run.resume='sometimes' must be auto, true or false"):
+        compose("density", "preset=smoke", "run.resume=sometimes")

@@ -1,6 +1,6 @@
 """Issue 9 through the real CLI (subprocesses): two `sla train` into one folder, SIGTERM and Ctrl-C,
 the rerun that goes on (what an interrupted `make demo` does; in-process), overwrite with
-device=cuda, and failed sweeps. Each user-facing failure is one line with its exit code."""
+run.device=cuda, and failed sweeps. Each user-facing failure is one line with its exit code."""
 
 from __future__ import annotations
 
@@ -32,12 +32,12 @@ def train_args(dataset, out, *extra):
     return (
         "train",
         "preset=smoke",
-        "device=cpu",
-        "threads=1",
+        "run.device=cpu",
+        "run.threads=1",
         f"dataset_dir={dataset}",
-        f"out={out}",
-        "train.checkpoint_every=20",
-        "train.log_every=20",
+        f"run.out={out}",
+        "run.checkpoint_every=20",
+        "run.log_every=20",
         "metrics.test_digits=20",
         "metrics.latent_digits=10",
         *extra,
@@ -90,7 +90,7 @@ def test_two_trains_into_one_folder_sigterm_and_the_rerun_that_goes_on(dataset, 
     assert not (out / runfolder.MANIFEST).exists() and not (out / runfolder.LOCK).exists()
     # the same command again, in this process to save a start-up (stop_after only bounds this
     # test's time; it is not part of the run)
-    run_stage(*args[1 - loser], f"train.stop_after={last[0] + 20}", out=out)
+    run_stage(*args[1 - loser], f"run.stop_after={last[0] + 20}", out=out)
     assert f"resuming the unfinished run in {out} from step {last[0]}" in capsys.readouterr().err
     assert checkpoint.list_checkpoints(out)[-1][0] == last[0] + 20
 
@@ -112,7 +112,7 @@ def wait_for_sla_handlers(proc, timeout: float = 60) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("delay", [0.0, 0.2, 1.0])
 def test_ctrl_c_in_the_first_second_is_one_line_exit_130(tmp_path, delay):
-    proc = start_sla("generate-cubes", "preset=smoke", f"out={tmp_path / 'data'}")
+    proc = start_sla("generate-cubes", "preset=smoke", f"run.out={tmp_path / 'data'}")
     wait_for_sla_handlers(proc)
     time.sleep(delay)  # Hydra and torch are being imported, or the config composed
     proc.send_signal(signal.SIGINT)
@@ -122,7 +122,7 @@ def test_ctrl_c_in_the_first_second_is_one_line_exit_130(tmp_path, delay):
 
 
 def test_sigterm_before_a_job_starts_is_exit_143(tmp_path):
-    proc = start_sla("generate-cubes", "preset=smoke", f"out={tmp_path / 'data'}")
+    proc = start_sla("generate-cubes", "preset=smoke", f"run.out={tmp_path / 'data'}")
     wait_for_sla_handlers(proc)
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
@@ -137,9 +137,9 @@ def test_overwrite_with_device_cuda_keeps_the_finished_run(dataset, tmp_path, ca
     run_stage(*train_args(dataset, out, "train.steps=20"), out=out)
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
     result = run_sla(
-        *train_args(dataset, out, "train.steps=20", "overwrite=true", "device=cuda"), env=SINGLE_THREAD_ENV
+        *train_args(dataset, out, "train.steps=20", "run.overwrite=true", "run.device=cuda"), env=SINGLE_THREAD_ENV
     )
-    assert_one_line_error(result, "device=cuda", code=2)
+    assert_one_line_error(result, "run.device=cuda", code=2)
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
     capsys.readouterr()
     assert verify.main([str(out)]) == 0 and capsys.readouterr().out.startswith(f"ok  {out}  (model")
@@ -147,10 +147,10 @@ def test_overwrite_with_device_cuda_keeps_the_finished_run(dataset, tmp_path, ca
 
 @pytest.mark.slow
 def test_out_equal_to_the_input_and_paths_hydra_cannot_parse(dataset, tmp_path):
-    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"out={dataset}")
+    result = run_sla("train", "preset=smoke", f"dataset_dir={dataset}", f"run.out={dataset}")
     assert_one_line_error(result, "is the input folder dataset_dir", code=2)
-    result = run_sla("classify", "preset=smoke", f"out={tmp_path}/données")
-    assert_one_line_error(result, f"\"out='{tmp_path}/données'\"", code=2)
+    result = run_sla("classify", "preset=smoke", f"run.out={tmp_path}/données")
+    assert_one_line_error(result, f"\"run.out='{tmp_path}/données'\"", code=2)
     assert not (tmp_path / "données").exists()
 
 
@@ -161,8 +161,8 @@ def test_a_failed_sweep_leaves_no_folder(tmp_path):
         "-m",
         "seed=0,1",
         "preset=smoke",
-        f"out={tmp_path / 'sweep'}",
-        f"data.root={tmp_path / 'nowhere'}",
+        f"run.out={tmp_path / 'sweep'}",
+        f"run.data_root={tmp_path / 'nowhere'}",
     )
     assert_one_line_error(result, "MNIST not found", code=1)
     assert not (tmp_path / "sweep").exists()

@@ -17,8 +17,8 @@ from sla_cli import runfolder, verify
 from sla_cli.errors import DataError
 
 
-def cfg(**kw):
-    return OmegaConf.create({"seed": 0, "overwrite": False, "device": "cpu", "size": 4, **kw})
+def cfg(overwrite: bool = False, **kw):
+    return OmegaConf.create({"seed": 0, "run": {"overwrite": overwrite, "device": "cpu"}, "size": 4, **kw})
 
 
 def complete_run(folder, kind: str = "dataset", **kw):
@@ -110,7 +110,7 @@ def test_out_that_is_a_file_or_cannot_be_made_is_one_line(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(DataError, match="is a file, not a folder"):
         runfolder.Run(tmp_path / "file", "dataset", cfg()).__enter__()
-    with pytest.raises(DataError, match="cannot create out=/proc/sla-test"):
+    with pytest.raises(DataError, match="cannot create run.out=/proc/sla-test"):
         runfolder.Run("/proc/sla-test", "dataset", cfg()).__enter__()
 
 
@@ -151,7 +151,7 @@ def test_a_manifest_of_the_wrong_shape_is_one_line(tmp_path, text, problem):
     with pytest.raises(DataError, match="not an sla manifest") as e:
         runfolder.read_manifest(tmp_path, "dataset")
     assert problem in str(e.value) and "\n" not in str(e.value)
-    with pytest.raises(DataError, match="overwrite=true"):
+    with pytest.raises(DataError, match="run.overwrite=true"):
         with runfolder.Run(tmp_path, "dataset", cfg()):
             pass
     with runfolder.Run(tmp_path, "dataset", cfg(overwrite=True)) as run:  # overwrite replaces it
@@ -166,7 +166,7 @@ def test_nothing_to_do_path_verifies_the_hashes(tmp_path):
     data = bytearray((tmp_path / "a.npy").read_bytes())
     data[-1] ^= 1
     (tmp_path / "a.npy").write_bytes(bytes(data))
-    with pytest.raises(DataError, match="a.npy does not match its sha256.*overwrite=true runs it again"):
+    with pytest.raises(DataError, match="a.npy does not match its sha256.*run.overwrite=true runs it again"):
         with runfolder.Run(tmp_path, "dataset", cfg()):
             pass
 

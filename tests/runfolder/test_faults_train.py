@@ -18,11 +18,11 @@ from sla_cli.training import checkpoint
 
 TINY = (
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "train.steps=10",
-    "train.log_every=5",
-    "train.checkpoint_every=5",
+    "run.log_every=5",
+    "run.checkpoint_every=5",
     "metrics.test_digits=20",
     "metrics.latent_digits=10",
 )
@@ -36,7 +36,7 @@ def dataset(tmp_path_factory, mnist_root):
 @pytest.fixture(scope="module")
 def model(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("model") / "model"
-    run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={out}")
+    run_stage("train", *TINY, f"dataset_dir={dataset}", f"run.out={out}")
     return out
 
 
@@ -52,7 +52,7 @@ def test_a_flipped_byte_in_the_training_images_is_caught(dataset, tmp_path):
     shutil.copytree(dataset, bad)
     flip_a_byte(bad / "train_images.npy")
     with pytest.raises(DataError, match="train_images.npy does not match its sha256"):
-        run_stage("train", *TINY, f"dataset_dir={bad}", f"out={tmp_path / 'out'}")
+        run_stage("train", *TINY, f"dataset_dir={bad}", f"run.out={tmp_path / 'out'}")
     assert not (tmp_path / "out").exists()
 
 
@@ -60,10 +60,10 @@ def test_a_flipped_byte_in_the_training_images_is_caught(dataset, tmp_path):
 def test_a_tampered_model_is_caught_on_the_nothing_to_do_path(model, dataset, tmp_path):
     copy = tmp_path / "model"
     shutil.copytree(model, copy)
-    run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={copy}")  # the same run: nothing to do
+    run_stage("train", *TINY, f"dataset_dir={dataset}", f"run.out={copy}")  # the same run: nothing to do
     flip_a_byte(copy / "model.pt", 100)
     with pytest.raises(DataError, match="model.pt does not match its sha256"):
-        run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={copy}")
+        run_stage("train", *TINY, f"dataset_dir={dataset}", f"run.out={copy}")
 
 
 @pytest.mark.slow
@@ -72,9 +72,9 @@ def test_overwrite_that_fails_its_checks_keeps_the_finished_model(model, dataset
     shutil.copytree(model, copy)
     before = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
     with pytest.raises(ConfigError, match="model.hidden"):  # memory it cannot have: refused before writing
-        run_stage("train", *TINY, f"dataset_dir={dataset}", "overwrite=true", "model.hidden=100000000", out=copy)
+        run_stage("train", *TINY, f"dataset_dir={dataset}", "run.overwrite=true", "model.hidden=100000000", out=copy)
     with pytest.raises(DataError, match="does not exist"):
-        run_stage("train", *TINY, f"dataset_dir={tmp_path / 'nowhere'}", "overwrite=true", out=copy)
+        run_stage("train", *TINY, f"dataset_dir={tmp_path / 'nowhere'}", "run.overwrite=true", out=copy)
     after = {p.relative_to(copy): p.read_bytes() for p in copy.rglob("*") if p.is_file()}
     assert after == before
     runfolder.verify_files(copy, runfolder.read_manifest(copy, "model"))
@@ -89,11 +89,11 @@ def test_overwrite_replaces_the_old_checkpoints_with_its_own(model, dataset, tmp
         "train",
         *TINY,
         f"dataset_dir={dataset}",
-        f"out={copy}",
-        "overwrite=true",
+        f"run.out={copy}",
+        "run.overwrite=true",
         "train.steps=4",
-        "train.checkpoint_every=2",
-        "train.log_every=2",
+        "run.checkpoint_every=2",
+        "run.log_every=2",
     )
     assert [s for s, _ in checkpoint.list_checkpoints(copy)] == [2, 4]  # step 10's of the old run is gone
     manifest = runfolder.read_manifest(copy, "model")
@@ -104,10 +104,10 @@ def test_overwrite_replaces_the_old_checkpoints_with_its_own(model, dataset, tmp
 @pytest.mark.slow
 def test_rerunning_a_stopped_run_resumes_by_default(dataset, tmp_path, capsys):
     out = tmp_path / "model"
-    run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=5")
+    run_stage("train", *TINY, f"dataset_dir={dataset}", f"run.out={out}", "run.stop_after=5")
     assert not (out / "manifest.json").exists()
     capsys.readouterr()
-    run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={out}")  # the same command: `make demo` again
+    run_stage("train", *TINY, f"dataset_dir={dataset}", f"run.out={out}")  # the same command: `make demo` again
     said = [line for line in capsys.readouterr().err.splitlines() if "resuming" in line]
     assert len(said) == 1 and "from step 5" in said[0]
     assert json.loads((out / "metrics.json").read_text())["steps"] == 10
@@ -158,7 +158,7 @@ def test_disk_full_during_train_keeps_the_last_checkpoint(dataset, small_disk):
     disk = small_disk("4m")  # one checkpoint of this model (~2.4 MB with Adam's state) fits, two do not
     out = disk / "model"
     with pytest.raises(DataError, match=f"no space left in {out}/checkpoints for step_00000010.pt: .* bytes needed"):
-        run_stage("train", *TINY, f"dataset_dir={dataset}", f"out={out}")
+        run_stage("train", *TINY, f"dataset_dir={dataset}", f"run.out={out}")
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [5]
     assert checkpoint.load(checkpoint.path_for(out, 5))["step"] == 5
     assert no_temporaries(out) and not (out / "manifest.json").exists()
@@ -172,9 +172,9 @@ def test_disk_full_during_generate_cubes_is_one_line(small_disk, mnist_root):
         run_stage(
             "generate-cubes",
             "preset=smoke",
-            "device=cpu",
-            "threads=1",
-            f"data.root={mnist_root}",
+            "run.device=cpu",
+            "run.threads=1",
+            f"run.data_root={mnist_root}",
             "digits.train=50",
             "digits.test=20",
             "cubes.count=8",

@@ -162,7 +162,7 @@ def test_a_bug_keeps_its_traceback_and_leaves_no_empty_out(tmp_path):
     )
     out = tmp_path / "out"
     result = subprocess.run(
-        [sys.executable, "-c", code, "density", "preset=smoke", "device=cpu", "threads=1", f"out={out}"],
+        [sys.executable, "-c", code, "density", "preset=smoke", "run.device=cpu", "run.threads=1", f"run.out={out}"],
         capture_output=True,
         text=True,
         timeout=300,

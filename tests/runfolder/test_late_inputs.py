@@ -1,5 +1,5 @@
 """Issue 27, item 2 and "failed generate-cubes runs leave arrays behind": every input is read before
-the first write, so a late input error never costs the finished dataset overwrite=true would replace;
+the first write, so a late input error never costs the finished dataset run.overwrite=true would replace;
 a run that fails after writing leaves none of its listed files."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sla_cli.generate_cubes import stage as cubes_stage
 
 SMALL = (
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "digits.train=20",
     "digits.test=10",
     "cubes.count=4",
@@ -41,7 +41,7 @@ def test_a_corrupt_mnist_test_file_leaves_the_overwritten_dataset_complete(tmp_p
     with gzip.open(bad_root / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz", "wb") as f:
         f.write(b"\x00\x00\x08\x03" + b"\x00" * 100)  # the right magic, cut short
     with pytest.raises(USER_ERRORS, match="t10k-images-idx3-ubyte.gz holds 0x0 images"):
-        run_stage("generate-cubes", *SMALL, f"data.root={bad_root}", "overwrite=true", out=out)
+        run_stage("generate-cubes", *SMALL, f"run.data_root={bad_root}", "run.overwrite=true", out=out)
     assert runfolder.read_manifest(out, "dataset") == old
     runfolder.verify_files(out, old)
 
@@ -54,7 +54,7 @@ def test_a_run_that_fails_after_writing_leaves_none_of_its_arrays(tmp_path, mnis
     monkeypatch.setattr(cubes_stage, "_write_cube_sets", fail)
     out = tmp_path / "dataset"
     with pytest.raises(DataError, match="after the digit arrays"):
-        run_stage("generate-cubes", *SMALL, f"data.root={mnist_root}", out=out)
+        run_stage("generate-cubes", *SMALL, f"run.data_root={mnist_root}", out=out)
     assert not out.exists()
 
 

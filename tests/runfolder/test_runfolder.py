@@ -12,8 +12,8 @@ from sla_cli import runfolder
 from sla_cli.errors import DataError
 
 
-def cfg(**kw):
-    return OmegaConf.create({"seed": 0, "overwrite": False, "device": "cpu", "size": 4, **kw})
+def cfg(overwrite: bool = False, **kw):
+    return OmegaConf.create({"seed": 0, "run": {"overwrite": overwrite, "device": "cpu"}, "size": 4, **kw})
 
 
 def complete_run(folder, kind: str = "dataset", config=None, **arrays) -> dict:

@@ -1,5 +1,5 @@
 """Issue 27, item 1: nothing a manifest names is read, written or removed through a symbolic link
-that leaves the run folder (overwrite=true once deleted a file outside `out` that way)."""
+that leaves the run folder (run.overwrite=true once deleted a file outside `out` that way)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from sla_cli import runfolder, verify
 from sla_cli.errors import DataError
 
 
-def cfg(**kw):
-    return OmegaConf.create({"seed": 0, "overwrite": False, "device": "cpu", "size": 4, **kw})
+def cfg(overwrite: bool = False, **kw):
+    return OmegaConf.create({"seed": 0, "run": {"overwrite": overwrite, "device": "cpu"}, "size": 4, **kw})
 
 
 def complete_run(folder, **kw) -> dict:

@@ -1,4 +1,4 @@
-"""The submitit launchers' requeue: a job stopped at its time limit comes back with train.resume=true
+"""The submitit launchers' requeue: a job stopped at its time limit comes back with run.resume=true
 and continues from its last checkpoint instead of starting over."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from hydra_plugins.sla_launchers.resuming import RESUME, ResumingLocalLauncher, 
 
 TINY = (
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "train.steps=8",
-    "train.checkpoint_every=4",
+    "run.checkpoint_every=4",
     "metrics.test_digits=20",
     "metrics.latent_digits=10",
 )
@@ -29,7 +29,7 @@ def dataset(tmp_path_factory, mnist_root):
 
 def test_requeue_adds_resume_to_train_only(dataset):
     train = compose("train", f"dataset_dir={dataset}", *TINY)
-    assert requeue_overrides(train, ["seed=1", "train.resume=false"]) == ["seed=1", RESUME]
+    assert requeue_overrides(train, ["seed=1", "run.resume=false"]) == ["seed=1", RESUME]
     assert requeue_overrides(train, ["seed=1"]) == ["seed=1", RESUME]
     classify = compose("classify", "preset=smoke")
     assert requeue_overrides(classify, ["seed=1"]) == ["seed=1"]  # nothing to resume: it starts again
@@ -46,7 +46,7 @@ def test_checkpoint_hook_requeues_the_same_job_with_resume(dataset):
 @pytest.mark.slow
 def test_the_requeued_job_continues_from_the_last_checkpoint(dataset, tmp_path, capsys):
     job = [f"dataset_dir={dataset}", *TINY]
-    run_stage("train", *job, "train.stop_after=4", out=tmp_path)  # the job, stopped at its time limit
+    run_stage("train", *job, "run.stop_after=4", out=tmp_path)  # the job, stopped at its time limit
     assert not (tmp_path / "manifest.json").exists()
     capsys.readouterr()
     run_stage("train", *requeue_overrides(compose("train", *job), job), out=tmp_path)

@@ -25,10 +25,10 @@ def test_submitit_local_sweep_then_aggregate(tmp_path, mnist_root):
         "preset=smoke",
         f"dataset_dir={dataset}",
         "train.steps=6",
-        "train.checkpoint_every=3",
+        "run.checkpoint_every=3",
         "metrics.test_digits=10",
         "metrics.latent_digits=6",
-        f"out={sweep}",
+        f"run.out={sweep}",
         env=SINGLE_THREAD_ENV,
     )
     assert result.returncode == 0, result.stderr[-3000:]

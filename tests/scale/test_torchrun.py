@@ -22,18 +22,18 @@ pytestmark = pytest.mark.slow
 
 TRAIN = (
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "train.steps=12",
-    "train.checkpoint_every=6",
-    "train.log_every=3",
+    "run.checkpoint_every=6",
+    "run.log_every=3",
     "metrics.test_digits=20",
     "metrics.latent_digits=10",
 )
 CLASSIFY = (
     "preset=smoke",
-    "device=cpu",
-    "threads=1",
+    "run.device=cpu",
+    "run.threads=1",
     "classify.train_size=200",
     "classify.val_size=50",
     "classify.test_size=50",
@@ -92,9 +92,9 @@ def assert_same_numbers(one: dict, two: dict, skip=("seconds", "world_size")) ->
 def test_two_process_train_resumes_a_checkpoint_and_matches_one_process(dataset, tmp_path):
     single, split = tmp_path / "single", tmp_path / "split"
     run_stage("train", f"dataset_dir={dataset}", *TRAIN, out=single)
-    run_stage("train", f"dataset_dir={dataset}", *TRAIN, "train.stop_after=6", out=split)  # killed at step 6
+    run_stage("train", f"dataset_dir={dataset}", *TRAIN, "run.stop_after=6", out=split)  # killed at step 6
     assert not (split / "manifest.json").exists()
-    result = torchrun(tmp_path, "train", f"dataset_dir={dataset}", *TRAIN, "train.resume=true", f"out={split}")
+    result = torchrun(tmp_path, "train", f"dataset_dir={dataset}", *TRAIN, "run.resume=true", f"run.out={split}")
     assert "from step 6" in result.stderr
     assert result.stderr.count("sla train:") == 1  # rank 0 alone prints the table
 
@@ -112,8 +112,8 @@ def test_two_process_train_resumes_a_checkpoint_and_matches_one_process(dataset,
 
 def test_two_process_classify_matches_one_process(mnist_root, tmp_path):
     single, split = tmp_path / "single", tmp_path / "split"
-    run_stage("classify", *CLASSIFY, f"data.root={mnist_root}", out=single)
-    torchrun(tmp_path, "classify", *CLASSIFY, f"data.root={mnist_root}", f"out={split}")
+    run_stage("classify", *CLASSIFY, f"run.data_root={mnist_root}", out=single)
+    torchrun(tmp_path, "classify", *CLASSIFY, f"run.data_root={mnist_root}", f"run.out={split}")
     one, two = (json.loads((d / "results.json").read_text()) for d in (single, split))
     assert (one["world_size"], two["world_size"]) == (1, 2)
     assert_same_numbers(one, two)

@@ -27,7 +27,7 @@ def dataset(tmp_path_factory, mnist_root):
 def smoke_run(dataset, tmp_path_factory):
     out = tmp_path_factory.mktemp("runs") / "model"
     result = run_sla(
-        "train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV
+        "train", "preset=smoke", f"dataset_dir={dataset}", f"run.out={out}", "run.device=cpu", env=SINGLE_THREAD_ENV
     )
     assert result.returncode == 0, result.stderr
     return out, result
@@ -89,7 +89,7 @@ def test_rerunning_a_complete_run_does_nothing(smoke_run, dataset):
     out, _ = smoke_run
     before = (out / "model.pt").stat().st_mtime_ns
     result = run_sla(
-        "train", "preset=smoke", f"dataset_dir={dataset}", f"out={out}", "device=cpu", env=SINGLE_THREAD_ENV
+        "train", "preset=smoke", f"dataset_dir={dataset}", f"run.out={out}", "run.device=cpu", env=SINGLE_THREAD_ENV
     )
     assert result.returncode == 0, result.stderr
     assert "nothing to do" in result.stderr
@@ -105,10 +105,10 @@ def test_variants_train(dataset, tmp_path, extra):
         "train",
         "preset=smoke",
         f"dataset_dir={dataset}",
-        f"out={out}",
-        "device=cpu",
+        f"run.out={out}",
+        "run.device=cpu",
         "train.steps=40",
-        "train.log_every=20",
+        "run.log_every=20",
         *extra,
         env=SINGLE_THREAD_ENV,
     )

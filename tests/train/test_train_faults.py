@@ -15,7 +15,7 @@ from helpers.tiny_dataset import SINGLE_THREAD_ENV, make_dataset
 from sla_cli.errors import DataError
 from sla_cli.training import checkpoint
 
-SHORT = ("preset=smoke", "device=cpu", "train.steps=60", "train.log_every=10", "train.checkpoint_every=20")
+SHORT = ("preset=smoke", "run.device=cpu", "train.steps=60", "run.log_every=10", "run.checkpoint_every=20")
 
 
 @pytest.fixture(scope="module")
@@ -47,13 +47,13 @@ def losses(out):
 @pytest.mark.slow
 def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
     straight, resumed = tmp_path / "straight", tmp_path / "resumed"
-    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={straight}")
-    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.stop_after=30")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"run.out={straight}")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"run.out={resumed}", "run.stop_after=30")
     assert not (resumed / "manifest.json").exists() and not (resumed / "model.pt").exists()
     assert [s for s, _ in checkpoint.list_checkpoints(resumed)] == [20, 30]
     # a kill while the next checkpoint was being written leaves only a temporary file behind
     (resumed / "checkpoints" / ".step_00000040.pt.tmp-999").write_bytes(b"half a checkpoint")
-    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={resumed}", "train.resume=true")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"run.out={resumed}", "run.resume=true")
     a, b = weights(straight), weights(resumed)
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), [k for k in a if not torch.equal(a[k], b[k])]
@@ -66,9 +66,9 @@ def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(dataset, tmp_path):
 @pytest.mark.slow
 def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_dataset, tmp_path):
     out = tmp_path / "model"
-    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"run.out={out}", "run.stop_after=20")
     result = run_sla(
-        "train", *SHORT, f"dataset_dir={other_dataset}", f"out={out}", "train.resume=true", env=SINGLE_THREAD_ENV
+        "train", *SHORT, f"dataset_dir={other_dataset}", f"run.out={out}", "run.resume=true", env=SINGLE_THREAD_ENV
     )
     assert_one_line_error(result, "another dataset", code=1)
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]  # nothing lost
@@ -77,9 +77,9 @@ def test_resume_refuses_a_model_folder_from_another_dataset(dataset, other_datas
 @pytest.mark.slow
 def test_an_unfinished_run_is_not_restarted_silently(dataset, tmp_path):
     out = tmp_path / "model"
-    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.stop_after=20")
-    with pytest.raises(DataError, match="train.resume=false"):
-        run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={out}", "train.resume=false")
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"run.out={out}", "run.stop_after=20")
+    with pytest.raises(DataError, match="run.resume=false"):
+        run_stage("train", *SHORT, f"dataset_dir={dataset}", f"run.out={out}", "run.resume=false")
     assert [s for s, _ in checkpoint.list_checkpoints(out)] == [20]
 
 
@@ -90,10 +90,10 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(datas
         "train",
         *SHORT,
         f"dataset_dir={dataset}",
-        f"out={out}",
+        f"run.out={out}",
         "train.lr=1e30",
-        "train.log_every=1",
-        "train.checkpoint_every=1",
+        "run.log_every=1",
+        "run.checkpoint_every=1",
         env=SINGLE_THREAD_ENV,
     )
     assert_one_line_error(result, "loss became", "at step", code=1)
@@ -112,7 +112,7 @@ def test_dataset_folder_without_manifest(dataset, tmp_path):
     for name in ("train_images.npy", "masks.npy"):
         (broken / name).write_bytes((dataset / name).read_bytes())
     out = tmp_path / "model"
-    result = run_sla("train", *SHORT, f"dataset_dir={broken}", f"out={out}", env=SINGLE_THREAD_ENV)
+    result = run_sla("train", *SHORT, f"dataset_dir={broken}", f"run.out={out}", env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "no manifest.json", code=1)
     assert not out.exists()
 
@@ -128,7 +128,7 @@ def test_dataset_folder_without_manifest(dataset, tmp_path):
     ],
 )
 def test_bad_input_is_one_line(tmp_path, args, fragment, code):
-    result = run_sla("train", "preset=smoke", f"out={tmp_path / 'model'}", *args, env=SINGLE_THREAD_ENV)
+    result = run_sla("train", "preset=smoke", f"run.out={tmp_path / 'model'}", *args, env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, fragment, code=code)
     assert not (tmp_path / "model").exists()
 
@@ -136,6 +136,6 @@ def test_bad_input_is_one_line(tmp_path, args, fragment, code):
 @pytest.mark.slow
 def test_a_model_folder_is_not_a_dataset(dataset, tmp_path):
     model = tmp_path / "model"
-    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"out={model}", "train.steps=5", "train.log_every=5")
-    result = run_sla("train", *SHORT, f"dataset_dir={model}", f"out={tmp_path / 'again'}", env=SINGLE_THREAD_ENV)
+    run_stage("train", *SHORT, f"dataset_dir={dataset}", f"run.out={model}", "train.steps=5", "run.log_every=5")
+    result = run_sla("train", *SHORT, f"dataset_dir={model}", f"run.out={tmp_path / 'again'}", env=SINGLE_THREAD_ENV)
     assert_one_line_error(result, "not a dataset", code=1)

@@ -27,8 +27,8 @@ def _train(dataset, out, variant):
         "train",
         "preset=smoke",
         f"dataset_dir={dataset}",
-        f"out={out}",
-        "device=cpu",
+        f"run.out={out}",
+        "run.device=cpu",
         f"train.variant={variant}",
         env=SINGLE_THREAD_ENV,
     )

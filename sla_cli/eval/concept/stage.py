@@ -1,4 +1,4 @@
-"""`sla eval concept model_dir=DIR out=DIR`: abstract concepts from a second level (paper section 11).
+"""`sla eval concept model_dir=DIR run.out=DIR`: abstract concepts from a second level (paper section 11).
 
 Steps: split the dataset's rotating cubes into fit / select / test (``splits``); score every cube in
 every context (``maps``: the masked reconstruction term of eq. (4) at a fixed sigma, as a ratio to a
@@ -53,7 +53,7 @@ PAPER = {
 
 def run(cfg: DictConfig, out_dir: Path) -> None:
     started = time.perf_counter()
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.run.device)
     c, seed = cfg.concept, int(cfg.seed)
     # every input is read and checked before the run folder is touched
     trained = load_model_dir(cfg.model_dir, device)
@@ -64,7 +64,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     )
     cubes = inputs.load_cubes(trained.dataset_dir, trained.dataset_manifest)
     split = splits.three_way(len(cubes.angles), float(c.select_fraction), float(c.test_fraction), seed)
-    back_textures = inputs.new_textures(cfg.data.root, int(c.texture_digit), c.glyph)
+    back_textures = inputs.new_textures(cfg.run.data_root, int(c.texture_digit), c.glyph)
     source = c.source_context
     source = inputs.default_source(cubes.faces, cubes.yaws) if source is None else int(source)
     if source >= trained.n_contexts:
@@ -72,7 +72,7 @@ def run(cfg: DictConfig, out_dir: Path) -> None:
     texture_angles = cubes.angles[split.test[: int(c.texture_cubes)]]
     trained_name = textures.digit_name(cubes.digit)
     face_textures = textures.face_textures(
-        cfg.data.root, sorted({*c.texture_digits, cubes.digit}), list(c.texture_glyphs), len(texture_angles), seed
+        cfg.run.data_root, sorted({*c.texture_digits, cubes.digit}), list(c.texture_glyphs), len(texture_angles), seed
     )
 
     with runfolder.Run(out_dir, KIND, cfg) as run:

@@ -37,7 +37,7 @@ KIND = "oneshot"
 
 def run(cfg: DictConfig, out_dir: Path) -> None:
     # Every input is read and checked before the run folder opens: a bad one leaves nothing behind.
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.run.device)
     seed_everything(cfg.seed)
     trained = load_model_dir(cfg.model_dir, device)
     trained.require_variant(
