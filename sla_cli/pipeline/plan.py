@@ -78,22 +78,15 @@ def _has_key(cfg: DictConfig, stage: Stage, key: str, adds: bool) -> bool:
     return _node(cfg, key) is not None
 
 
-def _renamed_key(step, body: str) -> str:
-    from sla_cli.hydra_app import renamed_key
-
-    key = body.split("=", 1)[0].lstrip("+~")
-    return renamed_key(step.stage, key) or key
-
-
 def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[str]]:
     """Each step folder's share of the user's overrides; ``base``: each stage's composed config."""
-    from sla_cli.hydra_app import renamed_overrides
+    from sla_cli.hydra_app import renamed_key, renamed_overrides
 
     routed: dict[str, list[str]] = {s.folder: [] for s in PIPELINE}
     noted: set[str] = set()
+    inputs = {k for s in PIPELINE for k in s.inputs}
     for override in overrides:
         folder, key, body = _split(override)
-        inputs = {k for s in PIPELINE for k in s.inputs}
         if key in inputs or key in ("run.out", "out"):
             raise ConfigError(
                 f"{key} is set by the pipeline (each stage writes OUT/<stage> and reads the folders "
@@ -103,7 +96,7 @@ def route(overrides: list[str], base: dict[str, DictConfig]) -> dict[str, list[s
         # an old spelling (classify.members=made) is read as the stage reads it, with the stage's note
         # (never into an input the pipeline sets: model= stays train's model section, not oneshot's model_dir)
         bodies = {
-            s.folder: body if _renamed_key(s, body) in inputs else renamed_overrides(s.stage, [body], noted)[0]
+            s.folder: body if renamed_key(s.stage, key) in inputs else renamed_overrides(s.stage, [body], noted)[0]
             for s in steps
         }
         takers = [
