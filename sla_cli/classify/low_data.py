@@ -20,6 +20,7 @@ from sla_cli.classify.paired import verdict
 from sla_cli.errors import DataError
 from sla_cli.pipeline.registry import CLASSIFY_FILES
 from sla_cli.plotting import plt
+from sla_cli.report.numbers import is_number
 from sla_cli.runfolder import MANIFEST, read_manifest, verify_file
 
 MODELS = {
@@ -47,10 +48,6 @@ def read_sweep(sweep_dir: Path) -> list[dict]:
     return runs
 
 
-def _is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
 def _checked(results, folder: Path) -> dict:
     """``results`` if it holds what the table reads, as numbers; else one DataError naming the folder
     (a hand-edited or foreign results.json must not reach the table as text or a traceback)."""
@@ -61,14 +58,14 @@ def _checked(results, folder: Path) -> dict:
     if not isinstance(results, dict) or not isinstance(results.get("per_seed"), list) or not results["per_seed"]:
         raise bad("no per_seed list")
     n = results.get("train_per_class")
-    if not (n is None or (_is_number(n) and n > 0)) or not _is_number(results.get("n_train")):
+    if not (n is None or (is_number(n) and n > 0)) or not is_number(results.get("n_train")):
         raise bad("train_per_class and n_train must be numbers")
     for seed in results["per_seed"]:
         try:
             values = [_accuracy(seed, m) for m in MODELS]
         except (KeyError, TypeError):
             raise bad("a seed lacks an accuracy of " + ", ".join(MODELS)) from None
-        if not all(_is_number(v) for v in values):
+        if not all(is_number(v) for v in values):
             raise bad("an accuracy is not a number")
     comparisons = results.get("paired", {}).get("comparisons") if isinstance(results.get("paired"), dict) else None
     if not isinstance(comparisons, dict):
@@ -76,8 +73,8 @@ def _checked(results, folder: Path) -> dict:
     for c in comparisons.values():
         if not isinstance(c, dict) or c.get("set_scoring") not in MODELS or c.get("baseline") not in MODELS:
             raise bad("a paired comparison names no known model")
-        if not all(_is_number(c.get(k)) for k in ("difference", "ci95_low", "ci95_high")) or not (
-            c.get("difference_std") is None or _is_number(c["difference_std"])
+        if not all(is_number(c.get(k)) for k in ("difference", "ci95_low", "ci95_high")) or not (
+            c.get("difference_std") is None or is_number(c["difference_std"])
         ):
             raise bad("a paired comparison's difference or interval is not a number")
     return results
