@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from sla_cli import distributed
+from sla_cli.classify.model_checkpoints import ModelCheckpoint
 from sla_cli.training import EpochBatches, Log, cosine_annealing, fit
 
 
@@ -25,12 +26,16 @@ def train_with_adam(
     batch_loss: Callable[[Any, int], torch.Tensor],
     describe: Callable[[torch.Tensor], str],
     show_every: int = 50,
+    checkpoint: ModelCheckpoint | None = None,
+    generator: torch.Generator | None = None,
 ) -> nn.Module:
     """Adam with a cosine learning-rate schedule over ``epochs * steps`` steps, with a progress bar.
 
     ``epoch_order(epoch)`` draws the epoch's sample order; ``batch_loss(order, step)`` is the loss of
     one batch of it (run under bf16 autocast on GPU); ``describe(loss)`` is what the bar shows. The
     loss is checked every ``show_every`` steps (one host sync): a non-finite one stops the run.
+    ``checkpoint``: where the model checkpoints at every epoch's end and resumes from (with
+    ``generator``, the sampler ``epoch_order`` draws from, so a resumed run is the same bit for bit).
     """
     batches = EpochBatches(
         steps,
@@ -50,5 +55,17 @@ def train_with_adam(
             f"epoch {-(-state.step // steps)}/{epochs} {describe(torch.tensor(losses[label]))}"
         ),
     )
-    fit(model, batches, loss, cosine_annealing(lr, epochs * steps), steps=epochs * steps, sharded=True, log=log)
+    checkpoints, saved = checkpoint.engine(steps) if checkpoint is not None else (None, None)
+    fit(
+        model,
+        batches,
+        loss,
+        cosine_annealing(lr, epochs * steps),
+        steps=epochs * steps,
+        sharded=True,
+        log=log,
+        checkpoints=checkpoints,
+        resume_from=saved,
+        generator=generator,
+    )
     return model

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from sla_cli.classify.adam_loop import train_with_adam
 from sla_cli.classify.data import Split, class_epoch_indices
+from sla_cli.classify.model_checkpoints import ModelCheckpoint
 from sla_cli.classify.recipe import Recipe
 from sla_cli.likelihood import MIN_LOG_SIGMA
 from sla_cli.models.ae_set import AutoencoderSet
@@ -48,6 +49,7 @@ def train_class_autoencoders(
     device: torch.device,
     seed: int,
     label: str,
+    checkpoint: ModelCheckpoint | None = None,
 ) -> AutoencoderSet:
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -70,4 +72,6 @@ def train_class_autoencoders(
         batch_loss=batch_loss,
         describe=lambda v: f"loss/class {v.item() / n_classes:.2f}",
         show_every=20,
+        checkpoint=checkpoint,
+        generator=gen,
     )

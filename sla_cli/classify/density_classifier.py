@@ -14,14 +14,13 @@ DAE minus its clean reconstruction cross-entropy (a DAE has no normalized likeli
 
 from __future__ import annotations
 
-import time
-
 import torch
 from omegaconf import DictConfig, OmegaConf
 from rich.table import Table
 
 from sla_cli.classify import ood
 from sla_cli.classify.metrics import accuracy, log_prior
+from sla_cli.classify.model_checkpoints import SeedCheckpoints
 from sla_cli.classify.report_format import pm
 from sla_cli.config_checks import value
 from sla_cli.density import base
@@ -55,10 +54,13 @@ def _scores(models: list, c: DictConfig, x: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _train_class_models(kind: str, c: DictConfig, seed: int, data, device: torch.device) -> tuple[list, list]:
+def _train_class_models(
+    kind: str, c: DictConfig, seed: int, data, device: torch.device, checkpoints: SeedCheckpoints | None
+) -> tuple[list, list, float]:
+    """(the ten models, how each fit went, their training seconds, a resumed model's earlier ones included)."""
     cls = base.get(kind)
-    gen = torch.Generator().manual_seed(seed)
-    models, fits = [], []
+    gen = torch.Generator().manual_seed(seed)  # one stream through the ten: a resumed model restores it
+    models, fits, seconds = [], [], 0.0
     for label in range(10):
         model = cls.class_model(cls.members(c[kind], D, seed)).to(device)
         grey = data.train.x[data.train.y == label]
@@ -76,23 +78,29 @@ def _train_class_models(kind: str, c: DictConfig, seed: int, data, device: torch
             schedule(c, kind),
             device,
             gen,
-            None,
+            # each class model checkpoints at every epoch: ten hour-long models outlast a sitting
+            None if checkpoints is None else checkpoints.run,
+            resume=checkpoints is not None and checkpoints.has_class_model(kind, label),
+            resume_key=None if checkpoints is None else checkpoints.class_model_key(kind, label),
+            folder=None if checkpoints is None else checkpoints.class_model_folder(kind, label),
         )
         models.append(model)
         fits.append({"best_epoch": f.best_epoch, "epochs_trained": f.epoch, "best_val_nats": f.best_val})
-    return models, fits
+        seconds += f.seconds
+    return models, fits, seconds
 
 
-def evaluate(cfg: DictConfig, seed: int, data, device: torch.device) -> dict | None:
-    """One seed: train the ten class models, then test accuracy and anomaly AUROCs; None for none."""
+def evaluate(
+    cfg: DictConfig, seed: int, data, device: torch.device, checkpoints: SeedCheckpoints | None = None
+) -> dict | None:
+    """One seed: train the ten class models (checkpointed in ``checkpoints``' seed folder), then test
+    accuracy and anomaly AUROCs; None for none."""
     kind = cfg.classify.density_classifier
     if kind == "none":
         return None
     c = cfg.classify.density
     torch.manual_seed(seed)
-    start = time.perf_counter()
-    models, fits = _train_class_models(kind, c, seed, data, device)
-    seconds = time.perf_counter() - start
+    models, fits, seconds = _train_class_models(kind, c, seed, data, device, checkpoints)
     binary = lambda x, offset: binarize_fixed(x, c.test_seed + offset).to(device)  # noqa: E731
     prior = log_prior(data.train.y, 10)
     test = _scores(models, c, binary(data.test.x, 0)) + prior

@@ -14,6 +14,7 @@ from torch import nn
 
 from sla_cli.classify.adam_loop import train_with_adam
 from sla_cli.classify.data import Split
+from sla_cli.classify.model_checkpoints import ModelCheckpoint
 from sla_cli.classify.recipe import Recipe
 
 
@@ -68,6 +69,7 @@ def train_mlp(
     seed: int,
     label: str,
     layers: int = 1,
+    checkpoint: ModelCheckpoint | None = None,
 ) -> Mlp:
     """Same optimiser, learning-rate schedule and number of passes over the data as the set."""
     gen = torch.Generator().manual_seed(seed)
@@ -89,6 +91,8 @@ def train_mlp(
         epoch_order=lambda epoch: torch.randperm(len(train), generator=gen).to(train.y.device),
         batch_loss=batch_loss,
         describe=lambda v: f"loss {v.item():.3f}",
+        checkpoint=checkpoint,
+        generator=gen,
     )
     return model.eval()  # dropout off from here on, whatever mode the shared loop leaves it in
 

@@ -1,6 +1,6 @@
 """Per-seed checkpoints of `sla classify`: a run over several seeds (Table 1 over five seeds; the
-paper preset at about half an hour a seed on a CPU) that is killed continues at the first seed it
-had not finished, instead of training every seed again.
+paper preset at hours a seed on a CPU) that is killed continues at the first seed it had not
+finished, instead of training every seed again (inside that seed: ``model_checkpoints``).
 
 After each seed, ``checkpoints/seed<N>.pt`` (not in the manifest, so a failed run keeps it) holds
 what the run needs of that seed: its numbers, which test images each model got right, its

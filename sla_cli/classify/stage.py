@@ -26,6 +26,7 @@ from sla_cli.classify import recipe as recipes
 from sla_cli.classify.checks import validate  # noqa: F401  (the command table finds it here)
 from sla_cli.classify.metrics import log_prior
 from sla_cli.classify.mlp import mlp_parameters
+from sla_cli.classify.model_checkpoints import SeedCheckpoints
 from sla_cli.classify.scoring import PRIOR_USE, Col, SetScorer, sigma_and_density
 from sla_cli.classify.train_models import matched_hidden, set_parameter_count, train_seed, winner_on_validation
 from sla_cli.runtime import console, resolve_device, seed_everything
@@ -35,7 +36,7 @@ N_CLASSES = 10
 INPUTS = {"ae_set": "grey", "mlp": "grey", "mlp_matched": "grey", "density_members": "binarized"}
 
 
-def _models(cfg, seed: int, data, device) -> tuple[dict, dict | None, dict]:
+def _models(cfg, seed: int, data, device, checkpoints) -> tuple[dict, dict | None, dict]:
     """({kind: model}, the validation grid's record (None for saved weights), train seconds per kind)."""
     c = cfg.classify
     if c.weights_from:
@@ -44,17 +45,20 @@ def _models(cfg, seed: int, data, device) -> tuple[dict, dict | None, dict]:
             None,
             {"ae_set": 0.0, "mlp": 0.0, "mlp_matched": 0.0},
         )
-    trained = train_seed(c, seed, data.train, data.val, device)
+    trained = train_seed(c, seed, data.train, data.val, device, checkpoints)
     return trained.by_kind(), trained.tuning, trained.seconds
 
 
-def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, dict, dict | None]:
-    """(numbers, arrays, models, tuning) of one seed, on its own training subset when train_per_class is set."""
+def _one_seed(
+    cfg, seed: int, data, device, extra: dict, checkpoints: SeedCheckpoints | None = None
+) -> tuple[dict, dict, dict, dict | None]:
+    """(numbers, arrays, models, tuning) of one seed, on its own training subset when train_per_class is
+    set; ``checkpoints``: where its models checkpoint and resume (model_checkpoints)."""
     c = cfg.classify
     seed_everything(seed)
     if c.train_per_class is not None:
         data = replace(data, train=mnist_data.per_class_subset(data.train, c.train_per_class, N_CLASSES, seed))
-    models, tuning, seconds = _models(cfg, seed, data, device)
+    models, tuning, seconds = _models(cfg, seed, data, device, checkpoints)
     for model in models.values():
         model.requires_grad_(False)
     ae, mlp = models["ae_set"], models["mlp"]
@@ -79,7 +83,7 @@ def _one_seed(cfg, seed: int, data, device, extra: dict) -> tuple[dict, dict, di
     numbers["train_seconds"] = seconds
     numbers["log_prior"] = [round(float(v), 5) for v in prior]
     if (
-        members := density_classifier.evaluate(cfg, seed, data, device)
+        members := density_classifier.evaluate(cfg, seed, data, device, checkpoints)
     ) is not None:  # classify.density_classifier=dae|made|vae
         numbers["density_members"] = members
     return numbers, arrays, models, tuning
@@ -187,7 +191,8 @@ def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: 
     of the same experiment had finished is read back from its checkpoint (seed_checkpoints)."""
     result = seed_checkpoints.load(run, cfg, seed)
     if result is None:
-        numbers, arrays, models, tuning = _one_seed(cfg, seed, data, device, extra)
+        models_checkpoints = SeedCheckpoints.of(run, cfg, seed, seed_checkpoints.key(cfg, run.out_dir))
+        numbers, arrays, models, tuning = _one_seed(cfg, seed, data, device, extra, models_checkpoints)
         loglik = SetScorer.logits_from_features(arrays["test_features"], "full", None)  # log p(x | c): no prior
         result = seed_checkpoints.SeedResult(
             numbers,
@@ -197,6 +202,8 @@ def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: 
             {"confusion": arrays["confusion"], "loglik": loglik.cpu()},
         )
         seed_checkpoints.save(run, cfg, seed, result)
+        if models_checkpoints is not None:  # the seed's checkpoint holds what is kept of them
+            models_checkpoints.clear()
     if result.weights is not None:
         runfolder.save_torch(run.path(weights.file_name(seed)), result.weights)
     if first:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -18,6 +19,7 @@ from sla_cli.classify.class_autoencoders import train_class_autoencoders
 from sla_cli.classify.data import Split
 from sla_cli.classify.metrics import accuracy
 from sla_cli.classify.mlp import Mlp, matched_width, mlp_logits, parameter_count, train_mlp
+from sla_cli.classify.model_checkpoints import ModelCheckpoint, SeedCheckpoints
 from sla_cli.classify.scoring import recon_logits
 from sla_cli.models.ae_set import AutoencoderSet
 
@@ -58,7 +60,7 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
-def _train(kind: str, c, r: recipes.Recipe, train: Split, device, seed: int, label: str):
+def _train(kind: str, c, r: recipes.Recipe, train: Split, device, seed: int, label: str, checkpoint):
     if kind == "ae_set":
         return train_class_autoencoders(
             train,
@@ -73,9 +75,12 @@ def _train(kind: str, c, r: recipes.Recipe, train: Split, device, seed: int, lab
             device,
             seed,
             label,
+            checkpoint,
         )
     if kind == "mlp":
-        return train_mlp(train, 10, c.mlp.hidden, r, c.mlp.batch_size, c.train.lr, device, seed, label)
+        return train_mlp(
+            train, 10, c.mlp.hidden, r, c.mlp.batch_size, c.train.lr, device, seed, label, checkpoint=checkpoint
+        )
     return train_mlp(
         train,
         10,
@@ -87,6 +92,7 @@ def _train(kind: str, c, r: recipes.Recipe, train: Split, device, seed: int, lab
         seed,
         label,
         layers=c.mlp_matched.layers,
+        checkpoint=checkpoint,
     )
 
 
@@ -95,23 +101,35 @@ def val_accuracy(kind: str, model, val: Split, batch: int) -> float:
     return accuracy(logits, val.y)
 
 
-def train_seed(c, seed: int, train: Split, val: Split, device: torch.device) -> SeedModels:
+def train_seed(
+    c, seed: int, train: Split, val: Split, device: torch.device, checkpoints: SeedCheckpoints | None = None
+) -> SeedModels:
     """Every kind on every recipe of ``recipe.grid(c)``, each run from the same seed; the best on
-    validation kept (ties: the first in grid order)."""
+    validation kept (ties: the first in grid order). ``checkpoints``: a killed run's models are read
+    back or continued (``model_checkpoints``). Seconds per kind: the grid's training and validation
+    time, a resumed model's earlier training included."""
     grid = recipes.grid(c)
-    kept, tuning, seconds = {}, {}, {}
+    kept: dict[str, Any] = {}
+    tuning, seconds = {}, {}
     for kind in KINDS:
-        best, tried = None, []
-        t0 = time.perf_counter()
+        best, tried, seconds[kind] = None, [], 0.0
         for i, r in enumerate(grid):
-            tag = f" [{i + 1}/{len(grid)}: {r.name()}]" if len(grid) > 1 else ""
-            model = _train(kind, c, r, train, device, seed, f"seed {seed} {kind}{tag}")
-            acc = val_accuracy(kind, model, val, c.full.batch)
+            record = checkpoints.record(kind, i) if checkpoints is not None else None
+            if record is not None:  # trained by a killed run, and beaten: only its accuracy is needed
+                model, acc, spent = None, record["val_accuracy"], record["seconds"]
+            else:
+                checkpoint = checkpoints.model(kind, i) if checkpoints is not None else None
+                model, acc, spent = _train_and_score(kind, c, r, i, len(grid), train, val, device, seed, checkpoint)
+            seconds[kind] += spent
             tried.append({**r.as_dict(), "val_accuracy": acc})
             if best is None or acc > best[1]:
-                best = (model, acc, r)
-        _sync(device)
-        seconds[kind] = time.perf_counter() - t0
+                if best is not None and checkpoints is not None and best[0] is not None:
+                    checkpoints.drop(kind, best[3], best[1], best[4])
+                best = (model, acc, r, i, spent)
+            elif checkpoints is not None and record is None:
+                checkpoints.drop(kind, i, acc, spent)
+        # never None: a recipe is only recorded without its model once another, kept, beat it
+        assert best[0] is not None
         kept[kind] = best[0]
         tuning[kind] = {
             "chosen": best[2].as_dict(),
@@ -120,6 +138,17 @@ def train_seed(c, seed: int, train: Split, val: Split, device: torch.device) -> 
             "selected_by": SELECTED_BY[kind],
         }
     return SeedModels(kept["ae_set"], kept["mlp"], kept["mlp_matched"], tuning, seconds)
+
+
+def _train_and_score(kind, c, r, i: int, n: int, train, val, device, seed: int, checkpoint: ModelCheckpoint | None):
+    """(model, its validation accuracy, seconds: training and scoring, a resumed model's earlier training included)."""
+    t0 = time.perf_counter()
+    tag = f" [{i + 1}/{n}: {r.name()}]" if n > 1 else ""
+    model = _train(kind, c, r, train, device, seed, f"seed {seed} {kind}{tag}", checkpoint)
+    acc = val_accuracy(kind, model, val, c.full.batch)
+    _sync(device)
+    earlier = checkpoint.restored_seconds if checkpoint is not None else 0.0
+    return model, acc, time.perf_counter() - t0 + earlier
 
 
 def winner_on_validation(tuning: dict) -> str:

@@ -129,10 +129,11 @@ def fit(
     run: runfolder.Run | None,
     resume: bool = False,
     resume_key: dict | None = None,
+    folder: str | None = None,
 ) -> Fit:
     """Train ``model`` on ``n`` images: ``train_bits()`` gives an epoch's training images [n, D]
     (called at each epoch's start), ``val_bits()`` the validation images of one evaluation (None: no
-    validation). Checkpoints go to ``<run folder>/<name>/checkpoints`` (run None: none)."""
+    validation). Checkpoints go to ``<run folder>/<folder or name>/checkpoints`` (run None: none)."""
     size = schedule.batch_size
     steps_per_epoch = (n + size - 1) // size
 
@@ -159,7 +160,7 @@ def fit(
     checkpoints = (
         None
         if run is None
-        else Checkpoints(run, steps_per_epoch, schedule.keep_checkpoints, subfolder=name, key=resume_key)
+        else Checkpoints(run, steps_per_epoch, schedule.keep_checkpoints, subfolder=folder or name, key=resume_key)
     )
     resume_from = _resume_point(name, checkpoints, steps_per_epoch) if resume and checkpoints else None
     epochs = schedule.epochs

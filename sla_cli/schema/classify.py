@@ -107,7 +107,7 @@ class Classify:
 
 @dataclass
 class ClassifyRun(Run):
-    resume: Any = one_of(*RESUME)  # the seeds a killed run had finished: read back (auto) or trained again
+    resume: Any = one_of(*RESUME)  # the seeds and models a killed run had finished: read back (auto) or trained again
 
 
 @dataclass
