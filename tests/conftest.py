@@ -5,9 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 import sla_cli.runtime  # noqa: F401  caps oneDNN's CPU ISA (see there) before any test runs torch
 from helpers.data import shared_data_root
+
+
+@pytest.fixture
+def one_thread():
+    """Small matmuls on a busy CPU: one thread, as the smoke preset's run.threads=1 would set."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ from sla_cli.classify.mlp import train_mlp
 from sla_cli.classify.model_checkpoints import ModelCheckpoint, SeedCheckpoints
 from sla_cli.classify.recipe import Recipe
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # small matmuls: one thread on a busy CPU
 RECIPE = Recipe(epochs=3, dropout=0.2, weight_decay=1e-3)  # dropout: the global random stream must resume too
 KEY = {"experiment": "x", "seed": 0, "model": "m", "recipe": 0}
 

@@ -13,15 +13,6 @@ from helpers.stages import compose
 from sla_cli.classify import density_classifier
 
 
-@pytest.fixture
-def one_thread():
-    """Small matmuls on a busy CPU: one thread, as the smoke preset's run.threads=1 would set."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("members", ["made", "vae", "dae"])
 def test_ten_class_models_classify_separable_classes(members, one_thread):
     cfg = compose(

@@ -29,11 +29,8 @@ def other_dataset(tmp_path_factory, mnist_root):
 
 
 @pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+def _one_thread(one_thread):
+    """Every test here: one thread (conftest's one_thread)."""
 
 
 def weights(out):
