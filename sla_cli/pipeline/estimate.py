@@ -144,10 +144,14 @@ def _disk(planned: PlannedStep, shapes: memory.Shapes) -> float:
         params = memory.set_parameters(c, d, cfg.model.hidden, cfg.model.latent, cfg.model.tied)
         return params * memory.F32 * (1 + CHECKPOINT_COPIES * (cfg.run.keep_checkpoints + 1)) + 2e6
     if kind == "classify":
-        m = cfg.classify.autoencoder
-        ae = memory.set_parameters(10, 784, m.hidden, m.latent)
-        mlp = 784 * cfg.classify.mlp.hidden * 2
-        return len(cfg.classify.seeds) * (ae + 4 * mlp) * memory.F32 + 2e6
+        k = cfg.classify
+        ae = memory.set_parameters(10, 784, k.autoencoder.hidden, k.autoencoder.latent)
+        weights = 2 * ae + (784 + 10) * k.mlp.hidden  # the set, the MLP of its parameter count, the MLP
+        # per seed: weights_seed<N>.pt and the seed's checkpoint; inside the seed being trained, each kind's
+        # kept model (two with the validation grid on) checkpointed with Adam's moments, one more mid-write
+        kept = 2 if k.tune.enabled else 1
+        models = (kept * weights + ae) * CHECKPOINT_COPIES
+        return (2 * len(k.seeds) * weights + models) * memory.F32 + 2e6
     return 5e6  # figures and JSON
 
 
