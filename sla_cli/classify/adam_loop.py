@@ -34,7 +34,7 @@ def train_with_adam(
     ``epoch_order(epoch)`` draws the epoch's sample order; ``batch_loss(order, step)`` is the loss of
     one batch of it (run under bf16 autocast on GPU); ``describe(loss)`` is what the bar shows. The
     loss is checked every ``show_every`` steps (one host sync): a non-finite one stops the run.
-    ``checkpoint``: where the model checkpoints at every epoch's end and resumes from (with
+    ``checkpoint``: where the model checkpoints at epoch ends and resumes from (with
     ``generator``, the sampler ``epoch_order`` draws from, so a resumed run is the same bit for bit).
     """
     batches = EpochBatches(

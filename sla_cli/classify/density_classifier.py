@@ -20,7 +20,7 @@ from rich.table import Table
 
 from sla_cli.classify import ood
 from sla_cli.classify.metrics import accuracy, log_prior
-from sla_cli.classify.model_checkpoints import SeedCheckpoints
+from sla_cli.classify.model_checkpoints import MIN_STEPS_BETWEEN, SeedCheckpoints
 from sla_cli.classify.report_format import pm
 from sla_cli.config_checks import value
 from sla_cli.density import base
@@ -78,11 +78,12 @@ def _train_class_models(
             schedule(c, kind),
             device,
             gen,
-            # each class model checkpoints at every epoch: ten hour-long models outlast a sitting
+            # each class model checkpoints as it trains: ten hour-long models outlast a sitting
             None if checkpoints is None else checkpoints.run,
             resume=checkpoints is not None and checkpoints.has_class_model(kind, label),
             resume_key=None if checkpoints is None else checkpoints.class_model_key(kind, label),
             folder=None if checkpoints is None else checkpoints.class_model_folder(kind, label),
+            min_steps_between=MIN_STEPS_BETWEEN,
         )
         models.append(model)
         fits.append({"best_epoch": f.best_epoch, "epochs_trained": f.epoch, "best_val_nats": f.best_val})

@@ -6,7 +6,8 @@ Under ``checkpoints/seed<N>/`` (unlisted, removed with the seed's own checkpoint
 complete), each model of the seed, one per kind and validation-grid recipe ``<kind>_<i>``, has:
 
 - while it trains: ``<kind>_<i>/checkpoints/step_*.pt``, the training engine's checkpoint (model,
-  Adam, random states) at the end of every epoch, so resuming it gives the same weights bit for bit;
+  Adam, random states) at the end of an epoch, every ``MIN_STEPS_BETWEEN`` steps or more, and at the
+  end, so resuming it gives the same weights bit for bit;
 - once trained and scored on validation, if it is the best of its kind so far: that folder is kept
   (its last checkpoint is the trained model); otherwise ``<kind>_<i>.pt`` records its validation
   accuracy and training seconds, and the folder goes (a grid of eight recipes keeps two models a kind);
@@ -31,12 +32,15 @@ from sla_cli.training import Checkpoints
 from sla_cli.training import checkpoint as checkpoint_files
 
 DIR = "checkpoints"
+# steps between a model's checkpoints, at least (whole epochs): with train_per_class=100 an epoch is 4
+# steps, and a checkpoint each would write gigabytes; at the paper preset it is every 2-6 epochs
+MIN_STEPS_BETWEEN = 500
 
 
 @dataclass
 class ModelCheckpoint:
     """One model's checkpoints, handed to its trainer: ``engine(steps_per_epoch)`` gives ``fit`` its
-    ``Checkpoints`` (one per epoch, the newest kept) and the state to resume from (None: from scratch)."""
+    ``Checkpoints`` (at epoch ends, the newest kept) and the state to resume from (None: from scratch)."""
 
     run: runfolder.Run
     subfolder: str
@@ -45,7 +49,8 @@ class ModelCheckpoint:
     restored_seconds: float = field(default=0.0, init=False)  # training time before this process
 
     def engine(self, steps_per_epoch: int) -> tuple[Checkpoints, dict | None]:
-        checkpoints = Checkpoints(self.run, every=steps_per_epoch, keep=1, subfolder=self.subfolder, key=self.key)
+        every = steps_per_epoch * max(1, -(-MIN_STEPS_BETWEEN // steps_per_epoch))  # whole epochs: see EpochBatches
+        checkpoints = Checkpoints(self.run, every=every, keep=1, subfolder=self.subfolder, key=self.key)
         if not self.resume:
             return checkpoints, None
         try:

@@ -130,10 +130,12 @@ def fit(
     resume: bool = False,
     resume_key: dict | None = None,
     folder: str | None = None,
+    min_steps_between: int = 0,
 ) -> Fit:
     """Train ``model`` on ``n`` images: ``train_bits()`` gives an epoch's training images [n, D]
     (called at each epoch's start), ``val_bits()`` the validation images of one evaluation (None: no
-    validation). Checkpoints go to ``<run folder>/<folder or name>/checkpoints`` (run None: none)."""
+    validation). Checkpoints go to ``<run folder>/<folder or name>/checkpoints`` (run None: none), at
+    every epoch's end, or every few epochs when an epoch is shorter than ``min_steps_between`` steps."""
     size = schedule.batch_size
     steps_per_epoch = (n + size - 1) // size
 
@@ -160,7 +162,13 @@ def fit(
     checkpoints = (
         None
         if run is None
-        else Checkpoints(run, steps_per_epoch, schedule.keep_checkpoints, subfolder=folder or name, key=resume_key)
+        else Checkpoints(
+            run,
+            steps_per_epoch * max(1, -(-min_steps_between // steps_per_epoch)),
+            schedule.keep_checkpoints,
+            subfolder=folder or name,
+            key=resume_key,
+        )
     )
     resume_from = _resume_point(name, checkpoints, steps_per_epoch) if resume and checkpoints else None
     epochs = schedule.epochs

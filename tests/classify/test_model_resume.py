@@ -10,7 +10,7 @@ import torch
 from omegaconf import OmegaConf
 
 from sla_cli import runfolder
-from sla_cli.classify import train_models
+from sla_cli.classify import model_checkpoints, train_models
 from sla_cli.classify.class_autoencoders import train_class_autoencoders
 from sla_cli.classify.data import Split
 from sla_cli.classify.mlp import train_mlp
@@ -54,8 +54,17 @@ def _in_run(folder, train):
     return model
 
 
+def test_checkpoints_fall_on_epoch_ends_at_least_500_steps_apart(tmp_path):
+    with runfolder.Run(tmp_path, "classify", OmegaConf.create({"seed": 0})) as run:
+        checkpoint = ModelCheckpoint(run, "checkpoints/seed0/m_0", KEY, True)
+        # train_per_class=100: 4 steps an epoch; the paper's set: 97; the paper's matched MLP: 430
+        assert [checkpoint.engine(n)[0].every for n in (4, 97, 430, 600)] == [500, 582, 860, 600]
+        run.leave_incomplete()
+
+
 @pytest.mark.parametrize("kind", ["ae_set", "mlp"])
-def test_a_model_killed_after_an_epoch_resumes_to_the_same_weights(kind, tmp_path):
+def test_a_model_killed_after_an_epoch_resumes_to_the_same_weights(kind, tmp_path, monkeypatch):
+    monkeypatch.setattr(model_checkpoints, "MIN_STEPS_BETWEEN", 1)  # a checkpoint at every epoch's end
     straight = _train(kind, None)
     folder = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
