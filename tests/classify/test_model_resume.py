@@ -9,6 +9,7 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
+from helpers.stages import TINY_CLASSIFY
 from sla_cli import runfolder
 from sla_cli.classify import model_checkpoints, train_models
 from sla_cli.classify.class_autoencoders import train_class_autoencoders
@@ -117,17 +118,8 @@ def test_a_dropped_model_keeps_its_record_for_the_same_key_only(tmp_path):
 
 
 SMALL = (
-    "preset=smoke",
-    "run.device=cpu",
+    *TINY_CLASSIFY,
     "classify.seeds=[0]",
-    "classify.adversarial.n=0",
-    "classify.test_size=100",
-    "classify.train_size=300",
-    "classify.val_size=100",
-    "classify.ood.n=10",
-    "classify.calibrate.steps=5",
-    "classify.stats.bootstrap=100",
-    "classify.full.stats_per_class=50",
     "classify.tune.enabled=true",
     "classify.tune.epochs=[1]",
     "classify.tune.dropout=[0.0,0.2]",

@@ -6,23 +6,10 @@ import json
 
 import pytest
 
-from helpers.stages import run_stage
+from helpers.stages import TINY_CLASSIFY, run_stage
 from sla_cli.classify import stage
 
-SMALL = (
-    "preset=smoke",
-    "run.device=cpu",
-    "classify.seeds=[0,1]",
-    "classify.adversarial.n=0",
-    "classify.test_size=100",
-    "classify.train_size=300",
-    "classify.val_size=100",
-    "classify.ood.n=10",
-    "classify.train.epochs=1",
-    "classify.calibrate.steps=5",
-    "classify.stats.bootstrap=100",
-    "classify.full.stats_per_class=50",
-)
+SMALL = (*TINY_CLASSIFY, "classify.seeds=[0,1]", "classify.train.epochs=1")
 
 
 def _accuracies(out) -> list[dict]:

@@ -4,6 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# `sla classify` at its smallest that still trains every model and fills every table (seconds on a CPU);
+# a test adds its seeds, epochs or grid
+TINY_CLASSIFY = (
+    "preset=smoke",
+    "run.device=cpu",
+    "classify.adversarial.n=0",
+    "classify.test_size=100",
+    "classify.train_size=300",
+    "classify.val_size=100",
+    "classify.ood.n=10",
+    "classify.calibrate.steps=5",
+    "classify.stats.bootstrap=100",
+    "classify.full.stats_per_class=50",
+)
+
 
 def compose(command: str, *overrides: str):
     """The job config of `sla COMMAND OVERRIDES`, composed and validated as the CLI does."""
