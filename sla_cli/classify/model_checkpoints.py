@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sla_cli import distributed, runfolder
+from sla_cli.classify import seed_checkpoints
 from sla_cli.errors import DataError
 from sla_cli.runtime import console
 from sla_cli.training import Checkpoints
@@ -79,10 +80,10 @@ class SeedCheckpoints:
     resume: bool
 
     @classmethod
-    def of(cls, run: runfolder.Run, cfg, seed: int, key: str) -> SeedCheckpoints | None:
+    def of(cls, run: runfolder.Run, cfg, seed: int) -> SeedCheckpoints | None:
         if distributed.world_size() > 1:
             return None
-        return cls(run, key, seed, cfg.run.resume is not False and not cfg.run.overwrite)
+        return cls(run, seed_checkpoints.key(cfg, run.out_dir), seed, seed_checkpoints.resuming(cfg))
 
     def _name(self, kind: str, recipe: int) -> str:
         return f"{DIR}/seed{self.seed}/{kind}_{recipe}"

@@ -39,6 +39,11 @@ def key(cfg, out_dir: Path) -> str:
     return runfolder.identity(config)
 
 
+def resuming(cfg) -> bool:
+    """Whether a rerun reads back what a killed run left (run.resume not false, no overwrite)."""
+    return cfg.run.resume is not False and not cfg.run.overwrite
+
+
 @dataclass
 class SeedResult:
     numbers: dict
@@ -67,7 +72,7 @@ def save(run: runfolder.Run, cfg, seed: int, result: SeedResult) -> None:
 def load(run: runfolder.Run, cfg, seed: int) -> SeedResult | None:
     """The seed's result saved by an earlier, killed run of the same experiment, or None."""
     path = run.out_dir / file_name(seed)
-    if cfg.run.resume is False or cfg.run.overwrite or not path.is_file():
+    if not resuming(cfg) or not path.is_file():
         return None
     try:
         blob = runfolder.load_torch(path, "classify seed checkpoint")

@@ -191,7 +191,7 @@ def _seed_with_outputs(run: runfolder.Run, cfg, seed: int, data, device, first: 
     of the same experiment had finished is read back from its checkpoint (seed_checkpoints)."""
     result = seed_checkpoints.load(run, cfg, seed)
     if result is None:
-        models_checkpoints = SeedCheckpoints.of(run, cfg, seed, seed_checkpoints.key(cfg, run.out_dir))
+        models_checkpoints = SeedCheckpoints.of(run, cfg, seed)
         numbers, arrays, models, tuning = _one_seed(cfg, seed, data, device, extra, models_checkpoints)
         loglik = SetScorer.logits_from_features(arrays["test_features"], "full", None)  # log p(x | c): no prior
         result = seed_checkpoints.SeedResult(
