@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sla_cli.errors import ConfigError
+from sla_cli.values import is_plottable
 
 FOLDER = "tb"
 _state: dict[str, Any] = {"writer": None}
@@ -55,7 +56,7 @@ def row(label: str | None, row: dict) -> None:
         return
     step = int(row.get("step", 0))
     for key, value in row.items():
-        if key != "step" and _is_number(value):
+        if key != "step" and is_plottable(value):
             writer.add_scalar(f"{label or 'train'}/{key}", float(value), step)
 
 
@@ -81,13 +82,9 @@ def close() -> None:
         writer.close()
 
 
-def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
-
-
 def _flat(obj: Any, prefix: str):
     if isinstance(obj, dict):
         for k, v in obj.items():
             yield from _flat(v, f"{prefix}/{k}")
-    elif _is_number(obj):
+    elif is_plottable(obj):
         yield prefix, obj

@@ -20,8 +20,8 @@ from sla_cli.classify.paired import verdict
 from sla_cli.errors import DataError
 from sla_cli.pipeline.registry import CLASSIFY_FILES
 from sla_cli.plotting import plt
-from sla_cli.report.numbers import is_number
 from sla_cli.runfolder import MANIFEST, read_manifest, verify_file
+from sla_cli.values import is_number
 
 MODELS = {
     "recon": "set, recon",

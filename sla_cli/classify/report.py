@@ -10,13 +10,14 @@ from sla_cli.classify.paired import verdict
 from sla_cli.classify.report_format import PAPER, SCORING_NOTES, at, count, pm, row
 from sla_cli.classify.report_robustness import anomaly_lines, attack_lines, worst_case_at
 from sla_cli.runtime import console
+from sla_cli.values import is_number
 
 __all__ = ["PAPER", "combine", "table_md", "print_table"]
 MODEL_NAMES = {"mlp": "same width", "mlp_matched": "about the set's parameters"}
 
 
 def _numbers(values: list) -> bool:
-    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    return all(is_number(v) for v in values)
 
 
 def combine(trees: list, stat: str):

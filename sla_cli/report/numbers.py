@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from sla_cli.report.collect import Stage
 from sla_cli.report.markdown import escape
+from sla_cli.values import is_number
 
 NOT_REPORTED = "not reported"
 NOT_A_NUMBER = "not a number"
@@ -40,10 +41,6 @@ def values(stage: Stage, *path, runs: bool = False) -> list | str:
     if not found or any(v is None for v in found):
         return NOT_REPORTED
     return found
-
-
-def is_number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def fmt(x: float, scale: float = 1.0, digits: int = 2, signed: bool = False) -> str:

@@ -8,6 +8,7 @@ from data_gen import glyphs
 from sla_cli.config_checks import value
 from sla_cli.errors import ConfigError
 from sla_cli.schema.eval_concept import BLANK_RULES
+from sla_cli.values import is_number
 
 
 def _list(cfg: DictConfig, key: str, ok, what: str, allow_empty: bool = False) -> list:
@@ -21,24 +22,20 @@ def _list(cfg: DictConfig, key: str, ok, what: str, allow_empty: bool = False) -
     return items
 
 
-def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
 def validate(cfg: DictConfig) -> None:
     """What depends on other keys, and the lists (each key's type and range: sla_cli/schema/eval_concept.py)."""
     if OmegaConf.is_missing(cfg, "model_dir") or not isinstance(value(cfg, "model_dir"), str):
         raise ConfigError("model_dir=DIR is required: an `sla train` run folder")
     if float(value(cfg, "concept.select_fraction")) + float(value(cfg, "concept.test_fraction")) >= 1:
         raise ConfigError("concept.select_fraction + concept.test_fraction must be below 1: the rest is the fit split")
-    _list(cfg, "concept.candidates.temperatures", lambda t: _number(t) and t > 0, "temperatures > 0")
+    _list(cfg, "concept.candidates.temperatures", lambda t: is_number(t) and t > 0, "temperatures > 0")
     _list(
         cfg,
         "concept.candidates.blank_rules",
         lambda r: r in BLANK_RULES,
         f"blank rules ({', '.join(BLANK_RULES)})",
     )
-    _list(cfg, "concept.candidates.peak_fractions", lambda f: _number(f) and 0 <= f <= 1, "numbers in 0..1")
+    _list(cfg, "concept.candidates.peak_fractions", lambda f: is_number(f) and 0 <= f <= 1, "numbers in 0..1")
     _list(
         cfg,
         "concept.texture_digits",
