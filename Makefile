@@ -12,6 +12,7 @@
 #   make gpu-check                every GPU path checked and measured (docs/gpu-check.md); a dry run without CUDA
 #   make fonts                    the Debian font packages behind oneshot.glyphs=fonts (needs root and apt)
 # Variables: PRESET=smoke|demo|paper  OUT=run-folder root  DEVICE=auto|cpu|cuda  ARGS="key=value ..." (sla pipeline)
+#            JOBS=N  stages at once (pipeline.jobs; make demo: 2, else 1)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -46,8 +47,9 @@ lint: install
 typecheck: install
 	$(PY) -m mypy
 
+# demo: two stages at once (each trains on one thread; classify runs beside the trainings)
 demo: install
-	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),demo) GOAL=demo
+	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),demo) GOAL=demo JOBS=$(or $(JOBS),2)
 
 reproduce-paper: install
 	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),paper) GOAL=reproduce-paper
@@ -60,8 +62,9 @@ reproduce-paper: install
 # make reproduce-paper ARGS="pipeline.confirm=false" (no question on a CPU).
 pipeline: OUT ?= outputs/$(PRESET)
 pipeline: GOAL ?= pipeline
+pipeline: JOBS ?= 1
 pipeline:
-	$(SLA) pipeline preset=$(PRESET) run.out=$(OUT) run.device=$(DEVICE) \
+	$(SLA) pipeline preset=$(PRESET) run.out=$(OUT) run.device=$(DEVICE) pipeline.jobs=$(JOBS) \
 	    "pipeline.made_by='make $(GOAL) PRESET=$(PRESET) OUT=$(OUT) DEVICE=$(DEVICE)$(if $(ARGS), ARGS=$(ARGS))'" $(ARGS)
 
 # The README's figures: copied from a finished `make demo` (OUT=outputs/demo) into docs/figures/.

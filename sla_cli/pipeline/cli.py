@@ -32,6 +32,7 @@ Runs every stage into OUT/<stage> (default OUT: outputs/<preset>) and writes OUT
   pipeline.report=false     no report at the end
   pipeline.made_by=TEXT     the command the report records
   pipeline.dry_run=true     the pre-flight table only, then stop (nothing written)
+  pipeline.jobs=N           up to N stages at once, each in its own process (output: OUT/logs/<stage>.log)
 
 A stage whose folder holds the same complete run is verified and skipped; an interrupted one
 resumes (train from its last checkpoint). Ctrl-C or SIGTERM stops the whole pipeline (exit 130/143).
@@ -124,7 +125,7 @@ def main(argv: list[str]) -> int:
 
         devices = {str(p.cfg.run.device) for p in plan.active()}
         device = resolve_device("cuda" if "cuda" in devices else "auto" if "auto" in devices else "cpu")
-        est = preflight(plan, Machine.here(device, out), settings.confirm, dry_run=settings.dry_run)
+        est = preflight(plan, Machine.here(device, out), settings.confirm, dry_run=settings.dry_run, jobs=settings.jobs)
     except USER_ERRORS as e:
         return _fail(e)
     if settings.dry_run:
@@ -132,7 +133,7 @@ def main(argv: list[str]) -> int:
     from sla_cli.pipeline.runner import run
 
     try:
-        code = run(plan, est, command, settings.report)
+        code = run(plan, est, command, settings.report, jobs=settings.jobs)
     except USER_ERRORS as e:  # OUT in use by another pipeline (its lock), before any stage ran
         return _fail(e)
     if interrupt.installed():  # the `sla` process itself (not a test calling main): see _exit_now

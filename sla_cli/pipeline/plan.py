@@ -30,6 +30,11 @@ class PlannedStep:
     note: str = ""  # why, for the table (a checkpoint's step, a leftover folder)
     skipped: str = ""  # non-empty: not run, and why (pipeline.skip, or an input step skipped)
     resume_step: int = 0  # state resume: the step of the checkpoint it continues from
+    overrides: list[str] = field(default_factory=list)  # `sla <command> preset=P *overrides` composes cfg
+
+    def command(self, preset: str) -> list[str]:
+        """The `sla` arguments that run this step on its own (pipeline.jobs > 1 runs it so)."""
+        return [*self.stage.name.split(), f"preset={preset}", *self.overrides]
 
     @property
     def name(self) -> str:
@@ -153,7 +158,9 @@ def compose_all(out: Path, preset: str, overrides: list[str], skip: list[str]) -
         except ConfigError as e:
             raise ConfigError(f"stage {step.folder} (sla {step.stage.name}): {e}") from None
         plan.steps.append(
-            PlannedStep(step, cfg, out / step.folder, "skipped" if skipped else "to run", skipped=skipped)
+            PlannedStep(
+                step, cfg, out / step.folder, "skipped" if skipped else "to run", skipped=skipped, overrides=settings
+            )
         )
     for planned in plan.active():
         planned.state, planned.note, planned.resume_step = folder_state(planned)

@@ -61,6 +61,20 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def wall_seconds(plan: Plan, est: dict[str, StepNeeds], jobs: int) -> float:
+    """The plan's estimated wall time: the sum of its stages, or with ``jobs`` > 1 the schedule's length."""
+    if jobs == 1:
+        return sum(n.seconds for n in est.values())
+    from sla_cli.pipeline.parallel import makespan
+
+    return makespan(plan.active(), {k: n.seconds for k, n in est.items()}, jobs)
+
+
+def peak_memory(est: dict[str, StepNeeds], jobs: int) -> int:
+    """The largest stage's memory; with ``jobs`` > 1 the ``jobs`` largest together (an upper bound)."""
+    return sum(sorted((sum(n.memory.values()) for n in est.values()), reverse=True)[:jobs])
+
+
 def _device_text(device) -> str:
     if getattr(device, "type", "cpu") == "cuda":
         import torch
@@ -73,7 +87,7 @@ def _device_text(device) -> str:
     return f"cpu ({torch.get_num_threads()} threads, {os.cpu_count()} cores; no GPU in use)"
 
 
-def table(plan: Plan, est: dict[str, StepNeeds], machine: Machine, probe: Probe) -> Table:
+def table(plan: Plan, est: dict[str, StepNeeds], machine: Machine, probe: Probe, jobs: int = 1) -> Table:
     t = Table(title=f"sla pipeline: pre-flight for preset={plan.preset}, run.out={plan.out}", title_justify="left")
     for name, justify in (
         ("#", "right"),
@@ -103,17 +117,17 @@ def table(plan: Plan, est: dict[str, StepNeeds], machine: Machine, probe: Probe)
             duration(n.seconds) if n.seconds else "-",
         )
     total_disk = sum(n.disk for n in est.values()) * DISK_MARGIN
-    peak = max((sum(n.memory.values()) for n in est.values()), default=0)
-    total_time = sum(n.seconds for n in est.values())
+    peak, total_time = peak_memory(est, jobs), wall_seconds(plan, est, jobs)
+    at_once = f" (up to {jobs} stages at once, pipeline.jobs={jobs})" if jobs > 1 else ""
     where = "free on the GPU" if getattr(machine.device, "type", "") == "cuda" else "of RAM available"
     t.caption = "\n".join(
         [
             *notes,
             f"device: {_device_text(machine.device)}",
             f"disk: {memory.size(total_disk)} to write, {_maybe(machine.disk)} free under {plan.out}",
-            f"memory: peak {memory.size(peak)}, {_maybe(machine.memory)} {where}",
-            f"time: about {duration(total_time)} (steps timed now on this device, scaled by a reference machine's "
-            f"stage timings: about 2x either way, more on a busy CPU; {probe.spent:.1f} s of timing)",
+            f"memory: peak {memory.size(peak)}{at_once}, {_maybe(machine.memory)} {where}",
+            f"time: about {duration(total_time)}{at_once} (steps timed now on this device, scaled by a reference "
+            f"machine's stage timings: about 2x either way, more on a busy CPU; {probe.spent:.1f} s of timing)",
         ]
     )
     t.caption_justify = "left"
@@ -124,7 +138,7 @@ def _maybe(n: int | None) -> str:
     return "?" if n is None else memory.size(n)
 
 
-def check_fits(plan: Plan, est: dict[str, StepNeeds], machine: Machine) -> None:
+def check_fits(plan: Plan, est: dict[str, StepNeeds], machine: Machine, jobs: int = 1) -> None:
     """A plan the machine cannot hold: one ConfigError line with the way out."""
     total_disk = sum(n.disk for n in est.values()) * DISK_MARGIN
     if machine.disk is not None and total_disk > machine.disk:
@@ -145,6 +159,11 @@ def check_fits(plan: Plan, est: dict[str, StepNeeds], machine: Machine) -> None:
                     "; lower that setting or use a smaller preset", f"; {way_out}"
                 )
             )
+    if jobs > 1 and peak_memory(est, jobs) > machine.memory:
+        raise ConfigError(
+            f"up to {jobs} stages at once would need about {memory.size(peak_memory(est, jobs))} but "
+            f"{memory.size(machine.memory)} is available; pass pipeline.jobs=1 (one stage at a time)"
+        )
 
 
 def _memory_way_out(plan: Plan, planned, parts: memory.Parts, machine: Machine) -> str:
@@ -177,12 +196,14 @@ def check_sources(plan: Plan) -> None:
                 mnist.load_split(root, split)  # raises InputDataError: the message every stage gives
 
 
-def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, confirm: bool, ask: bool = True) -> None:
+def confirm_long_run(
+    plan: Plan, est: dict[str, StepNeeds], machine: Machine, confirm: bool, ask: bool = True, jobs: int = 1
+) -> None:
     """The paper preset (or any plan over LONG_ON_CPU_S) on a CPU: a warning, then the user's choice
     (``ask``: False for a dry run, which only shows the plan)."""
     if getattr(machine.device, "type", "cpu") == "cuda":
         return
-    total = sum(n.seconds for n in est.values())
+    total = wall_seconds(plan, est, jobs)
     if plan.preset != "paper" and total <= LONG_ON_CPU_S:
         return
     why = (
@@ -210,15 +231,15 @@ def confirm_long_run(plan: Plan, est: dict[str, StepNeeds], machine: Machine, co
 
 
 def preflight(
-    plan: Plan, machine: Machine, confirm: bool, probe: Probe | None = None, dry_run: bool = False
+    plan: Plan, machine: Machine, confirm: bool, probe: Probe | None = None, dry_run: bool = False, jobs: int = 1
 ) -> dict[str, StepNeeds]:
     """Print the table and decide; returns the estimates (the pipeline's ETA starts from them)."""
     started = time.perf_counter()
     probe = probe or Probe(machine.device)
     est = needs(plan, machine.device, probe, machine.memory)
-    console.print(table(plan, est, machine, probe))
-    check_fits(plan, est, machine)
+    console.print(table(plan, est, machine, probe, jobs))
+    check_fits(plan, est, machine, jobs)
     check_sources(plan)
-    confirm_long_run(plan, est, machine, confirm, ask=not dry_run)
+    confirm_long_run(plan, est, machine, confirm, ask=not dry_run, jobs=jobs)
     console.print(f"[dim]pre-flight: {time.perf_counter() - started:.1f} s", soft_wrap=True)
     return est

@@ -89,63 +89,64 @@ def _run_one(planned: PlannedStep) -> tuple[str, str]:
     return "complete", ""
 
 
-def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool) -> int:
-    """Run every active step; returns the exit code (0, 1 when a stage did not complete, 130/143)."""
+def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool, jobs: int = 1) -> int:
+    """Run every active step, one at a time or (``jobs`` > 1) up to ``jobs`` at once in their own
+    processes (sla_cli/pipeline/parallel.py); returns the exit code (0, 1 when a stage did not
+    complete, 130/143)."""
     active = plan.active()
     log = StatusLog(plan.out, command, [p.name for p in plan.steps])
     outcomes: dict[str, str] = {}
     for planned in plan.steps:
         if planned.skipped:
             outcomes[planned.name] = "skipped"
-    eta, current = Eta(est), None
+    eta = Eta(est)
+
+    def settle(planned: PlannedStep, outcome: str, reason: str, seconds: float) -> None:
+        if outcome == "complete" and planned.state != "done":
+            eta.done(planned.name, seconds)
+        outcomes[planned.name] = outcome
+        log.set(planned.name, outcome, reason, seconds)
+        if outcome != "complete":
+            print(f"sla pipeline: stage {planned.name} {outcome}: {reason}", file=sys.stderr)
+
     plan.out.mkdir(parents=True, exist_ok=True)
     lock = runfolder.FolderLock(plan.out).acquire()  # one pipeline per OUT
+    running: list[str] = []
     try:
         with interrupt.job("sla pipeline"):
             for planned in plan.steps:
                 if planned.skipped:
                     log.set(planned.name, "skipped", planned.skipped)
-            for k, planned in enumerate(active, 1):
-                current = planned
+            if jobs > 1:
+                from sla_cli.pipeline import parallel
+
+                parallel.run_all(plan, jobs, settle, lambda planned: _decided(planned, outcomes))
+            for k, planned in enumerate(active if jobs == 1 else [], 1):
+                running = [planned.name]
                 _header(k, len(active), planned, eta.left([p.name for p in active[k - 1 :]]))
                 started = time.perf_counter()
-                blocked = _blocked(planned, outcomes)
-                if blocked:
-                    outcome, reason = "not run", blocked
-                elif planned.state == "done":
-                    try:
-                        _verify(planned)
-                        outcome, reason = "complete", ""
-                        console.print(
-                            f"{planned.folder} already holds this run (hashes verified): skipped", soft_wrap=True
-                        )
-                    except SlaError as e:
-                        outcome, reason = "failed", f"{e}; run.overwrite=true runs it again"
-                else:
-                    outcome, reason = _run_one(planned)
-                seconds = time.perf_counter() - started
-                if outcome == "complete" and planned.state != "done":
-                    eta.done(planned.name, seconds)
-                outcomes[planned.name] = outcome
-                log.set(planned.name, outcome, reason, seconds)
-                if outcome != "complete":
-                    print(f"sla pipeline: stage {planned.name} {outcome}: {reason}", file=sys.stderr)
-            current = None
-    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM as interrupt.Interrupted
+                outcome, reason = _decided(planned, outcomes) or _run_one(planned)
+                settle(planned, outcome, reason, time.perf_counter() - started)
+            running = []
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM as interrupt.Interrupted (parallel.Stopped)
         code = getattr(e, "exit_code", 130)
+        running = getattr(e, "running", running)
         signal = "SIGTERM" if code == 143 else "Ctrl-C"
-        if current is not None:
-            log.data["stages"][current.name] = {
-                "outcome": "interrupted",
-                "reason": f"{signal} during this stage; the same command resumes it",
-            }
-            for later in active[active.index(current) + 1 :]:
-                log.data["stages"][later.name] = {
+        for planned in active:
+            if planned.name in outcomes:
+                continue
+            if planned.name in running:
+                log.data["stages"][planned.name] = {
+                    "outcome": "interrupted",
+                    "reason": f"{signal} during this stage; the same command resumes it",
+                }
+            else:
+                log.data["stages"][planned.name] = {
                     "outcome": "not run",
-                    "reason": f"the pipeline was stopped ({signal}) at {current.name}",
+                    "reason": f"the pipeline was stopped ({signal}) at {', '.join(running) or 'a stage'}",
                 }
         log.write()
-        where = f"during stage {current.name}" if current is not None else "between stages"
+        where = f"during stage{'s' if len(running) > 1 else ''} {', '.join(running)}" if running else "between stages"
         print(
             f"sla pipeline: interrupted {where}; finished stages are intact, the same command continues",
             file=sys.stderr,
@@ -160,6 +161,22 @@ def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool) -> in
         print(f"sla pipeline: not complete: {', '.join(problems)} (see {plan.out / 'report.md'})", file=sys.stderr)
         return 1
     return 0
+
+
+def _decided(planned: PlannedStep, outcomes: dict[str, str]) -> tuple[str, str] | None:
+    """The outcome of a step that need not run (an input did not complete; or its folder already
+    holds this run, verified), or None: run it."""
+    blocked = _blocked(planned, outcomes)
+    if blocked:
+        return "not run", blocked
+    if planned.state != "done":
+        return None
+    try:
+        _verify(planned)
+    except SlaError as e:
+        return "failed", f"{e}; run.overwrite=true runs it again"
+    console.print(f"{planned.folder} already holds this run (hashes verified): skipped", soft_wrap=True)
+    return "complete", ""
 
 
 def _report(out: Path, command: str) -> None:

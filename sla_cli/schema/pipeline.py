@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sla_cli.schema.fields import flag, given, section
+from sla_cli.schema.fields import at_least, flag, given, section
 
 
 @dataclass
@@ -14,6 +14,7 @@ class Pipeline:
     report: bool = flag()
     made_by: str | None = given()
     dry_run: bool = flag()
+    jobs: int = at_least(1)
 
 
 @dataclass
