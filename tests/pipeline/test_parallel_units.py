@@ -66,7 +66,7 @@ def _child(tmp_path: Path, code: int, log_text: str, manifest: bool = False, sta
     [
         (0, "train: 120/120\n", True, ("complete", "")),
         (0, "stopped\n", False, ("incomplete", None)),
-        (130, "sla train: interrupted\n", False, ("interrupted", "SIGINT during this stage")),
+        (130, "sla train: interrupted\n", False, ("interrupted", "Ctrl-C during this stage")),
         (143, "\n", False, ("interrupted", "SIGTERM during this stage")),
         (2, "progress\r100%\rsla train: error: train.steps=-1 must be >= 1\n\n", False, ("refused", "train.steps=-1")),
         (1, "sla train: error: the dataset is corrupt\n", False, ("failed", "the dataset is corrupt (exit 1;")),
@@ -108,3 +108,11 @@ def test_a_step_run_on_its_own_composes_the_config_the_pipeline_planned(tmp_path
             check=True,
         ).stdout
         assert OmegaConf.to_container(OmegaConf.create(shown)) == OmegaConf.to_container(planned.cfg), name
+
+
+def test_a_step_on_torchs_default_threads_gets_its_share_of_the_cores(monkeypatch):
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 8)
+    default, one = (SimpleNamespace(cfg=SimpleNamespace(run=SimpleNamespace(threads=t))) for t in (0, 1))
+    assert parallel.threads_each(default, 2) == ["run.threads=4"]
+    assert parallel.threads_each(default, 16) == ["run.threads=1"]
+    assert parallel.threads_each(one, 2) == []  # what the user or the preset set is kept
