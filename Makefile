@@ -54,7 +54,7 @@ demo: install
 reproduce-paper: install
 	$(MAKE) --no-print-directory pipeline PRESET=$(or $(PRESET),paper) GOAL=reproduce-paper
 
-# `sla pipeline` (in one process): the pre-flight table (disk, memory, time on this device) before anything
+# `sla pipeline` (in one process; JOBS=N: up to N stages at once, each its own process): the pre-flight table (disk, memory, time on this device) before anything
 # is written, then one run folder per stage under OUT (the stage list: sla_cli/pipeline/registry.py), a
 # finished stage verified and skipped, then OUT/report.md, which says why any stage is missing. Ctrl-C
 # stops it all (exit 130); the same command continues. ARGS pass any stage's overrides and the

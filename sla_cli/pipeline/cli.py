@@ -1,4 +1,5 @@
-"""`sla pipeline preset=... run.out=... [key=value ...]`: the whole paper in one command, in this process.
+"""`sla pipeline preset=... run.out=... [key=value ...]`: the whole paper in one command, in this process
+(``pipeline.jobs=N``: up to N stages at once, each in its own; sla_cli/pipeline/parallel.py).
 
 Every stage of the registry's pipeline (generate-cubes, train, classify, the self-only ablation and
 the one-shot baselines, eval oneshot, eval concept) writes OUT/<stage>, then OUT/report.md. First
