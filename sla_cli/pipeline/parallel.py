@@ -65,7 +65,7 @@ def makespan(steps: list[PlannedStep], seconds: dict[str, float], jobs: int) -> 
         }
         worker = min(range(len(free)), key=free.__getitem__)
         # as run_all starts them: the first ready step in plan order, or the next to become ready
-        ready_now = [p for p in pending if ready_at.get(p.name, free[worker] + 1) <= free[worker]]
+        ready_now = [p for p in pending if p.name in ready_at and ready_at[p.name] <= free[worker]]
         planned = (
             ready_now[0]
             if ready_now
