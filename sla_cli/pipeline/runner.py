@@ -121,13 +121,14 @@ def run(plan: Plan, est: dict[str, StepNeeds], command: str, report: bool, jobs:
                 from sla_cli.pipeline import parallel
 
                 parallel.run_all(plan, jobs, settle, lambda planned: _decided(planned, outcomes))
-            for k, planned in enumerate(active if jobs == 1 else [], 1):
-                running = [planned.name]
-                _header(k, len(active), planned, eta.left([p.name for p in active[k - 1 :]]))
-                started = time.perf_counter()
-                outcome, reason = _decided(planned, outcomes) or _run_one(planned)
-                settle(planned, outcome, reason, time.perf_counter() - started)
-            running = []
+            else:
+                for k, planned in enumerate(active, 1):
+                    running = [planned.name]
+                    _header(k, len(active), planned, eta.left([p.name for p in active[k - 1 :]]))
+                    started = time.perf_counter()
+                    outcome, reason = _decided(planned, outcomes) or _run_one(planned)
+                    settle(planned, outcome, reason, time.perf_counter() - started)
+                running = []
     except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM as interrupt.Interrupted (parallel.Stopped)
         code = getattr(e, "exit_code", 130)
         running = getattr(e, "running", running)
