@@ -193,6 +193,9 @@ def run_all(plan: Plan, jobs: int, settle, begin) -> None:
         code = getattr(e, "exit_code", 130)
         _stop(running, code, settle)
         raise Stopped(code, [c.planned.name for c in running]) from None
+    except Exception:  # a fault here (a log that cannot be opened...): no child is left running on its own
+        _stop(running, 128 + signal.SIGTERM, settle)
+        raise
 
 
 def _stop(running: list[Child], code: int, settle) -> None:
