@@ -1,8 +1,9 @@
 """``pipeline.jobs=N`` (N > 1): up to N stages at once, each as its own ``sla <command>`` process.
 
-Why: every stage but classify's MLPs trains on one thread at the demo preset (two OpenMP threads on a
-shared CPU ran 10-50x slower), so `make demo` kept one of two cores idle. The stages that do not read
-each other (classify and the four trainings) can run side by side.
+Why: one stage at a time, `make demo` used 1.08 of 2 idle cores on average (18 min 44 s); the stages
+that do not read each other (classify and the four trainings) can run side by side (13 min 04 s, the
+same report; docs/benchmarks.md). Each child left at torch's default threads gets its share of the
+cores (``threads_each``).
 
 Why processes, not threads or fork: each stage sets torch's thread count and its own signal handling,
 and a fork after torch has started its thread pool can hang the child. A child runs exactly what
