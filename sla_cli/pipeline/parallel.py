@@ -172,7 +172,11 @@ def run_all(plan: Plan, jobs: int, settle, begin) -> None:
                     settle(planned, *decided, 0.0)
                     unfinished.discard(planned.name)
                     continue
-                running.append(_start(planned, plan, jobs))
+                try:
+                    running.append(_start(planned, plan, jobs))
+                except OSError as e:  # its log cannot be written (a full disk...), or no process starts
+                    settle(planned, "failed", f"could not start it: {e}", 0.0)
+                    unfinished.discard(planned.name)
             time.sleep(POLL_S)
             for child in [c for c in running if c.proc.poll() is not None]:
                 running.remove(child)

@@ -116,3 +116,24 @@ def test_a_step_on_torchs_default_threads_gets_its_share_of_the_cores(monkeypatc
     assert parallel.threads_each(default, 2) == ["run.threads=4"]
     assert parallel.threads_each(default, 16) == ["run.threads=1"]
     assert parallel.threads_each(one, 2) == []  # what the user or the preset set is kept
+
+
+def test_a_step_that_cannot_start_is_failed_in_one_line_and_the_rest_go_on(tmp_path):
+    """OUT/logs cannot be made (a file is in the way, as a full disk would refuse it): the step is
+    logged as failed with the reason, the step that reads it is not run, nothing raises."""
+    (tmp_path / parallel.LOGS).write_text("in the way")
+    steps = [_step("model"), _step("oneshot", "model")]
+    for s in steps:
+        s.skipped, s.command = "", lambda preset: ["train"]
+    plan = SimpleNamespace(out=tmp_path, preset="smoke", active=lambda: steps)
+    outcomes, reasons = {}, {}
+
+    def begin(planned):  # as the runner decides: a step whose input failed is not run
+        return ("not run", "needs model/") if outcomes.get("model") == "failed" else None
+
+    def settle(planned, outcome, reason, seconds):
+        outcomes[planned.name], reasons[planned.name] = outcome, reason
+
+    parallel.run_all(plan, 2, settle, begin)
+    assert outcomes == {"model": "failed", "oneshot": "not run"}
+    assert reasons["model"].startswith("could not start it: ")
