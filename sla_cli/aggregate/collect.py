@@ -17,6 +17,7 @@ from sla_cli.errors import DataError
 from sla_cli.pipeline.registry import STAGES, STEP_BY_FOLDER
 from sla_cli.pipeline.status import FILE as PIPELINE_LOG
 from sla_cli.tracking import FOLDER as TRACKING_FOLDER
+from sla_cli.values import is_number
 
 # Each kind's numbers; another kind's are those of every JSON file its manifest lists.
 METRIC_FILES = {s.kind: s.numbers for s in STAGES if s.numbers}
@@ -114,7 +115,7 @@ def flatten_numbers(obj, prefix: str = "") -> dict[str, float]:
             continue
         if isinstance(v, dict):
             out.update(flatten_numbers(v, f"{prefix}{key}."))
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and key not in SKIP_LEAVES:
+        elif is_number(v) and key not in SKIP_LEAVES:
             out[f"{prefix}{key}"] = float(v)
     return out
 

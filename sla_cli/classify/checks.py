@@ -8,6 +8,7 @@ from sla_cli.classify import density_classifier
 from sla_cli.classify.scoring import SCORINGS
 from sla_cli.config_checks import value
 from sla_cli.errors import ConfigError
+from sla_cli.values import is_number
 
 
 def _list(cfg, key: str, example: str) -> list:
@@ -58,9 +59,7 @@ def validate(cfg) -> None:
 
 def _check_attacks(cfg) -> None:
     eps = value(cfg, "classify.adversarial.eps")
-    if not OmegaConf.is_list(eps) or not all(
-        isinstance(e, (int, float)) and not isinstance(e, bool) and 0 < e <= 1 for e in eps
-    ):
+    if not OmegaConf.is_list(eps) or not all(is_number(e) and 0 < e <= 1 for e in eps):
         raise ConfigError(f"classify.adversarial.eps={eps!r} must be a list of numbers in (0, 1]")
     scorings = value(cfg, "classify.adversarial.scorings")
     if not OmegaConf.is_list(scorings) or any(s not in SCORINGS for s in scorings):
