@@ -27,7 +27,6 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from rich.markup import escape
 
@@ -47,7 +46,6 @@ class Child:
     planned: PlannedStep
     proc: subprocess.Popen
     log: Path
-    handle: IO[bytes]
     started: float
 
 
@@ -94,24 +92,26 @@ def threads_each(planned: PlannedStep, jobs: int) -> list[str]:
 def _start(planned: PlannedStep, plan: Plan, jobs: int) -> Child:
     log = plan.out / LOGS / f"{planned.name}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(log, "ab")  # appended: a resumed stage's log follows the interrupted one's
     args = [*planned.command(plan.preset), *threads_each(planned, jobs)]
-    handle.write(f"\n$ sla {' '.join(args)}\n".encode())
-    handle.flush()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sla_cli", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches the pipeline only; it passes it on once
-        env={**os.environ, "COLUMNS": "100"},
-    )
+    # appended: a resumed stage's log follows the interrupted one's; the child keeps its own copy of the
+    # file descriptor, so this process closes its own at once
+    with open(log, "ab") as handle:
+        handle.write(f"\n$ sla {' '.join(args)}\n".encode())
+        handle.flush()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sla_cli", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl-C reaches the pipeline only; it passes it on once
+            env={**os.environ, "COLUMNS": "100"},
+        )
     console.print(
         f"[dim]{time.strftime('%H:%M:%S')}[/] [bold]{planned.name}[/] started (sla {escape(planned.stage.name)}: "
         f"{escape(planned.step.summary)}); its output: {log}",
         soft_wrap=True,
     )
-    return Child(planned, proc, log, handle, time.perf_counter())
+    return Child(planned, proc, log, time.perf_counter())
 
 
 def last_line(log: Path, size: int = 4096) -> str:
@@ -180,7 +180,6 @@ def run_all(plan: Plan, jobs: int, settle, begin) -> None:
             time.sleep(POLL_S)
             for child in [c for c in running if c.proc.poll() is not None]:
                 running.remove(child)
-                child.handle.close()
                 outcome, reason = outcome_of(child)
                 seconds = time.perf_counter() - child.started
                 console.print(
@@ -215,7 +214,6 @@ def _stop(running: list[Child], code: int, settle) -> None:
         except subprocess.TimeoutExpired:
             child.proc.kill()
             child.proc.wait()
-        child.handle.close()
         outcome, reason = outcome_of(child)
         if outcome == "failed":  # killed after STOP_WAIT_S, or a stage that did not take the signal well
             outcome = "interrupted"

@@ -159,9 +159,9 @@ def check_fits(plan: Plan, est: dict[str, StepNeeds], machine: Machine, jobs: in
                     "; lower that setting or use a smaller preset", f"; {way_out}"
                 )
             )
-    if jobs > 1 and peak_memory(est, jobs) > machine.memory:
+    if jobs > 1 and (together := peak_memory(est, jobs)) > machine.memory:
         raise ConfigError(
-            f"up to {jobs} stages at once would need about {memory.size(peak_memory(est, jobs))} but "
+            f"up to {jobs} stages at once would need about {memory.size(together)} but "
             f"{memory.size(machine.memory)} is available; pass pipeline.jobs=1 (one stage at a time)"
         )
 

@@ -58,7 +58,7 @@ def _child(tmp_path: Path, code: int, log_text: str, manifest: bool = False, sta
     log = tmp_path / "model.log"
     log.write_text(log_text)
     planned = SimpleNamespace(folder=folder, stage=SimpleNamespace(name=stage))
-    return parallel.Child(planned, SimpleNamespace(returncode=code), log, None, 0.0)
+    return parallel.Child(planned, SimpleNamespace(returncode=code), log, 0.0)
 
 
 @pytest.mark.parametrize(
