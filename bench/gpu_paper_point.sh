@@ -6,17 +6,9 @@
 #
 #   device run, carry [.whl, .data, .gpu], timeout_s 450:  DEADLINE=400 bash bench/gpu_paper_point.sh
 set -u
-T0=$(date +%s)
 DEADLINE=${DEADLINE:-400}
-OUT=${OUT:-/tmp/gpu_paper_out}
 W=/tmp/p
-mkdir -p "$W" "$OUT"
-elapsed() { echo $(($(date +%s) - T0)); }
-python3 -m pip install -q --no-index --no-deps --no-build-isolation --target /tmp/site .whl/*.whl .whl/*.tar.gz || exit 1
-export PYTHONPATH=/tmp/site:$PWD SLA_DATA_ROOT=$PWD/.data PYTHONUNBUFFERED=1
-mkdir -p /tmp/fc && sed "s#@DIR@#$PWD/.gpu/fonts#" .gpu/fc-list.txt >/tmp/fc/list.txt
-printf '#!/bin/sh\ncat /tmp/fc/list.txt\n' >/tmp/fc/fc-list && chmod +x /tmp/fc/fc-list
-export PATH=/tmp/fc:$PATH
+. bench/gpu_env.sh
 SLA="python3 -m sla_cli"
 C="preset=paper run.device=cuda run.threads=8"
 # run one stage in the background until it ends or the deadline passes (then SIGTERM: train checkpoints)

@@ -11,20 +11,9 @@
 #
 #   device run, carry [.whl, .data, .gpu], timeout_s 560:  DEADLINE=470 bash bench/gpu_runs.sh
 set -u
-T0=$(date +%s)
 DEADLINE=${DEADLINE:-470}
-OUT=${OUT:-/tmp/gpu_runs_out}
 W=/tmp/w
-mkdir -p "$W" "$OUT"
-elapsed() { echo $(($(date +%s) - T0)); }
-
-python3 -m pip install -q --no-index --no-deps --no-build-isolation --target /tmp/site .whl/*.whl .whl/*.tar.gz || exit 1
-export PYTHONPATH=/tmp/site:$PWD SLA_DATA_ROOT=$PWD/.data PYTHONUNBUFFERED=1
-# oneshot.glyphs=fonts reads fonts through fc-list; the GPU machine has no fontconfig, so a stand-in lists the
-# same 19 font files this machine's fc-list chose (carried in .gpu/fonts by bench/gpu_fonts.py).
-mkdir -p /tmp/fc && sed "s#@DIR@#$PWD/.gpu/fonts#" .gpu/fc-list.txt >/tmp/fc/list.txt
-printf '#!/bin/sh\ncat /tmp/fc/list.txt\n' >/tmp/fc/fc-list && chmod +x /tmp/fc/fc-list
-export PATH=/tmp/fc:$PATH
+. bench/gpu_env.sh
 {
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
     python3 -c "import torch, platform; print('torch', torch.__version__, 'cuda', torch.version.cuda, 'python', platform.python_version())"

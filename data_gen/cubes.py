@@ -50,8 +50,11 @@ def slot_contexts(camera: Camera, contexts: list[Context], cube_yaw_deg) -> np.n
     return np.where(slot_visible(camera, cube_yaw_deg), found, -1)
 
 
-def slot_grids(camera: Camera, cube_yaw_deg: np.ndarray, supersample: int) -> torch.Tensor:
-    """Sampling grids [K, 3, H*s, W*s, 2] for the face slots of K cubes; hidden slots sample nothing."""
+def slot_grids(
+    camera: Camera, cube_yaw_deg: np.ndarray, supersample: int, device: torch.device | str | None = None
+) -> torch.Tensor:
+    """Sampling grids [K, 3, H*s, W*s, 2] for the face slots of K cubes, on ``device`` (default: the
+    CPU); hidden slots sample nothing."""
     yaws = slot_yaws(cube_yaw_deg)  # [K, 3]
     h = np.stack(
         [
@@ -61,8 +64,8 @@ def slot_grids(camera: Camera, cube_yaw_deg: np.ndarray, supersample: int) -> to
         ],
         1,
     )  # [K, 3, 3, 3]
-    grids = grids_for_homographies(h.reshape(-1, 3, 3), camera.size, supersample)
-    hidden = torch.from_numpy(~slot_visible(camera, cube_yaw_deg).reshape(-1))
+    grids = grids_for_homographies(h.reshape(-1, 3, 3), camera.size, supersample, device)
+    hidden = torch.from_numpy(~slot_visible(camera, cube_yaw_deg).reshape(-1)).to(grids.device)
     grids[hidden] = -10.0  # far off the texture: zero padding paints nothing
     return grids.view(len(yaws), 3, *grids.shape[1:])
 
@@ -87,7 +90,7 @@ def paint_cubes(
     out = torch.empty(k, camera.size, camera.size, dtype=torch.uint8, device=device)
     for i in range(0, k, step):
         tex = textures[i : i + step].to(device=device, dtype=torch.float32)
-        grids = slot_grids(camera, yaws[i : i + step], supersample).to(device).flatten(0, 1)
+        grids = slot_grids(camera, yaws[i : i + step], supersample, device).flatten(0, 1)
         faces = warp(tex.reshape(-1, 1, *tex.shape[2:]), grids, supersample)
         out[i : i + step] = to_uint8(faces.view(len(tex), len(SLOTS), *faces.shape[2:]).sum(1))
     return out

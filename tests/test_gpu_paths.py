@@ -98,3 +98,18 @@ def test_resume_on_cuda_ends_where_the_uninterrupted_run_ends(mnist_root, tmp_pa
         return [[float(x or 0) for x in (r["self_loss"], r["cross_loss"])] for r in rows]
 
     assert torch.allclose(torch.tensor(losses(straight)), torch.tensor(losses(resumed)), rtol=RESUME_RTOL)
+
+
+def test_cubes_painted_on_cuda_match_the_cpu(mnist_root):
+    """The painted cubes' grids are computed on the GPU there (data_gen.render._grids_on_device)."""
+    import numpy as np
+
+    from data_gen.cubes import paint_cubes
+    from data_gen.mnist import load_split
+
+    camera = Camera(30.0, 4.0, 28.0, 48)
+    faces = torch.from_numpy(load_split(mnist_root, "test")[0][:96].copy()).view(32, 3, 28, 28)
+    yaws = np.random.default_rng(0).uniform(0.0, 90.0, 32)
+    on_cpu = paint_cubes(faces, yaws, camera, 2, "cpu").int()
+    on_cuda = paint_cubes(faces, yaws, camera, 2, "cuda").cpu().int()
+    assert (on_cuda - on_cpu).abs().max() <= 1  # uint8 levels: rounding of float sums may differ by one

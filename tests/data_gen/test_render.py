@@ -104,3 +104,19 @@ def test_reused_output_buffer_gives_fresh_results(digits):
     again = sparse(digits[12:24], out=buffer)
     assert again.data_ptr() == buffer.data_ptr()
     assert torch.equal(again, sparse(digits[12:24]))
+
+
+@pytest.mark.parametrize("supersample", [1, 2])
+def test_grids_computed_on_a_device_equal_the_numpy_ones(supersample):
+    """generate-cubes computes the painted cubes' per-cube grids on the GPU (torch, float64) and the
+    contexts' grids on the CPU (numpy): the same map, run here on the CPU through both."""
+    from data_gen.render import _grids_on_device, grids_for_homographies
+
+    yaws = np.random.default_rng(0).uniform(0.0, 90.0, 20)
+    h = np.stack([homography(CAMERA, face, yaws) for face in ("top", "side")], 1).reshape(-1, 3, 3)
+    h = np.concatenate([h, np.stack([homography(CAMERA, c.face, c.yaw_deg) for c in CONTEXTS])])
+    numpy_grids = grids_for_homographies(h, CAMERA.size, supersample)
+    device_grids = _grids_on_device(h, CAMERA.size, supersample, torch.device("cpu"))
+    assert device_grids.dtype == torch.float32 and device_grids.shape == numpy_grids.shape
+    assert torch.equal(numpy_grids < -10, device_grids < -10)  # the same pixels see the plane behind the camera
+    torch.testing.assert_close(device_grids, numpy_grids, rtol=0, atol=1e-5)
