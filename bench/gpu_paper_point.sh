@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# The paper preset's first level at half its training steps (10,000 of 20,000; every other setting the paper
-# preset's: 48x48, 100 contexts, hidden 2048, batch 256) and both one-shot evaluations, on one lent GPU in one
-# device call (prepared as for bench/gpu_runs.sh). The concept stage is left out: at the paper preset it trains
-# 4 x 20,000 steps, more than a call has. Results, less weights and the dataset, into $OUT/paper_point.tar.gz.
+# The paper preset's first level (48x48, 100 contexts, hidden 2048, batch 256; STEPS of its 20,000 training
+# steps) and both one-shot evaluations, then the concept stage if time is left, on one lent GPU in one device
+# call (prepared as for bench/gpu_runs.sh). Every stage is stopped at DEADLINE. Results, less weights and
+# the dataset, into $OUT/paper_point.tar.gz.
 #
-#   device run, carry [.whl, .data, .gpu], timeout_s 450:  DEADLINE=400 bash bench/gpu_paper_point.sh
+#   device run, carry [.whl, .data, .gpu], timeout_s 450:  STEPS=10000 DEADLINE=395 bash bench/gpu_paper_point.sh
+#
+# Run so on 2026-11-30 (docs/runs/h200-2026-11-30): generate-cubes took 252 s, its cubes' grids then computed
+# on the CPU, and training was stopped at step 6,000 (73.7 steps/s). With the grids on the GPU, the whole
+# preset (STEPS=20000) may fit in a 15-minute lease; not tried yet.
 set -u
 DEADLINE=${DEADLINE:-400}
 W=/tmp/p
@@ -25,11 +29,12 @@ stage() {
     wait $pid; echo "== t=$(elapsed) s: $name rc=$?"
 }
 stage dataset $SLA generate-cubes $C run.out=$W/dataset
-stage model $SLA train $C dataset_dir=$W/dataset run.out=$W/model train.steps=10000 run.checkpoint_every=100000 run.log_every=1000
+stage model $SLA train $C dataset_dir=$W/dataset run.out=$W/model train.steps=${STEPS:-20000} run.checkpoint_every=100000 run.log_every=1000
 $SLA eval oneshot $C model_dir=$W/model run.out=$W/oneshot oneshot.glyphs=builtin >"$W/oneshot.log" 2>&1 &
 stage oneshot_fonts $SLA eval oneshot $C model_dir=$W/model run.out=$W/oneshot_fonts oneshot.glyphs=fonts
 wait
 tail -3 "$W/oneshot.log"
+[ "$(elapsed)" -lt "$((DEADLINE - 60))" ] && stage concept $SLA eval concept $C model_dir=$W/model run.out=$W/concept
 echo "== packing at t=$(elapsed) s"
 tar czf "$OUT/paper_point.tar.gz" -C "$W" --exclude='*.pt' --exclude=dataset --exclude=checkpoints .
 ls -la "$OUT"
