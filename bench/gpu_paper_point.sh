@@ -23,7 +23,7 @@ stage() {
     local pid=$!
     while kill -0 $pid 2>/dev/null; do
         sleep 10
-        echo "   t=$(elapsed) $name: $(tail -c 300 "$W/$name.log" | tr '\r' '\n' | grep -v '^\s*$' | tail -1 | cut -c1-140)"
+        echo "   t=$(elapsed) $name: $(last_line "$W/$name.log")"
         if [ "$(elapsed)" -ge "$DEADLINE" ]; then kill -TERM $pid; sleep 15; kill -KILL $pid 2>/dev/null; fi
     done
     wait $pid; echo "== t=$(elapsed) s: $name rc=$?"

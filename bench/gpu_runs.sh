@@ -36,7 +36,7 @@ python3 -m pytest -q -m gpu -p no:cacheprovider tests/test_gpu_paths.py >"$W/tes
 while [ "$(elapsed)" -lt "$DEADLINE" ] && [ -n "$(jobs -rp)" ]; do
     sleep 20
     echo "== t=$(elapsed) s  gpu: $(nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader)"
-    for f in "$W"/*.log; do echo "  $(basename "$f" .log): $(tail -c 400 "$f" | tr '\r' '\n' | grep -v '^\s*$' | tail -1 | cut -c1-150)"; done
+    for f in "$W"/*.log; do echo "  $(basename "$f" .log): $(last_line "$f")"; done
 done
 if [ -n "$(jobs -rp)" ]; then
     echo "== deadline: stopping $(jobs -rp | wc -l) workers"
